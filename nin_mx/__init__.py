@@ -1,0 +1,42 @@
+"""nin_mx: MXNet symbols of NIN and Inception-ResNet-v2, and their shapes under every border mode.
+
+The public API is re-exported here and imported on first use, so that importing nin_mx
+(and running ``nin-shape-report --help``) does not import MXNet.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "BorderMode": "nin_mx.border",
+    "PoolingConvention": "nin_mx.border",
+    "conv_output_size": "nin_mx.border",
+    "pad_for": "nin_mx.border",
+    "pool_output_size": "nin_mx.border",
+    "GraphError": "nin_mx.errors",
+    "ShapeError": "nin_mx.errors",
+    "FinalPooling": "nin_mx.layers",
+    "get_symbol": "nin_mx.models",
+    "list_models": "nin_mx.models",
+    "PoolingComparison": "nin_mx.pooling",
+    "compare_pooling": "nin_mx.pooling",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nin_mx' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,176 @@
+"""Symbol building blocks shared by every model: conv(+BN)(+ReLU), mlpconv, final pooling.
+
+Padding comes from a border mode through :func:`nin_mx.border.pad_for`; no padding is
+computed here.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from typing import Any
+
+from nin_mx import border
+from nin_mx._mxnet import mx
+from nin_mx.graph import infer_shapes
+
+__all__ = [
+    "FinalPooling",
+    "check_data_shape",
+    "conv",
+    "final_pool",
+    "mlpconv",
+    "parse_final_pooling",
+]
+
+Symbol = Any  # mx.sym.Symbol; MXNet is imported lazily, so no annotation can name it eagerly.
+
+
+class FinalPooling(str, enum.Enum):
+    """How a network's final average pooling gets its window."""
+
+    GLOBAL = "global"  # Pooling(global_pool=True): the whole H x W, for any input size
+    MANUAL = "manual"  # Pooling(kernel=<H, W from infer_shape at one data_shape>)
+
+
+def parse_final_pooling(value: FinalPooling | str) -> FinalPooling:
+    """Converts ``'global'`` or ``'manual'`` to a FinalPooling.
+
+    Raises:
+        ValueError: naming the valid values.
+    """
+    if isinstance(value, FinalPooling):
+        return value
+    try:
+        return FinalPooling(value)
+    except ValueError:
+        raise ValueError(f"pooling must be 'global' or 'manual', got {value!r}") from None
+
+
+def check_data_shape(data_shape: Sequence[int], name: str = "data_shape") -> tuple[int, ...]:
+    """Checks an ``(N, C, H, W)`` input shape of positive integers.
+
+    Raises:
+        ValueError: naming the argument and what is wrong with it.
+    """
+    try:
+        shape = tuple(data_shape)
+    except TypeError:
+        raise ValueError(f"{name} must be a tuple (N, C, H, W), got {data_shape!r}") from None
+    if len(shape) != 4:
+        raise ValueError(f"{name} must have 4 entries (N, C, H, W), got {shape}")
+    if any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in shape):
+        raise ValueError(f"{name} entries must be positive integers, got {shape}")
+    return shape
+
+
+def conv(
+    data: Symbol,
+    name: str,
+    num_filter: int,
+    kernel: int | Sequence[int],
+    *,
+    stride: int | Sequence[int] = 1,
+    border_mode: border.BorderMode | str = border.BorderMode.SAME,
+    batch_norm: bool = False,
+    relu: bool = True,
+    bias: bool | None = None,
+    bn_eps: float = 1e-3,
+) -> Symbol:
+    """A 2-D convolution padded by a border mode, optionally followed by BatchNorm and ReLU.
+
+    Nodes are named ``name`` (Convolution), ``name_bn`` and ``name_relu``.
+
+    Args:
+        data: input symbol.
+        name: the convolution's name.
+        num_filter: output channels.
+        kernel: kernel size (int or (kh, kw)).
+        stride: stride (int or (sh, sw)).
+        border_mode: ``'valid'``, ``'same'``/``'half'`` or ``'full'``; the pad per axis is
+            :func:`nin_mx.border.pad_for` of that axis' kernel.
+        batch_norm: append BatchNorm (``fix_gamma=True``: no scale, as TF-slim and Keras).
+        relu: append a ReLU.
+        bias: whether the convolution has a bias; default: only when there is no BatchNorm.
+        bn_eps: BatchNorm epsilon.
+
+    Returns:
+        The output symbol.
+    """
+    kernel_t = border.per_axis(kernel, 2, "kernel")
+    stride_t = border.per_axis(stride, 2, "stride")
+    pad = tuple(border.pad_for(border_mode, k) for k in kernel_t)
+    use_bias = (not batch_norm) if bias is None else bias
+    x = mx.sym.Convolution(
+        data,
+        name=name,
+        num_filter=num_filter,
+        kernel=kernel_t,
+        stride=stride_t,
+        pad=pad,
+        no_bias=not use_bias,
+    )
+    if batch_norm:
+        x = mx.sym.BatchNorm(x, name=f"{name}_bn", eps=bn_eps, fix_gamma=True)
+    if relu:
+        x = mx.sym.Activation(x, name=f"{name}_relu", act_type="relu")
+    return x
+
+
+def mlpconv(
+    data: Symbol,
+    names: Sequence[str],
+    num_filters: Sequence[int],
+    kernel: int,
+    *,
+    stride: int = 1,
+    border_mode: border.BorderMode | str = border.BorderMode.SAME,
+) -> Symbol:
+    """NIN's mlpconv: one spatial convolution followed by 1x1 "cccp" convolutions, all ReLU.
+
+    Lin, Chen & Yan, "Network In Network", https://arxiv.org/abs/1312.4400 — the 1x1
+    convolutions are a small multilayer perceptron slid over every position.
+
+    Args:
+        data: input symbol.
+        names: one name per convolution, e.g. ``("conv1", "cccp1", "cccp2")``.
+        num_filters: output channels of each convolution, same length as ``names``.
+        kernel: the spatial convolution's kernel; the cccp layers are 1x1.
+        stride: the spatial convolution's stride.
+        border_mode: padding of the spatial convolution (1x1 layers need none).
+    """
+    if len(names) != len(num_filters) or len(names) < 2:
+        raise ValueError("mlpconv needs one name per convolution, and at least two of each")
+    x = conv(data, names[0], num_filters[0], kernel, stride=stride, border_mode=border_mode)
+    for name, filters in zip(names[1:], num_filters[1:]):
+        x = conv(x, name, filters, 1, border_mode=border.BorderMode.VALID)
+    return x
+
+
+def final_pool(
+    data: Symbol,
+    name: str,
+    pooling: FinalPooling | str = FinalPooling.GLOBAL,
+    data_shape: Sequence[int] | None = None,
+    input_name: str = "data",
+) -> Symbol:
+    """The final average pooling to 1 x 1, global or with a hand-computed kernel.
+
+    ``global`` is ``Pooling(global_pool=True)``: the window is the whole feature map, for any
+    input size. ``manual`` runs ``infer_shape`` on the graph so far at ``data_shape`` and uses
+    that H x W as a fixed kernel (stride 1, no pad): the same result for that one input size,
+    a wrong shape or an error for any other.
+
+    Raises:
+        ValueError: for ``manual`` without a valid ``data_shape``.
+        nin_mx.errors.ShapeError: if the graph so far cannot take ``data_shape``.
+    """
+    pooling = parse_final_pooling(pooling)
+    if pooling is FinalPooling.GLOBAL:
+        return mx.sym.Pooling(data, name=name, pool_type="avg", global_pool=True, kernel=(1, 1))
+    if data_shape is None:
+        raise ValueError("pooling='manual' needs data_shape=(N, C, H, W) to compute its kernel")
+    shape = check_data_shape(data_shape)
+    outputs, _, _ = infer_shapes(data, {input_name: shape})
+    kernel = outputs[data.list_outputs()[0]][2:]
+    return mx.sym.Pooling(data, name=name, pool_type="avg", kernel=kernel, stride=(1, 1))

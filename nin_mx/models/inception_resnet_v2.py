@@ -1,0 +1,212 @@
+"""Inception-ResNet-v2, in the layout that TF-slim and Keras ship.
+
+Szegedy, Ioffe, Vanhoucke & Alemi, "Inception-v4, Inception-ResNet and the Impact of
+Residual Connections on Learning", AAAI 2017, https://arxiv.org/abs/1602.07261.
+Channel counts follow TF-slim's ``inception_resnet_v2.py`` and Keras'
+``applications/inception_resnet_v2.py`` (the paper's figures disagree with each other).
+
+Every convolution is Convolution (no bias) -> BatchNorm (eps 1e-3, no scale) -> ReLU,
+except the 1x1 "up" projection of each residual block, which has a bias and no BatchNorm.
+
+``border_mode`` applies to the layers TF-slim pads through its ``padding`` argument — the
+stem's convolutions and pools and the stride-2 layers of Mixed_6a and Mixed_7a, all
+``'VALID'`` in the reference. Layers inside the blocks keep ``same`` padding, because the
+residual sum and the concatenations need equal sizes.
+
+Shapes at 299 x 299 (reference padding): stem 149, 147, 147, 73, 73, 71, 35;
+Mixed_5b 35 x 35 x 320; Mixed_6a 17 x 17 x 1088; Mixed_7a 8 x 8 x 2080;
+conv_7b 8 x 8 x 1536.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from nin_mx import border
+from nin_mx._mxnet import mx
+from nin_mx.border import BorderMode
+from nin_mx.layers import FinalPooling, final_pool, parse_final_pooling
+from nin_mx.layers import conv as _conv
+from nin_mx.models._common import check_num_classes, resolve_border_mode
+from nin_mx.models._registry import register_model
+
+__all__ = ["inception_resnet_v2"]
+
+SAME = BorderMode.SAME
+
+
+def _conv_bn(x: Any, name: str, num_filter: int, kernel: int | tuple[int, int], *,
+            stride: int = 1, border_mode: BorderMode = SAME) -> Any:
+    """Convolution without bias, BatchNorm (eps 1e-3), ReLU."""
+    return _conv(x, name, num_filter, kernel, stride=stride, border_mode=border_mode, batch_norm=True)
+
+
+def _max_pool(x: Any, name: str, mode: BorderMode) -> Any:
+    pad = (border.pad_for(mode, 3),) * 2
+    return mx.sym.Pooling(x, name=name, pool_type="max", kernel=(3, 3), stride=(2, 2), pad=pad)
+
+
+def _concat(name: str, *branches: Any) -> Any:
+    return mx.sym.Concat(*branches, dim=1, name=f"{name}_concat")
+
+
+def _stem(x: Any, mode: BorderMode) -> Any:
+    """299 -> 149 -> 147 -> 147 -> 73 -> 73 -> 71 -> 35 (x 192) with valid padding."""
+    x = _conv_bn(x, "stem_conv1a_3x3", 32, 3, stride=2, border_mode=mode)  # 149 x 149 x 32
+    x = _conv_bn(x, "stem_conv2a_3x3", 32, 3, border_mode=mode)  # 147 x 147 x 32
+    x = _conv_bn(x, "stem_conv2b_3x3", 64, 3)  # 147 x 147 x 64
+    x = _max_pool(x, "stem_pool3a_3x3", mode)  # 73 x 73 x 64
+    x = _conv_bn(x, "stem_conv3b_1x1", 80, 1, border_mode=mode)  # 73 x 73 x 80
+    x = _conv_bn(x, "stem_conv4a_3x3", 192, 3, border_mode=mode)  # 71 x 71 x 192
+    return _max_pool(x, "stem_pool5a_3x3", mode)  # 35 x 35 x 192
+
+
+def _mixed_5b(x: Any) -> Any:
+    """Mixed_5b: 35 x 35 x 320 (96 + 64 + 96 + 64)."""
+    n = "mixed_5b"
+    b0 = _conv_bn(x, f"{n}_b0_1x1", 96, 1)
+    b1 = _conv_bn(x, f"{n}_b1_1x1", 48, 1)
+    b1 = _conv_bn(b1, f"{n}_b1_5x5", 64, 5)
+    b2 = _conv_bn(x, f"{n}_b2_1x1", 64, 1)
+    b2 = _conv_bn(b2, f"{n}_b2_3x3a", 96, 3)
+    b2 = _conv_bn(b2, f"{n}_b2_3x3b", 96, 3)
+    b3 = mx.sym.Pooling(x, name=f"{n}_b3_pool", pool_type="avg", kernel=(3, 3), stride=(1, 1),
+                        pad=(1, 1), count_include_pad=False)
+    b3 = _conv_bn(b3, f"{n}_b3_1x1", 64, 1)
+    return _concat(n, b0, b1, b2, b3)
+
+
+def _residual(x: Any, name: str, branches: Sequence[Any], channels: int, scale: float, relu: bool) -> Any:
+    """x + scale * up(concat(branches)), then ReLU; ``up`` is a 1x1 conv with bias, no BN."""
+    mixed = _concat(name, *branches)
+    up = _conv(mixed, f"{name}_up", channels, 1, relu=False, bias=True)
+    if scale != 1.0:
+        up = mx.sym._internal._mul_scalar(up, scalar=scale, name=f"{name}_scale")
+    x = mx.sym.elemwise_add(x, up, name=f"{name}_add")
+    return mx.sym.Activation(x, name=f"{name}_relu", act_type="relu") if relu else x
+
+
+def _block35(x: Any, name: str, scale: float = 0.17) -> Any:
+    """Inception-ResNet-A: 35 x 35 x 320 -> 35 x 35 x 320 (branches 32 + 32 + 64 = 128)."""
+    b0 = _conv_bn(x, f"{name}_b0_1x1", 32, 1)
+    b1 = _conv_bn(x, f"{name}_b1_1x1", 32, 1)
+    b1 = _conv_bn(b1, f"{name}_b1_3x3", 32, 3)
+    b2 = _conv_bn(x, f"{name}_b2_1x1", 32, 1)
+    b2 = _conv_bn(b2, f"{name}_b2_3x3a", 48, 3)
+    b2 = _conv_bn(b2, f"{name}_b2_3x3b", 64, 3)
+    return _residual(x, name, (b0, b1, b2), 320, scale, relu=True)
+
+
+def _reduction_a(x: Any, mode: BorderMode) -> Any:
+    """Mixed_6a: 35 x 35 x 320 -> 17 x 17 x 1088 (384 + 384 + 320)."""
+    n = "mixed_6a"
+    b0 = _conv_bn(x, f"{n}_b0_3x3", 384, 3, stride=2, border_mode=mode)
+    b1 = _conv_bn(x, f"{n}_b1_1x1", 256, 1)
+    b1 = _conv_bn(b1, f"{n}_b1_3x3a", 256, 3)
+    b1 = _conv_bn(b1, f"{n}_b1_3x3b", 384, 3, stride=2, border_mode=mode)
+    b2 = _max_pool(x, f"{n}_b2_pool", mode)
+    return _concat(n, b0, b1, b2)
+
+
+def _block17(x: Any, name: str, scale: float = 0.10) -> Any:
+    """Inception-ResNet-B: 17 x 17 x 1088 -> 17 x 17 x 1088 (branches 192 + 192 = 384)."""
+    b0 = _conv_bn(x, f"{name}_b0_1x1", 192, 1)
+    b1 = _conv_bn(x, f"{name}_b1_1x1", 128, 1)
+    b1 = _conv_bn(b1, f"{name}_b1_1x7", 160, (1, 7))
+    b1 = _conv_bn(b1, f"{name}_b1_7x1", 192, (7, 1))
+    return _residual(x, name, (b0, b1), 1088, scale, relu=True)
+
+
+def _reduction_b(x: Any, mode: BorderMode) -> Any:
+    """Mixed_7a: 17 x 17 x 1088 -> 8 x 8 x 2080 (384 + 288 + 320 + 1088)."""
+    n = "mixed_7a"
+    b0 = _conv_bn(x, f"{n}_b0_1x1", 256, 1)
+    b0 = _conv_bn(b0, f"{n}_b0_3x3", 384, 3, stride=2, border_mode=mode)
+    b1 = _conv_bn(x, f"{n}_b1_1x1", 256, 1)
+    b1 = _conv_bn(b1, f"{n}_b1_3x3", 288, 3, stride=2, border_mode=mode)
+    b2 = _conv_bn(x, f"{n}_b2_1x1", 256, 1)
+    b2 = _conv_bn(b2, f"{n}_b2_3x3a", 288, 3)
+    b2 = _conv_bn(b2, f"{n}_b2_3x3b", 320, 3, stride=2, border_mode=mode)
+    b3 = _max_pool(x, f"{n}_b3_pool", mode)
+    return _concat(n, b0, b1, b2, b3)
+
+
+def _block8(x: Any, name: str, scale: float = 0.20, relu: bool = True) -> Any:
+    """Inception-ResNet-C: 8 x 8 x 2080 -> 8 x 8 x 2080 (branches 192 + 256 = 448)."""
+    b0 = _conv_bn(x, f"{name}_b0_1x1", 192, 1)
+    b1 = _conv_bn(x, f"{name}_b1_1x1", 192, 1)
+    b1 = _conv_bn(b1, f"{name}_b1_1x3", 224, (1, 3))
+    b1 = _conv_bn(b1, f"{name}_b1_3x1", 256, (3, 1))
+    return _residual(x, name, (b0, b1), 2080, scale, relu=relu)
+
+
+def _check_repeats(repeats: Sequence[int]) -> tuple[int, int, int]:
+    values = tuple(repeats) if isinstance(repeats, (tuple, list)) else None
+    if (
+        values is None
+        or len(values) != 3
+        or any(isinstance(v, bool) or not isinstance(v, int) for v in values)
+        or values[0] < 0 or values[1] < 0 or values[2] < 1
+    ):
+        raise ValueError(
+            "repeats must be three integers (block35, block17, block8) with at least one "
+            f"block8, got {repeats!r}"
+        )
+    return values  # type: ignore[return-value]
+
+
+@register_model(input_shape=(3, 299, 299), reference="Szegedy et al. 2016, arXiv:1602.07261; TF-slim / Keras layout")
+def inception_resnet_v2(
+    *,
+    num_classes: int = 1000,
+    border_mode: BorderMode | str | None = None,
+    pooling: FinalPooling | str = FinalPooling.GLOBAL,
+    data_shape: Sequence[int] | None = None,
+    repeats: Sequence[int] = (10, 20, 10),
+    dropout: float = 0.2,
+) -> Any:
+    """Inception-ResNet-v2 (TF-slim / Keras layout): 55.8 M parameters at 1000 classes.
+
+    Args:
+        num_classes: outputs of the final fully connected layer.
+        border_mode: padding of the stem and of the stride-2 reduction layers (TF-slim's
+            ``'VALID'`` layers); ``None`` = reference (valid).
+        pooling: ``'global'`` (``global_pool=True``) or ``'manual'`` (kernel from
+            ``infer_shape`` at ``data_shape``, 8 x 8 at 299 x 299).
+        data_shape: ``(N, C, H, W)``; needed by ``pooling='manual'``.
+        repeats: numbers of block35, block17 and block8 blocks; the last block8 has scale
+            1.0 and no ReLU.
+        dropout: drop probability before the classifier (TF-slim keeps 0.8, i.e. p = 0.2).
+
+    Returns:
+        The symbol, ending in ``SoftmaxOutput(name='softmax')``.
+
+    Raises:
+        ValueError: for an invalid argument, or ``'manual'`` pooling without ``data_shape``.
+        nin_mx.errors.ShapeError: if ``data_shape`` is too small for ``'manual'`` pooling.
+    """
+    check_num_classes(num_classes)
+    n35, n17, n8 = _check_repeats(repeats)
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}")
+    pooling = parse_final_pooling(pooling)
+    mode = resolve_border_mode(border_mode, BorderMode.VALID)
+
+    x = _stem(mx.sym.var("data"), mode)  # 35 x 35 x 192
+    x = _mixed_5b(x)  # 35 x 35 x 320
+    for i in range(1, n35 + 1):
+        x = _block35(x, f"block35_{i}")
+    x = _reduction_a(x, mode)  # 17 x 17 x 1088
+    for i in range(1, n17 + 1):
+        x = _block17(x, f"block17_{i}")
+    x = _reduction_b(x, mode)  # 8 x 8 x 2080
+    for i in range(1, n8):
+        x = _block8(x, f"block8_{i}")
+    x = _block8(x, f"block8_{n8}", scale=1.0, relu=False)
+    x = _conv_bn(x, "conv_7b_1x1", 1536, 1)  # 8 x 8 x 1536
+    x = final_pool(x, "global_pool", pooling, data_shape)  # 1 x 1 x 1536
+    x = mx.sym.Flatten(x, name="flatten")
+    x = mx.sym.Dropout(x, name="dropout", p=dropout)
+    x = mx.sym.FullyConnected(x, name="fc", num_hidden=num_classes)
+    return mx.sym.SoftmaxOutput(x, name="softmax")

@@ -1,0 +1,145 @@
+"""Network in Network (NIN), in the layouts of the Caffe model zoo.
+
+Lin, Chen & Yan, "Network In Network", ICLR 2014, https://arxiv.org/abs/1312.4400.
+Caffe model-zoo definitions: the CIFAR-10 model of the paper's authors and the ImageNet
+model "NIN-Imagenet" (gist mavenlin/d802a5849de39225bcc6).
+
+Every convolution is followed by a ReLU; the "cccp" layers (cascaded cross-channel
+parametric pooling) are 1x1 convolutions, the mlpconv micro-network. The classifier is a
+last cccp layer with one channel per class, averaged over the whole map: no fully
+connected layer.
+
+``border_mode`` sets the padding of the spatial convolutions (conv1 ... conv4); ``None``
+keeps the reference pads. Pools keep pad 0 and round by ``pooling_convention``: ``'full'``
+(ceil, as Caffe) by default, or ``'valid'`` (floor, MXNet's default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from nin_mx import border
+from nin_mx._mxnet import mx
+from nin_mx.border import BorderMode
+from nin_mx.layers import FinalPooling, final_pool, mlpconv, parse_final_pooling
+from nin_mx.models._common import check_num_classes, resolve_border_mode
+from nin_mx.models._registry import register_model
+
+__all__ = ["nin_cifar10", "nin_imagenet"]
+
+
+def _pool(x: Any, name: str, pool_type: str, convention: border.PoolingConvention) -> Any:
+    return mx.sym.Pooling(
+        x, name=name, pool_type=pool_type, kernel=(3, 3), stride=(2, 2),
+        pooling_convention=convention.value,
+    )
+
+
+def _check_convention(value: border.PoolingConvention | str) -> border.PoolingConvention:
+    convention = border.parse_pooling_convention(value)
+    if convention is border.PoolingConvention.SAME:
+        raise ValueError(
+            "pooling_convention 'same' works only for 1-D max pooling in MXNet; "
+            "use 'full' (ceil, Caffe) or 'valid' (floor)"
+        )
+    return convention
+
+
+def _head(
+    x: Any, pooling: FinalPooling | str, data_shape: Sequence[int] | None, pool_name: str
+) -> Any:
+    x = final_pool(x, pool_name, parse_final_pooling(pooling), data_shape)
+    x = mx.sym.Flatten(x, name="flatten")
+    return mx.sym.SoftmaxOutput(x, name="softmax")
+
+
+@register_model(input_shape=(3, 32, 32), reference="Lin et al. 2013, arXiv:1312.4400; Caffe model zoo (CIFAR-10)")
+def nin_cifar10(
+    *,
+    num_classes: int = 10,
+    border_mode: BorderMode | str | None = None,
+    pooling: FinalPooling | str = FinalPooling.GLOBAL,
+    pooling_convention: border.PoolingConvention | str = border.PoolingConvention.FULL,
+    data_shape: Sequence[int] | None = None,
+) -> Any:
+    """NIN for CIFAR-10: three mlpconv blocks and a global average pool (0.97 M parameters).
+
+    Shapes at 32 x 32 with the reference pads and Caffe's ceil pools:
+    conv1 block 32 x 32 x 96, pool1 16 x 16, conv2 block 16 x 16 x 192, pool2 8 x 8,
+    conv3 block 8 x 8 x num_classes, pool3 1 x 1.
+
+    Args:
+        num_classes: channels of cccp6, one per class.
+        border_mode: padding of conv1-conv3; ``None`` = reference (pad 2, 2, 1, i.e. same).
+        pooling: ``'global'`` (``global_pool=True``) or ``'manual'`` (kernel from
+            ``infer_shape`` at ``data_shape``).
+        pooling_convention: rounding of pool1 and pool2, ``'full'`` (ceil) or ``'valid'`` (floor).
+        data_shape: ``(N, C, H, W)``; needed by ``pooling='manual'``.
+
+    Returns:
+        The symbol, ending in ``SoftmaxOutput(name='softmax')``.
+
+    Raises:
+        ValueError: for an invalid argument, or ``'manual'`` pooling without ``data_shape``.
+        nin_mx.errors.ShapeError: if ``data_shape`` is too small for ``'manual'`` pooling.
+    """
+    check_num_classes(num_classes)
+    convention = _check_convention(pooling_convention)
+    mode = resolve_border_mode(border_mode, BorderMode.SAME)
+    x = mx.sym.var("data")
+    x = mlpconv(x, ("conv1", "cccp1", "cccp2"), (192, 160, 96), 5, border_mode=mode)
+    x = _pool(x, "pool1", "max", convention)
+    x = mx.sym.Dropout(x, name="drop1", p=0.5)
+    x = mlpconv(x, ("conv2", "cccp3", "cccp4"), (192, 192, 192), 5, border_mode=mode)
+    x = _pool(x, "pool2", "avg", convention)
+    x = mx.sym.Dropout(x, name="drop2", p=0.5)
+    x = mlpconv(x, ("conv3", "cccp5", "cccp6"), (192, 192, num_classes), 3, border_mode=mode)
+    return _head(x, pooling, data_shape, "pool3")
+
+
+@register_model(input_shape=(3, 224, 224), reference="Lin et al. 2013, arXiv:1312.4400; Caffe model zoo (NIN-Imagenet)")
+def nin_imagenet(
+    *,
+    num_classes: int = 1000,
+    border_mode: BorderMode | str | None = None,
+    pooling: FinalPooling | str = FinalPooling.GLOBAL,
+    pooling_convention: border.PoolingConvention | str = border.PoolingConvention.FULL,
+    data_shape: Sequence[int] | None = None,
+) -> Any:
+    """NIN for ImageNet: four mlpconv blocks and a global average pool (7.6 M parameters).
+
+    Shapes at 224 x 224 with the reference pads: conv1 block 54 x 54 x 96, pool0 27 x 27,
+    conv2 block 27 x 27 x 256, pool2 13 x 13, conv3 block 13 x 13 x 384, pool3 6 x 6
+    (5 x 5 with floor pools), conv4 block 6 x 6 x num_classes, pool4 1 x 1.
+
+    Args:
+        num_classes: channels of cccp8, one per class.
+        border_mode: padding of conv1-conv4; ``None`` = reference (conv1 valid, the rest same).
+        pooling: ``'global'`` or ``'manual'`` (kernel from ``infer_shape`` at ``data_shape``).
+        pooling_convention: rounding of pool0, pool2, pool3: ``'full'`` (ceil) or ``'valid'``.
+        data_shape: ``(N, C, H, W)``; needed by ``pooling='manual'``.
+
+    Returns:
+        The symbol, ending in ``SoftmaxOutput(name='softmax')``.
+
+    Raises:
+        ValueError: for an invalid argument, or ``'manual'`` pooling without ``data_shape``.
+        nin_mx.errors.ShapeError: if ``data_shape`` is too small for ``'manual'`` pooling.
+    """
+    check_num_classes(num_classes)
+    convention = _check_convention(pooling_convention)
+    x = mx.sym.var("data")
+    x = mlpconv(
+        x, ("conv1", "cccp1", "cccp2"), (96, 96, 96), 11, stride=4,
+        border_mode=resolve_border_mode(border_mode, BorderMode.VALID),
+    )
+    x = _pool(x, "pool0", "max", convention)
+    mode = resolve_border_mode(border_mode, BorderMode.SAME)
+    x = mlpconv(x, ("conv2", "cccp3", "cccp4"), (256, 256, 256), 5, border_mode=mode)
+    x = _pool(x, "pool2", "max", convention)
+    x = mlpconv(x, ("conv3", "cccp5", "cccp6"), (384, 384, 384), 3, border_mode=mode)
+    x = _pool(x, "pool3", "max", convention)
+    x = mx.sym.Dropout(x, name="drop", p=0.5)
+    x = mlpconv(x, ("conv4", "cccp7", "cccp8"), (1024, 1024, num_classes), 3, border_mode=mode)
+    return _head(x, pooling, data_shape, "pool4")

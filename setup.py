@@ -1,0 +1,46 @@
+"""Packaging for nin_mx: MXNet NIN / Inception-ResNet-v2 symbols and per-border-mode shape reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+
+setup(
+    name="nin_mx",
+    version="0.1.0",
+    description=(
+        "MXNet symbol graphs of Network-in-Network and Inception-ResNet-v2, "
+        "with per-layer shape reports under every border mode"
+    ),
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.9",
+    packages=find_packages(include=["nin_mx", "nin_mx.*"]),
+    install_requires=[
+        # 1.9.1 is MXNet's last release; it uses np.bool, removed in numpy 1.24.
+        "mxnet==1.9.1",
+        "numpy<1.24",
+        "tabulate>=0.9",
+    ],
+    extras_require={
+        "test": [
+            "pytest>=7",
+            "hypothesis>=6.80",
+            "matplotlib>=3.6",
+            "graphviz>=0.20",
+            "nbclient>=0.8",
+            "nbformat>=5.9",
+            "ipykernel>=6.20",
+            "ruff>=0.4",
+        ],
+    },
+    entry_points={"console_scripts": ["nin-shape-report=nin_mx.cli:main"]},
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+    ],
+)
