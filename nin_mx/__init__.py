@@ -24,6 +24,14 @@ _EXPORTS = {
     "list_models": "nin_mx.models",
     "PoolingComparison": "nin_mx.pooling",
     "compare_pooling": "nin_mx.pooling",
+    "LayerRow": "nin_mx.report",
+    "Report": "nin_mx.report",
+    "compare_border_modes": "nin_mx.report",
+    "min_input_size": "nin_mx.report",
+    "shape_report": "nin_mx.report",
+    "Document": "nin_mx.render",
+    "OutputFormat": "nin_mx.render",
+    "render": "nin_mx.render",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -27,7 +27,7 @@ Output sizes follow MXNet 1.9.1 (``src/operator/nn/convolution.cc`` and
 * pooling, ``pooling_convention='valid'``: ``floor((n + 2 * pad - kernel) / stride) + 1``
 * pooling, ``pooling_convention='full'`` (Caffe): ``ceil((n + 2 * pad - kernel) / stride) + 1``
 * pooling, ``pooling_convention='same'``: ``ceil(n / stride)``; MXNet accepts it only for
-  1-D max pooling.
+  1-D max pooling without padding, and only if the window fits the input.
 """
 
 from __future__ import annotations
@@ -198,13 +198,16 @@ def deconv_output_size(
         ``stride * (n - 1) + ke - 2 * pad + adj``.
 
     Raises:
-        ValueError: for non-positive sizes, negative pads or adjustments.
+        ValueError: for non-positive sizes, negative pads or adjustments, or an ``adj`` not
+            smaller than ``stride`` (MXNet rejects it).
         EmptyOutputError: if the padding crops the whole output away.
     """
     _check_int("n", n, 1)
     _check_int("stride", stride, 1)
     _check_int("pad", pad, 0)
     _check_int("adj", adj, 0)
+    if adj >= stride:
+        raise ValueError(f"adj must be smaller than stride {stride}, got {adj}")
     out = stride * (n - 1) + effective_kernel(kernel, dilate) - 2 * pad + adj
     if out < 1:
         raise EmptyOutputError(f"pad {pad} crops the whole output of input {n}")
@@ -226,23 +229,24 @@ def pool_output_size(
         stride: stride.
         pad: padding on each side.
         convention: ``'valid'`` (floor), ``'full'`` (ceil, Caffe) or ``'same'``
-            (``ceil(n / stride)``; MXNet allows it only for 1-D max pooling).
+            (``ceil(n / stride)``; MXNet allows it only for 1-D max pooling, with pad 0).
 
     Returns:
         The output length.
 
     Raises:
-        ValueError: for a non-positive size, kernel or stride, a negative pad or an
-            unknown convention.
-        EmptyOutputError: if the window exceeds the padded input (valid and full).
+        ValueError: for a non-positive size, kernel or stride, a negative pad, a non-zero
+            pad with ``'same'``, or an unknown convention.
+        EmptyOutputError: if the window exceeds the padded input (MXNet checks this for
+            every convention).
     """
     convention = parse_pooling_convention(convention)
     _check_int("n", n, 1)
     _check_int("kernel", kernel, 1)
     _check_int("stride", stride, 1)
     _check_int("pad", pad, 0)
-    if convention is PoolingConvention.SAME:
-        return -(-n // stride)
+    if convention is PoolingConvention.SAME and pad:
+        raise ValueError(f"pad must be 0 with pooling_convention 'same', got {pad}")
     padded = n + 2 * pad
     if kernel > padded:
         raise EmptyOutputError(
@@ -250,6 +254,8 @@ def pool_output_size(
             if pad
             else f"kernel {kernel} exceeds input {n}"
         )
+    if convention is PoolingConvention.SAME:
+        return -(-n // stride)
     if convention is PoolingConvention.VALID:
         return (padded - kernel) // stride + 1
     return -(-(padded - kernel) // stride) + 1

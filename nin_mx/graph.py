@@ -13,7 +13,7 @@ Two ways to know a layer's output size, kept apart on purpose:
 from __future__ import annotations
 
 import json
-import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,9 +24,13 @@ from nin_mx.errors import GraphError, ShapeError, one_line
 
 __all__ = [
     "Node",
-    "axis_name",
     "SpatialInfo",
+    "axis_name",
+    "explain_failure",
+    "infer_internals",
+    "data_inputs",
     "infer_shapes",
+    "load_symbol_file",
     "parse_nodes",
     "spatial_walk",
 ]
@@ -241,6 +245,30 @@ def spatial_walk(nodes: Sequence[Node], input_shapes: Mapping[str, Shape]) -> li
     return infos
 
 
+def infer_internals(
+    internals: Any, input_shapes: Mapping[str, Shape]
+) -> tuple[list[Shape], dict[str, Shape], dict[str, Shape]]:
+    """One MXNet ``infer_shape`` over a symbol's internals (``symbol.get_internals()``).
+
+    Returns:
+        ``(outputs, arguments, aux)``: the output shapes in ``internals.list_outputs()``
+        order, and argument and auxiliary shapes by name.
+
+    Raises:
+        mxnet.base.MXNetError: MXNet's own error, for the caller to explain.
+        ShapeError: if MXNet leaves a shape unknown.
+    """
+    # Symbol.infer_shape is this call plus a print of the arguments on failure.
+    args, outs, auxs = internals._infer_shape_impl(False, **{k: tuple(v) for k, v in input_shapes.items()})
+    if outs is None or any(s is None or 0 in s for s in outs):
+        raise ShapeError(f"shapes cannot be inferred from the inputs {_describe(input_shapes)}")
+    return (
+        [tuple(s) for s in outs],
+        dict(zip(internals.list_arguments(), map(tuple, args))),
+        dict(zip(internals.list_auxiliary_states(), map(tuple, auxs))),
+    )
+
+
 def infer_shapes(
     symbol: Any, input_shapes: Mapping[str, Shape]
 ) -> tuple[dict[str, Shape], dict[str, Shape], dict[str, Shape]]:
@@ -260,23 +288,29 @@ def infer_shapes(
     """
     internals = symbol.get_internals()
     try:
-        # Symbol.infer_shape is this call plus a print of the arguments on failure.
-        args, outs, auxs = internals._infer_shape_impl(False, **{k: tuple(v) for k, v in input_shapes.items()})
+        outs, args, auxs = infer_internals(internals, input_shapes)
     except mx.base.MXNetError as exc:
-        raise _explain_failure(symbol, input_shapes, exc) from None
-    if outs is None or any(s is None or 0 in s for s in outs):
-        raise ShapeError(f"shapes cannot be inferred from the inputs {dict(input_shapes)}")
-    return (
-        dict(zip(internals.list_outputs(), map(tuple, outs))),
-        dict(zip(internals.list_arguments(), map(tuple, args))),
-        dict(zip(internals.list_auxiliary_states(), map(tuple, auxs))),
-    )
+        raise explain_failure(symbol, input_shapes, exc) from None
+    return dict(zip(internals.list_outputs(), outs)), args, auxs
 
 
-def _explain_failure(symbol: Any, input_shapes: Mapping[str, Shape], exc: BaseException) -> ShapeError:
-    shapes = ", ".join(f"{k}={tuple(v)}" for k, v in input_shapes.items())
+def _describe(input_shapes: Mapping[str, Shape]) -> str:
+    return ", ".join(f"{k}={tuple(v)}" for k, v in input_shapes.items())
+
+
+def explain_failure(
+    symbol_or_nodes: Any, input_shapes: Mapping[str, Shape], exc: BaseException
+) -> ShapeError:
+    """Turns MXNet's failed ``infer_shape`` into a one-line ShapeError.
+
+    The first layer whose output would be empty is found with the border arithmetic
+    (:func:`spatial_walk`), not by parsing MXNet's message; only when the walk finds nothing
+    is MXNet's own check quoted, in one line.
+    """
+    shapes = _describe(input_shapes)
+    nodes = symbol_or_nodes if isinstance(symbol_or_nodes, list) else parse_nodes(symbol_or_nodes.tojson())
     try:
-        spatial_walk(parse_nodes(symbol.tojson()), input_shapes)
+        spatial_walk(nodes, input_shapes)
     except ShapeError as found:
         return ShapeError(f"input {shapes} is too small: {found}", layer=found.layer)
     except GraphError as bad:
@@ -284,6 +318,49 @@ def _explain_failure(symbol: Any, input_shapes: Mapping[str, Shape], exc: BaseEx
     return ShapeError(f"cannot infer shapes for {shapes}: {one_line(exc)}")
 
 
-def prod(shape: Sequence[int]) -> int:
-    """The number of elements of a shape."""
-    return math.prod(shape)
+def data_inputs(nodes: Sequence[Node]) -> list[str]:
+    """Names of the graph's data inputs: variables that are the first input of an operator.
+
+    Weights, biases, labels and BatchNorm statistics enter operators at later positions.
+    """
+    first = {node.inputs[0] for node in nodes if not node.is_variable and node.inputs}
+    return [node.name for node in nodes if node.is_variable and node.index in first]
+
+
+def load_symbol_file(path: str | os.PathLike[str]) -> tuple[Any, list[Node]]:
+    """Loads a saved ``-symbol.json`` and checks it before MXNet sees it.
+
+    Returns:
+        ``(symbol, nodes)``.
+
+    Raises:
+        GraphError: one line, for a missing path, a directory, a binary or non-JSON file,
+            a JSON that is not a symbol graph, or one MXNet cannot load (an unknown operator,
+            a malformed attribute).
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise GraphError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise GraphError(f"{path}: is a directory, not a -symbol.json file")
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise GraphError(f"{path}: cannot read: {exc.strerror}") from None
+    if not raw.strip():
+        raise GraphError(f"{path}: the file is empty")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        hint = " (a .params file holds weights; pass the -symbol.json beside it)" if path.endswith(".params") else ""
+        raise GraphError(f"{path}: not a symbol JSON: binary data{hint}") from None
+    try:
+        nodes = parse_nodes(text)
+    except GraphError as exc:
+        raise GraphError(f"{path}: {exc}") from None
+    try:
+        symbol = mx.sym.load_json(text)
+    except mx.base.MXNetError as exc:
+        raise GraphError(f"{path}: MXNet cannot load it: {one_line(exc)}") from None
+    return symbol, nodes

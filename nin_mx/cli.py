@@ -1,0 +1,269 @@
+"""``nin-shape-report``: per-layer output shapes of a model under every border mode.
+
+Exit codes: 0 when the report was produced; 1 when the model or file cannot be built or no
+requested border mode can be inferred; 2 for usage errors. Errors are one line on stderr
+(``--debug`` shows the traceback). Only the report goes to stdout (or to ``--output``,
+written atomically).
+
+Argument parsing and usage errors do not import MXNet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from typing import Any
+
+from nin_mx.models import get_model_entry, list_models
+
+__all__ = ["main"]
+
+MODES = ("valid", "same", "full")
+FORMATS = ("table", "markdown", "csv", "json")
+
+EPILOG = """\
+examples:
+  nin-shape-report inception_resnet_v2
+  nin-shape-report nin_imagenet --input 3,256,256 --border-mode reference,valid --format markdown
+  nin-shape-report resnet18_v1-symbol.json --input 3,224,224 --format json --output r.json
+  nin-shape-report nin_cifar10 --compare-pooling --min-input
+
+exit codes: 0 report produced, 1 model/file/shape error, 2 usage error
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (no usage dump), still exiting with status 2."""
+
+    def error(self, message: str) -> Any:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="nin-shape-report",
+        description="Per-layer output shapes, parameters, MACs and receptive fields of an MXNet "
+        "graph under each border mode, side by side.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("model", nargs="?", metavar="MODEL|FILE", help="a model name (see --list-models) "
+                        "or a saved MXNet -symbol.json")
+    parser.add_argument("--input", metavar="C,H,W", help="input shape without the batch axis "
+                        "(default: the model's own, e.g. 3,299,299; any rank for a symbol file)")
+    parser.add_argument("--batch", metavar="N", default="1", help="batch size (default 1)")
+    parser.add_argument("--shape", metavar="NAME=N,C,H,W", action="append", default=[],
+                        help="full shape of a named input, batch included; repeat for several inputs")
+    parser.add_argument("--border-mode", metavar="MODES", default="valid,same,full",
+                        help="comma-separated: valid, same (or half), full, reference; or all "
+                        "(default: valid,same,full)")
+    parser.add_argument("--format", metavar="FORMAT", default="table", help="table, markdown, csv or json")
+    parser.add_argument("--output", metavar="FILE", help="write the report here (atomically) instead of stdout")
+    parser.add_argument("--compare-pooling", action="store_true",
+                        help="also compare manual (infer_shape) and global final pooling, by shapes and numbers")
+    parser.add_argument("--min-input", action="store_true",
+                        help="also find the smallest square input each border mode accepts")
+    parser.add_argument("--list-models", action="store_true", help="list the models and exit")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    return parser
+
+
+def _positive_ints(text: str, what: str) -> tuple[int, ...]:
+    parts = [p.strip() for p in text.replace("x", ",").split(",")]
+    try:
+        values = tuple(int(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"{what} must be comma-separated integers, got {text!r}") from None
+    if any(v < 1 for v in values):
+        raise ValueError(f"{what} must be positive integers, got {text!r}")
+    return values
+
+
+def _parse_modes(text: str) -> list[str]:
+    from nin_mx.border import parse_border_mode
+
+    modes: list[str] = []
+    for part in (p.strip().lower() for p in text.split(",")):
+        if part == "all":
+            names = list(MODES)
+        elif part == "reference":
+            names = ["reference"]
+        else:
+            try:
+                names = [parse_border_mode(part).value]
+            except ValueError:
+                raise ValueError(
+                    f"unknown border mode {part!r} (choose from valid, same, half, full, reference, all)"
+                ) from None
+        modes += [name for name in names if name not in modes]
+    return modes
+
+
+def _is_file_argument(model: str) -> bool:
+    return model not in list_models() and (model.endswith((".json", ".params")) or os.sep in model
+                                            or os.path.exists(model))
+
+
+def _resolve(args: argparse.Namespace) -> dict[str, Any]:
+    """Checks every argument without importing MXNet; raises ValueError for usage errors."""
+    if args.model is None:
+        raise ValueError("a MODEL or FILE is required (see --list-models)")
+    is_file = _is_file_argument(args.model)
+    if not is_file:
+        get_model_entry(args.model)  # unknown model: ValueError with the closest name
+    fmt = args.format.strip().lower()
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {args.format!r} (choose from {', '.join(FORMATS)})")
+    batch = _positive_ints(args.batch, "--batch")
+    if len(batch) != 1:
+        raise ValueError(f"--batch must be one positive integer, got {args.batch!r}")
+    modes = _parse_modes(args.border_mode)
+    if args.shape and args.input:
+        raise ValueError("give either --input or --shape, not both")
+    shapes: dict[str, tuple[int, ...]] | tuple[int, ...]
+    if args.shape:
+        shapes = {}
+        for item in args.shape:
+            name, sep, dims = item.partition("=")
+            if not sep or not name.strip():
+                raise ValueError(f"--shape must look like NAME=N,C,H,W, got {item!r}")
+            shapes[name.strip()] = _positive_ints(dims, f"--shape {name.strip()}")
+    elif args.input:
+        shapes = (batch[0], *_positive_ints(args.input, "--input"))
+    elif is_file:
+        raise ValueError("a symbol file needs --input C,H,W (or --shape NAME=N,C,H,W)")
+    else:
+        shapes = (batch[0], *get_model_entry(args.model).input_shape)
+    if not is_file:
+        expected = len(get_model_entry(args.model).input_shape) + 1
+        given = [shapes] if isinstance(shapes, tuple) else list(shapes.values())
+        if isinstance(shapes, dict) and set(shapes) != {"data"}:
+            raise ValueError(f"{args.model} has one input, 'data'")
+        if any(len(s) != expected for s in given):
+            raise ValueError(f"{args.model} takes a {expected - 2}-D image input: --input C,H,W")
+    elif args.compare_pooling:
+        raise ValueError("--compare-pooling needs one of nin_mx's models, not a symbol file")
+    if fmt == "csv" and (args.compare_pooling or args.min_input):
+        raise ValueError("--compare-pooling and --min-input are shown in table, markdown and json formats")
+    if args.output:
+        folder = os.path.dirname(os.path.abspath(args.output))
+        if not os.path.isdir(folder):
+            raise ValueError(f"--output: folder {folder} does not exist")
+        if os.path.isdir(args.output):
+            raise ValueError(f"--output: {args.output} is a folder")
+    return {"is_file": is_file, "format": fmt, "modes": modes, "shapes": shapes}
+
+
+def _build_document(args: argparse.Namespace, plan: dict[str, Any]) -> tuple[Any, list[str]]:
+    """Runs the reports; returns the document and the notes for stderr."""
+    from nin_mx.pooling import compare_pooling
+    from nin_mx.render import Document
+    from nin_mx.report import min_input_size, shape_report
+
+    notes = []
+    if plan["is_file"]:
+        from nin_mx.graph import load_symbol_file
+
+        target: Any = load_symbol_file(args.model)[0]
+        if args.border_mode != "valid,same,full":
+            notes.append("note: border modes apply to nin_mx's own models; a symbol file is reported as built")
+        modes: list[str | None] = ["as built"]
+        label = os.path.basename(args.model)
+    else:
+        target, modes, label = args.model, plan["modes"], args.model
+    reports = []
+    for mode in modes:
+        report = shape_report(target, plan["shapes"], border_mode=None if plan["is_file"] else mode)
+        reports.append(dataclass_replace(report, model=label))
+    comparison = None
+    if args.compare_pooling:
+        comparison = compare_pooling(args.model, reports[0].input_shape)
+    min_input = None
+    if args.min_input:
+        first = reports[0].input_shape
+        min_input = {
+            report.border_mode: min_input_size(
+                target, channels=first[1], batch=first[0],
+                border_mode=None if plan["is_file"] else report.border_mode,
+            )
+            for report in reports
+        }
+    doc = Document(label, reports[0].input_shapes, reports, comparison, min_input)
+    return doc, notes
+
+
+def dataclass_replace(obj: Any, **changes: Any) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(obj, **changes)
+
+
+def _write_atomically(path: str, text: str) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".nin-shape-report-", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs ``nin-shape-report``; returns the exit code."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    if args.list_models:
+        for name in list_models():
+            entry = get_model_entry(name)
+            print(f"{name:22} {','.join(map(str, entry.input_shape)):10} {entry.summary}")
+        return 0
+    try:
+        plan = _resolve(args)
+    except ValueError as exc:
+        parser.error(str(exc))
+    try:
+        from nin_mx.render import render
+
+        doc, notes = _build_document(args, plan)
+        text = render(doc, plan["format"])
+        for note in notes:
+            print(note, file=sys.stderr)
+        for report in doc.reports:
+            if not report.ok:
+                print(f"{parser.prog}: {report.border_mode}: {report.error}", file=sys.stderr)
+        if not any(report.ok for report in doc.reports):
+            return 1
+        if args.output:
+            _write_atomically(args.output, text)
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        print(f"{parser.prog}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        from nin_mx.errors import one_line
+
+        kind = "" if isinstance(exc, (ValueError, OSError)) else f"internal error ({type(exc).__name__}): "
+        print(f"{parser.prog}: {kind}{one_line(exc)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,242 @@
+"""Reports -> text: a table, markdown, CSV or JSON. Pure functions; nothing here prints.
+
+The JSON layout is a contract (see the README, "JSON output"); ``SCHEMA_VERSION`` changes
+whenever a field is renamed or removed.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import enum
+import io
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tabulate import tabulate
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Document",
+    "OutputFormat",
+    "parse_format",
+    "render",
+    "render_csv",
+    "render_json",
+    "render_markdown",
+    "render_table",
+    "to_dict",
+]
+
+SCHEMA_VERSION = 1
+
+
+class OutputFormat(str, enum.Enum):
+    """The output formats of ``nin-shape-report``."""
+
+    TABLE = "table"
+    MARKDOWN = "markdown"
+    CSV = "csv"
+    JSON = "json"
+
+
+def parse_format(value: OutputFormat | str) -> OutputFormat:
+    """Converts a user's string to an OutputFormat.
+
+    Raises:
+        ValueError: naming the valid formats.
+    """
+    try:
+        return OutputFormat(value)
+    except ValueError:
+        valid = ", ".join(f.value for f in OutputFormat)
+        raise ValueError(f"format must be one of {valid}, got {value!r}") from None
+
+
+@dataclass(frozen=True)
+class Document:
+    """Everything one ``nin-shape-report`` run shows.
+
+    Attributes:
+        model: the model's name or the symbol file's name.
+        input_shapes: the input shape(s), by input name, batch axis included.
+        reports: one :class:`nin_mx.report.Report` per border mode, all of the same graph.
+        pooling_comparison: a :class:`nin_mx.pooling.PoolingComparison`, or ``None``.
+        min_input: border mode -> smallest square input side, or ``None``.
+    """
+
+    model: str
+    input_shapes: Mapping[str, tuple[int, ...]]
+    reports: Sequence[Any]
+    pooling_comparison: Any | None = None
+    min_input: Mapping[str, int] | None = None
+
+
+def _dims(shape: Sequence[int] | None) -> str:
+    return "x".join(map(str, shape)) if shape else "-"
+
+
+def _si(value: int) -> str:
+    """1234567 -> '1.23M': compact, for table cells."""
+    for unit, size in (("G", 10**9), ("M", 10**6), ("K", 10**3)):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{unit}"
+    return str(value)
+
+
+def _mib(nbytes: int) -> str:
+    return f"{nbytes / 2**20:.1f} MiB"
+
+
+def _aligned_rows(reports: Sequence[Any]) -> list[tuple[str, str, list[Any]]]:
+    """(name, op, [row per report or None]) in graph order, across reports of one graph."""
+    order: dict[str, str] = {}
+    for report in reports:
+        for row in report.layers:
+            order.setdefault(row.name, row.op)
+    by_report = [{row.name: row for row in report.layers} for report in reports]
+    return [(name, op, [rows.get(name) for rows in by_report]) for name, op in order.items()]
+
+
+def _first(rows: Sequence[Any]) -> Any:
+    return next(row for row in rows if row is not None)
+
+
+def _layer_cells(reports: Sequence[Any], with_costs: bool) -> tuple[list[str], list[list[str]]]:
+    headers = ["layer", "op"]
+    for report in reports:
+        headers.append(f"{report.border_mode} (CxHxW)")
+        if with_costs:
+            headers.append(f"{report.border_mode} MACs")
+    headers += ["params", "RF"]
+    body = []
+    for name, op, rows in _aligned_rows(reports):
+        cells = [name, op]
+        for report, row in zip(reports, rows):
+            if row is not None:
+                cells.append(_dims(row.output_shape[1:]))
+            else:
+                cells.append("FAILS" if name == report.failed_at else "")
+            if with_costs:
+                cells.append(_si(row.macs) if row is not None and row.macs else "")
+        first = _first(rows)
+        cells.append(_si(first.params) if first.params else "")
+        cells.append(_dims(first.receptive_field) if first.receptive_field else "")
+        body.append(cells)
+    return headers, body
+
+
+def _summary_lines(doc: Document) -> list[str]:
+    lines = []
+    for report in doc.reports:
+        if report.ok:
+            lines.append(
+                f"{report.border_mode}: output {_dims(report.output_shape)}, "
+                f"params {report.total_params:,}, aux {report.total_aux:,}, "
+                f"MACs {report.total_macs:,}, activations {_mib(report.activation_bytes)}"
+            )
+        else:
+            lines.append(f"{report.border_mode}: FAILS: {report.error}")
+        lines += [f"  note: {note}" for note in report.notes]
+    comparison = doc.pooling_comparison
+    if comparison is not None:
+        lines.append(
+            f"pooling: manual kernel {_dims(comparison.manual_kernel)} at input {_dims(comparison.data_shape)}; "
+            f"global {_dims(comparison.global_output_shape)} vs manual {_dims(comparison.manual_output_shape)}, "
+            f"shapes equal: {comparison.shapes_equal}, max |diff| {comparison.max_abs_diff:.3g}"
+        )
+        probe = comparison.probe_manual_error or f"manual gives {_dims(comparison.probe_manual_output_shape)}"
+        global_probe = comparison.probe_global_error or f"global gives {_dims(comparison.probe_global_output_shape)}"
+        lines.append(f"pooling at input {_dims(comparison.probe_shape)}: {global_probe}; manual: {probe}")
+    if doc.min_input is not None:
+        sizes = ", ".join(f"{mode} {side}x{side}" for mode, side in doc.min_input.items())
+        lines.append(f"smallest square input: {sizes}")
+    return lines
+
+
+def _title(doc: Document) -> str:
+    shapes = ", ".join(f"{name} {_dims(shape)}" for name, shape in doc.input_shapes.items())
+    return f"{doc.model} - input {shapes} (output shapes without the batch axis; RF = receptive field)"
+
+
+def render_table(doc: Document) -> str:
+    """A plain-text table (one row per layer, a column group per border mode) and totals."""
+    headers, body = _layer_cells(doc.reports, with_costs=len(doc.reports) == 1)
+    table = tabulate(body, headers=headers, tablefmt="simple", disable_numparse=True)
+    return "\n".join([_title(doc), "", table, "", *_summary_lines(doc)]) + "\n"
+
+
+def render_markdown(doc: Document) -> str:
+    """A GitHub-flavoured markdown document: the table with MACs per mode, then totals."""
+    headers, body = _layer_cells(doc.reports, with_costs=True)
+    table = tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)
+    summary = "\n".join(f"- {line.strip()}" for line in _summary_lines(doc))
+    return f"### {_title(doc)}\n\n{table}\n\n{summary}\n"
+
+
+_CSV_FIELDS = (
+    "border_mode", "name", "op", "inputs", "output_shape", "params", "aux", "macs",
+    "kernel", "stride", "pad", "dilate", "receptive_field", "jump",
+)
+
+
+def render_csv(doc: Document) -> str:
+    """One CSV row per layer and border mode; tuples are written as ``AxB``."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(_CSV_FIELDS)
+    for report in doc.reports:
+        for row in report.layers:
+            values = dataclasses.asdict(row)
+            writer.writerow(
+                [report.border_mode]
+                + [
+                    " ".join(values[key]) if key == "inputs"
+                    else _dims(values[key]) if isinstance(values[key], (tuple, list)) or values[key] is None
+                    else values[key]
+                    for key in _CSV_FIELDS[1:]
+                ]
+            )
+    return out.getvalue()
+
+
+def to_dict(doc: Document) -> dict[str, Any]:
+    """The JSON-ready dict of a document (the README documents every field)."""
+    first = next(iter(doc.input_shapes.values()))
+    result: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "model": doc.model,
+        "input_shape": list(first),
+        "input_shapes": {name: list(shape) for name, shape in doc.input_shapes.items()},
+        "reports": [],
+    }
+    for report in doc.reports:
+        entry = dataclasses.asdict(report)
+        entry.pop("model")
+        entry.pop("input_shapes")
+        result["reports"].append(entry)
+    if doc.pooling_comparison is not None:
+        result["pooling_comparison"] = dataclasses.asdict(doc.pooling_comparison)
+    if doc.min_input is not None:
+        result["min_input"] = dict(doc.min_input)
+    return result
+
+
+def render_json(doc: Document) -> str:
+    """Stable JSON: fixed key order, two-space indent, one trailing newline."""
+    return json.dumps(to_dict(doc), indent=2) + "\n"
+
+
+_RENDERERS = {
+    OutputFormat.TABLE: render_table,
+    OutputFormat.MARKDOWN: render_markdown,
+    OutputFormat.CSV: render_csv,
+    OutputFormat.JSON: render_json,
+}
+
+
+def render(doc: Document, fmt: OutputFormat | str = OutputFormat.TABLE) -> str:
+    """Renders a document in the given format."""
+    return _RENDERERS[parse_format(fmt)](doc)

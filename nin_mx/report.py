@@ -1,0 +1,407 @@
+"""Symbol + input shapes -> a Report: one row per operator, with shapes, costs and windows.
+
+Shapes, parameters and auxiliary states come from one MXNet ``infer_shape`` over the
+graph's internals per input shape. Kernel, stride, pad, dilation, receptive field and jump
+come from the pure-Python walk of :mod:`nin_mx.graph` (the border arithmetic), which the
+report checks against MXNet's shapes. Reports are data; :mod:`nin_mx.render` formats them.
+
+MACs (multiply-accumulates) are counted for the whole batch of the input shape, for
+Convolution (``N * C_out * prod(out_spatial) * C_in / groups * prod(kernel)``),
+Deconvolution (``N * C_in * prod(in_spatial) * C_out / groups * prod(kernel)``) and
+FullyConnected (``N * in_features * num_hidden``); bias additions and every other operator
+count 0.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from nin_mx import border
+from nin_mx._mxnet import mx
+from nin_mx.errors import GraphError, ShapeError, one_line
+from nin_mx.graph import (
+    Node,
+    SpatialInfo,
+    data_inputs,
+    explain_failure,
+    infer_internals,
+    load_symbol_file,
+    parse_nodes,
+    spatial_walk,
+)
+from nin_mx.models import get_model_entry, get_symbol, list_models
+
+__all__ = [
+    "LayerRow",
+    "Report",
+    "compare_border_modes",
+    "min_input_size",
+    "resolve_inputs",
+    "shape_report",
+]
+
+Shape = tuple[int, ...]
+InputShapes = Union[Sequence[int], Mapping[str, Sequence[int]]]
+BYTES_PER_VALUE = 4  # float32 activations
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """One operator node of the graph.
+
+    Attributes:
+        name: the node's name.
+        op: the MXNet operator.
+        inputs: names of the nodes (operators or data inputs) feeding it; weights excluded.
+        output_shape: the first output's shape, batch axis included.
+        params: learnable parameters first used by this node (arguments that are not data
+            inputs or labels, BatchNorm's gamma included), from MXNet's argument shapes.
+        aux: auxiliary states (BatchNorm's moving mean and variance) of this node.
+        macs: multiply-accumulates for the whole batch (see the module docstring).
+        kernel, stride, pad, dilate: per spatial axis, for convolutions and poolings.
+        receptive_field, jump: per spatial axis, in input pixels; ``None`` once the graph
+            has left the spatial domain.
+    """
+
+    name: str
+    op: str
+    inputs: tuple[str, ...]
+    output_shape: Shape
+    params: int
+    aux: int
+    macs: int
+    kernel: Shape | None = None
+    stride: Shape | None = None
+    pad: Shape | None = None
+    dilate: Shape | None = None
+    receptive_field: Shape | None = None
+    jump: Shape | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """The shape report of one graph at one input size under one border mode.
+
+    ``border_mode`` is ``'valid'``, ``'same'`` or ``'full'``, ``'reference'`` for a model's
+    published padding, or ``'as built'`` for a symbol given as is. When shapes cannot be
+    inferred, ``ok`` is False, ``error`` is one line, ``failed_at`` names the first layer
+    whose output would be empty (when the border arithmetic finds it) and ``layers`` holds
+    the rows before it; totals then cover those rows.
+    """
+
+    model: str
+    border_mode: str
+    input_shapes: dict[str, Shape]
+    ok: bool
+    error: str | None
+    failed_at: str | None
+    layers: tuple[LayerRow, ...]
+    output_shape: Shape | None
+    total_params: int
+    total_aux: int
+    total_macs: int
+    activation_bytes: int
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def input_shape(self) -> Shape:
+        """The shape of the first (usually only) input."""
+        return next(iter(self.input_shapes.values()))
+
+
+def resolve_inputs(nodes: Sequence[Node], shapes: InputShapes) -> dict[str, Shape]:
+    """Names the input shape(s) of a graph: one tuple for a one-input graph, or a dict.
+
+    Raises:
+        ValueError: for a malformed shape, an unknown input name, or an input left unnamed.
+    """
+    inputs = data_inputs(nodes)
+    if isinstance(shapes, Mapping):
+        resolved = {str(k): _check_shape(k, v) for k, v in shapes.items()}
+        unknown = sorted(set(resolved) - {n.name for n in nodes if n.is_variable})
+        if unknown:
+            raise ValueError(f"the graph has no input {unknown[0]!r} (inputs: {', '.join(inputs) or 'none'})")
+        missing = [name for name in inputs if name not in resolved]
+        if missing:
+            raise ValueError(f"no shape given for input {missing[0]!r}")
+        return resolved
+    if len(inputs) != 1:
+        raise ValueError(
+            f"the graph has {len(inputs)} data inputs ({', '.join(inputs) or 'none'}); give a shape for each by name"
+        )
+    return {inputs[0]: _check_shape(inputs[0], shapes)}
+
+
+def _check_shape(name: str, shape: Sequence[int]) -> Shape:
+    try:
+        values = tuple(shape)
+    except TypeError:
+        raise ValueError(f"shape of {name!r} must be a tuple of integers, got {shape!r}") from None
+    if not values or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in values):
+        raise ValueError(f"shape of {name!r} must be positive integers, got {values}")
+    return values
+
+
+def _symbol_and_nodes(
+    model: Any, border_mode: str | None, factory_kwargs: Mapping[str, Any]
+) -> tuple[str, Any, list[Node] | None, str]:
+    """(label, symbol, nodes if already parsed, border-mode label) for a name, path or Symbol."""
+    if isinstance(model, (str, os.PathLike)) and str(model) in list_models():
+        mode = "reference" if border_mode in (None, "reference") else border.parse_border_mode(border_mode).value
+        kwargs = dict(factory_kwargs)
+        kwargs["border_mode"] = None if mode == "reference" else mode
+        return str(model), get_symbol(str(model), **kwargs), None, mode
+    if factory_kwargs:
+        raise ValueError(f"factory arguments ({', '.join(factory_kwargs)}) apply to registered models only")
+    if border_mode not in (None, "reference", "as built"):
+        raise ValueError("a border mode applies to nin_mx's own models; a given symbol is reported as built")
+    if isinstance(model, (str, os.PathLike)):
+        if not (str(model).endswith(".json") or os.path.exists(model)):
+            get_model_entry(str(model))  # raises: unknown model, with the closest name
+        symbol, nodes = load_symbol_file(model)
+        return os.path.basename(str(model)), symbol, nodes, "as built"
+    if not hasattr(model, "get_internals"):
+        raise ValueError(f"expected a model name, a -symbol.json path or an mx.sym.Symbol, got {type(model).__name__}")
+    return getattr(model, "name", None) or "symbol", model, None, "as built"
+
+
+def shape_report(
+    model: Any,
+    data_shape: InputShapes,
+    *,
+    border_mode: str | None = None,
+    **factory_kwargs: Any,
+) -> Report:
+    """The shape report of one graph at one input size.
+
+    Args:
+        model: a registered model name, a path to a ``-symbol.json``, or an ``mx.sym.Symbol``.
+        data_shape: the input's full shape ``(N, C, H, W)`` (any rank), or a dict of shapes
+            by input name for a graph with several inputs.
+        border_mode: for registered models: ``'valid'``, ``'same'``/``'half'``, ``'full'``,
+            or ``None``/``'reference'`` for the published padding.
+        **factory_kwargs: other factory arguments (``num_classes``, ``pooling_convention``...).
+
+    Returns:
+        A :class:`Report`; ``ok=False`` with a one-line ``error`` if shapes cannot be inferred.
+
+    Raises:
+        ValueError: for an unknown model, a bad shape or argument.
+        nin_mx.errors.GraphError: for a symbol file that cannot be loaded.
+    """
+    label, symbol, nodes, mode = _symbol_and_nodes(model, border_mode, factory_kwargs)
+    return _report(label, mode, symbol, nodes, data_shape)
+
+
+def compare_border_modes(
+    model: str,
+    data_shape: InputShapes,
+    modes: Sequence[str | None] = ("valid", "same", "full"),
+    **factory_kwargs: Any,
+) -> list[Report]:
+    """Reports of one registered model under several border modes, in the order given.
+
+    Raises:
+        ValueError: for an unknown model or mode.
+    """
+    return [shape_report(model, data_shape, border_mode=mode, **factory_kwargs) for mode in modes]
+
+
+def _report(label: str, mode: str, symbol: Any, nodes: list[Node] | None, data_shape: InputShapes) -> Report:
+    internals = symbol.get_internals()
+    graph = json.loads(internals.tojson())
+    if nodes is None:
+        nodes = parse_nodes(graph)
+    shapes = resolve_inputs(nodes, data_shape)
+    heads = [head[0] for head in graph["heads"]]  # node index of every internal output
+    try:
+        outs, args, auxs = infer_internals(internals, shapes)
+    except mx.base.MXNetError as exc:
+        return _failed_report(label, mode, nodes, internals, heads, shapes, explain_failure(nodes, shapes, exc))
+    except ShapeError as exc:
+        return _failed_report(label, mode, nodes, internals, heads, shapes, exc)
+    infos = spatial_walk(nodes, shapes)
+    rows = _rows(nodes, infos, heads, outs, args, auxs, shapes, len(nodes))
+    return _assemble(label, mode, shapes, rows, None, None, outs[-1])
+
+
+def _failed_report(
+    label: str, mode: str, nodes: list[Node], internals: Any, heads: list[int],
+    shapes: dict[str, Shape], error: ShapeError,
+) -> Report:
+    """The rows before the failing layer, from one more ``infer_shape`` over those outputs."""
+    rows: list[LayerRow] = []
+    failed_index = next((n.index for n in nodes if n.name == error.layer), None) if error.layer else None
+    if failed_index is not None:
+        # Operator outputs only: the failing layer's own weights precede it but have no shape.
+        keep = [i for i, n in enumerate(heads) if n < failed_index and not nodes[n].is_variable]
+        try:
+            before = mx.sym.Group([internals[i] for i in keep])
+            outs, args, auxs = infer_internals(before, shapes)
+            infos = spatial_walk(nodes[:failed_index], shapes)
+            rows = _rows(nodes, infos, [heads[i] for i in keep], outs, args, auxs, shapes, failed_index)
+        except (mx.base.MXNetError, ShapeError, GraphError):
+            rows = []
+    return _assemble(label, mode, shapes, rows, str(error), error.layer, None)
+
+
+def _rows(
+    nodes: Sequence[Node], infos: Sequence[SpatialInfo], heads: Sequence[int],
+    outs: Sequence[Shape], args: Mapping[str, Shape], auxs: Mapping[str, Shape],
+    shapes: Mapping[str, Shape], stop: int,
+) -> list[LayerRow]:
+    first_output: dict[int, Shape] = {}
+    for node_index, shape in zip(heads, outs):
+        first_output.setdefault(node_index, shape)
+    claimed: set[str] = set()
+    rows = []
+    for node in nodes[:stop]:
+        if node.is_variable:
+            continue
+        params = aux = 0
+        for i in node.inputs:
+            var = nodes[i]
+            if not var.is_variable or var.name in claimed or var.name in shapes:
+                continue
+            claimed.add(var.name)
+            if var.name in auxs:
+                aux += math.prod(auxs[var.name])
+            elif var.name in args and not var.name.endswith("_label"):
+                params += math.prod(args[var.name])
+        out = first_output[node.index]
+        info = infos[node.index]
+        if info.spatial is not None and node.op in ("Convolution", "Deconvolution", "Pooling") and info.spatial != out[2:]:
+            raise AssertionError(
+                f"nin_mx border arithmetic disagrees with MXNet at {node.name}: {info.spatial} vs {out[2:]}"
+            )
+        data_shape = None
+        if node.inputs:
+            data = nodes[node.inputs[0]]
+            data_shape = shapes.get(data.name) if data.name in shapes else first_output.get(data.index)
+        rows.append(
+            LayerRow(
+                name=node.name,
+                op=node.op,
+                inputs=tuple(nodes[i].name for i in node.inputs if not nodes[i].is_variable or nodes[i].name in shapes),
+                output_shape=out,
+                params=params,
+                aux=aux,
+                macs=_macs(node, data_shape, out, info),
+                kernel=info.kernel,
+                stride=info.stride,
+                pad=info.pad,
+                dilate=info.dilate,
+                receptive_field=info.rf,
+                jump=info.jump,
+            )
+        )
+    return rows
+
+
+def _macs(node: Node, data_shape: Shape | None, out: Shape, info: SpatialInfo) -> int:
+    if data_shape is None:
+        return 0
+    if node.op in ("Convolution", "Deconvolution") and info.kernel is not None:
+        groups = int(node.attrs.get("num_group", "1"))
+        if node.op == "Convolution":
+            return math.prod(out) * (data_shape[1] // groups) * math.prod(info.kernel)
+        return math.prod(data_shape) * (out[1] // groups) * math.prod(info.kernel)
+    if node.op == "FullyConnected":
+        if node.bool_attr("flatten", True):  # (N, ...) -> (N, num_hidden)
+            return out[0] * math.prod(data_shape[1:]) * out[-1]
+        return math.prod(out[:-1]) * data_shape[-1] * out[-1]  # applied to the last axis
+    return 0
+
+
+def _assemble(
+    label: str, mode: str, shapes: dict[str, Shape], rows: list[LayerRow], error: str | None,
+    failed_at: str | None, output_shape: Shape | None,
+) -> Report:
+    notes = []
+    if mode == "same" and any(k % 2 == 0 for r in rows if r.op == "Convolution" and r.kernel for k in r.kernel):
+        notes.append("same with an even kernel pads symmetrically by k//2, so that layer grows the map by one")
+    return Report(
+        model=label,
+        border_mode=mode,
+        input_shapes=dict(shapes),
+        ok=error is None,
+        error=error,
+        failed_at=failed_at,
+        layers=tuple(rows),
+        output_shape=output_shape,
+        total_params=sum(r.params for r in rows),
+        total_aux=sum(r.aux for r in rows),
+        total_macs=sum(r.macs for r in rows),
+        activation_bytes=sum(math.prod(r.output_shape) for r in rows) * BYTES_PER_VALUE,
+        notes=tuple(notes),
+    )
+
+
+def min_input_size(
+    model: Any,
+    *,
+    channels: int | None = None,
+    batch: int = 1,
+    border_mode: str | None = None,
+    limit: int = 1 << 14,
+    **factory_kwargs: Any,
+) -> int:
+    """The smallest square (cubic, ...) spatial size for which every layer is non-empty.
+
+    Found by bisection with the border arithmetic (output sizes grow with the input), then
+    confirmed with one MXNet ``infer_shape``.
+
+    Args:
+        model: a registered model name, a ``-symbol.json`` path or an ``mx.sym.Symbol``.
+        channels: input channels; default: the model's (3 for a symbol file).
+        batch: batch size.
+        border_mode: as in :func:`shape_report`.
+        limit: the largest side tried.
+
+    Raises:
+        ShapeError: if no size up to ``limit`` works, or MXNet rejects the size found.
+    """
+    label, symbol, nodes, _ = _symbol_and_nodes(model, border_mode, factory_kwargs)
+    nodes = nodes if nodes is not None else parse_nodes(symbol.tojson())
+    inputs = data_inputs(nodes)
+    if len(inputs) != 1:
+        raise ValueError(f"min_input_size needs a graph with one data input, {label} has {len(inputs)}")
+    if channels is None:
+        channels = get_model_entry(label).input_shape[0] if label in list_models() else 3
+    ndim = _spatial_rank(nodes)
+
+    def fits(side: int) -> bool:
+        try:
+            spatial_walk(nodes, {inputs[0]: (batch, channels) + (side,) * ndim})
+        except ShapeError:
+            return False
+        return True
+
+    low, high = 0, 1
+    while not fits(high):
+        low, high = high, high * 2
+        if high > limit:
+            raise ShapeError(f"{label}: no input up to {limit} x {limit} fits every layer")
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if fits(middle) else (middle, high)
+    try:
+        infer_internals(symbol.get_internals(), {inputs[0]: (batch, channels) + (high,) * ndim})
+    except mx.base.MXNetError as exc:
+        raise ShapeError(f"{label}: MXNet rejects the smallest size {high} the border arithmetic finds: {one_line(exc)}") from None
+    return high
+
+
+def _spatial_rank(nodes: Sequence[Node]) -> int:
+    """The number of spatial axes, from the first convolution or pooling kernel (2 if none)."""
+    for node in nodes:
+        if node.op in ("Convolution", "Deconvolution", "Pooling"):
+            kernel = node.tuple_attr("kernel")
+            if kernel:
+                return len(kernel)
+    return 2
