@@ -182,9 +182,7 @@ def conv_output_size(n: int, kernel: int, stride: int = 1, pad: int = 0, dilate:
     padded = n + 2 * pad
     if ke > padded:
         raise EmptyOutputError(
-            f"kernel {ke} exceeds input {n} padded to {padded}"
-            if pad
-            else f"kernel {ke} exceeds input {n}"
+            f"kernel {ke} exceeds input {n} padded to {padded}" if pad else f"kernel {ke} exceeds input {n}"
         )
     return (padded - ke) // stride + 1
 

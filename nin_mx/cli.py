@@ -50,22 +50,46 @@ def _build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("model", nargs="?", metavar="MODEL|FILE", help="a model name (see --list-models) "
-                        "or a saved MXNet -symbol.json")
-    parser.add_argument("--input", metavar="C,H,W", help="input shape without the batch axis "
-                        "(default: the model's own, e.g. 3,299,299; any rank for a symbol file)")
+    parser.add_argument(
+        "model",
+        nargs="?",
+        metavar="MODEL|FILE",
+        help="a model name (see --list-models) or a saved MXNet -symbol.json",
+    )
+    parser.add_argument(
+        "--input",
+        metavar="C,H,W",
+        help="input shape without the batch axis "
+        "(default: the model's own, e.g. 3,299,299; any rank for a symbol file)",
+    )
     parser.add_argument("--batch", metavar="N", default="1", help="batch size (default 1)")
-    parser.add_argument("--shape", metavar="NAME=N,C,H,W", action="append", default=[],
-                        help="full shape of a named input, batch included; repeat for several inputs")
-    parser.add_argument("--border-mode", metavar="MODES", default="valid,same,full",
-                        help="comma-separated: valid, same (or half), full, reference; or all "
-                        "(default: valid,same,full)")
+    parser.add_argument(
+        "--shape",
+        metavar="NAME=N,C,H,W",
+        action="append",
+        default=[],
+        help="full shape of a named input, batch included; repeat for several inputs",
+    )
+    parser.add_argument(
+        "--border-mode",
+        metavar="MODES",
+        default="valid,same,full",
+        help="comma-separated: valid, same (or half), full, reference; or all (default: valid,same,full)",
+    )
     parser.add_argument("--format", metavar="FORMAT", default="table", help="table, markdown, csv or json")
-    parser.add_argument("--output", metavar="FILE", help="write the report here (atomically) instead of stdout")
-    parser.add_argument("--compare-pooling", action="store_true",
-                        help="also compare manual (infer_shape) and global final pooling, by shapes and numbers")
-    parser.add_argument("--min-input", action="store_true",
-                        help="also find the smallest square input each border mode accepts")
+    parser.add_argument(
+        "--output", metavar="FILE", help="write the report here (atomically) instead of stdout"
+    )
+    parser.add_argument(
+        "--compare-pooling",
+        action="store_true",
+        help="also compare manual (infer_shape) and global final pooling, by shapes and numbers",
+    )
+    parser.add_argument(
+        "--min-input",
+        action="store_true",
+        help="also find the smallest square input each border mode accepts",
+    )
     parser.add_argument("--list-models", action="store_true", help="list the models and exit")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
@@ -103,8 +127,9 @@ def _parse_modes(text: str) -> list[str]:
 
 
 def _is_file_argument(model: str) -> bool:
-    return model not in list_models() and (model.endswith((".json", ".params")) or os.sep in model
-                                            or os.path.exists(model))
+    return model not in list_models() and (
+        model.endswith((".json", ".params")) or os.sep in model or os.path.exists(model)
+    )
 
 
 def _resolve(args: argparse.Namespace) -> dict[str, Any]:
@@ -169,7 +194,9 @@ def _build_document(args: argparse.Namespace, plan: dict[str, Any]) -> tuple[Any
 
         target: Any = load_symbol_file(args.model)[0]
         if args.border_mode != "valid,same,full":
-            notes.append("note: border modes apply to nin_mx's own models; a symbol file is reported as built")
+            notes.append(
+                "note: border modes apply to nin_mx's own models; a symbol file is reported as built"
+            )
         modes: list[str | None] = ["as built"]
         label = os.path.basename(args.model)
     else:
@@ -186,7 +213,9 @@ def _build_document(args: argparse.Namespace, plan: dict[str, Any]) -> tuple[Any
         first = reports[0].input_shape
         min_input = {
             report.border_mode: min_input_size(
-                target, channels=first[1], batch=first[0],
+                target,
+                channels=first[1],
+                batch=first[0],
                 border_mode=None if plan["is_file"] else report.border_mode,
             )
             for report in reports

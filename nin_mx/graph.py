@@ -26,9 +26,9 @@ __all__ = [
     "Node",
     "SpatialInfo",
     "axis_name",
+    "data_inputs",
     "explain_failure",
     "infer_internals",
-    "data_inputs",
     "infer_shapes",
     "load_symbol_file",
     "parse_nodes",
@@ -133,13 +133,26 @@ def parse_nodes(symbol_json: str | Mapping[str, Any]) -> list[Node]:
             if not isinstance(entry, list) or not entry or not isinstance(entry[0], int):
                 raise GraphError(f"node '{raw['name']}' has a malformed input entry {entry!r}")
             if not 0 <= entry[0] < index:
-                raise GraphError(f"node '{raw['name']}' references node {entry[0]}, which does not precede it")
+                raise GraphError(
+                    f"node '{raw['name']}' references node {entry[0]}, which does not precede it"
+                )
             inputs.append(entry[0])
         nodes.append(
-            Node(index, str(raw["name"]), str(raw["op"]), {str(k): str(v) for k, v in attrs.items()}, tuple(inputs))
+            Node(
+                index,
+                str(raw["name"]),
+                str(raw["op"]),
+                {str(k): str(v) for k, v in attrs.items()},
+                tuple(inputs),
+            )
         )
     for head in graph["heads"]:
-        if not isinstance(head, list) or not head or not isinstance(head[0], int) or not 0 <= head[0] < len(nodes):
+        if (
+            not isinstance(head, list)
+            or not head
+            or not isinstance(head[0], int)
+            or not 0 <= head[0] < len(nodes)
+        ):
             raise GraphError(f"not a symbol JSON: head {head!r} references no node")
     return nodes
 
@@ -153,9 +166,7 @@ def axis_name(axis: int, ndim: int) -> str:
 def _window(node: Node, nd: int) -> tuple[Shape, Shape, Shape, Shape]:
     kernel = node.tuple_attr("kernel")
     if kernel is None or len(kernel) != nd:
-        raise GraphError(
-            f"node '{node.name}' ({node.op}): kernel {kernel} does not match a {nd}-D input"
-        )
+        raise GraphError(f"node '{node.name}' ({node.op}): kernel {kernel} does not match a {nd}-D input")
     stride = node.tuple_attr("stride", (1,) * nd)
     pad = node.tuple_attr("pad", (0,) * nd)
     dilate = node.tuple_attr("dilate", (1,) * nd)
@@ -189,12 +200,20 @@ def _step(node: Node, inp: SpatialInfo) -> SpatialInfo:
         try:
             if node.op == "Pooling":
                 convention = node.attrs.get("pooling_convention", "valid")
-                out.append(border.pool_output_size(n[axis], kernel[axis], stride[axis], pad[axis], convention))
+                out.append(
+                    border.pool_output_size(n[axis], kernel[axis], stride[axis], pad[axis], convention)
+                )
             elif node.op == "Deconvolution":
                 adj = node.tuple_attr("adj", (0,) * nd)[axis]
-                out.append(border.deconv_output_size(n[axis], kernel[axis], stride[axis], pad[axis], dilate[axis], adj))
+                out.append(
+                    border.deconv_output_size(
+                        n[axis], kernel[axis], stride[axis], pad[axis], dilate[axis], adj
+                    )
+                )
             else:
-                out.append(border.conv_output_size(n[axis], kernel[axis], stride[axis], pad[axis], dilate[axis]))
+                out.append(
+                    border.conv_output_size(n[axis], kernel[axis], stride[axis], pad[axis], dilate[axis])
+                )
         except border.EmptyOutputError as exc:
             raise ShapeError(
                 f"layer '{node.name}' ({node.op}): {exc} along {axis_name(axis, nd)}", layer=node.name
@@ -203,7 +222,10 @@ def _step(node: Node, inp: SpatialInfo) -> SpatialInfo:
             raise GraphError(f"node '{node.name}' ({node.op}): {exc}") from None
     rf = jump = None
     if inp.rf is not None and node.op != "Deconvolution":
-        steps = [border.receptive_field_step(inp.rf[a], inp.jump[a], kernel[a], stride[a], dilate[a]) for a in range(nd)]
+        steps = [
+            border.receptive_field_step(inp.rf[a], inp.jump[a], kernel[a], stride[a], dilate[a])
+            for a in range(nd)
+        ]
         rf = tuple(s[0] for s in steps)
         jump = tuple(s[1] for s in steps)
     return SpatialInfo(tuple(out), kernel=kernel, stride=stride, pad=pad, dilate=dilate, rf=rf, jump=jump)
@@ -353,7 +375,11 @@ def load_symbol_file(path: str | os.PathLike[str]) -> tuple[Any, list[Node]]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        hint = " (a .params file holds weights; pass the -symbol.json beside it)" if path.endswith(".params") else ""
+        hint = (
+            " (a .params file holds weights; pass the -symbol.json beside it)"
+            if path.endswith(".params")
+            else ""
+        )
         raise GraphError(f"{path}: not a symbol JSON: binary data{hint}") from None
     try:
         nodes = parse_nodes(text)

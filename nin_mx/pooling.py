@@ -129,12 +129,13 @@ def _probe(
     except ShapeError:
         return global_out, None, None, f"kernel {kernel} exceeds input {pool_input}"
     manual_out = manual_outs[key]
-    expected = tuple(
-        border.pool_output_size(n, k) for n, k in zip(pool_input, kernel)
-    )
+    expected = tuple(border.pool_output_size(n, k) for n, k in zip(pool_input, kernel))
     if manual_out[2:] != (1,) * len(kernel):
-        return global_out, None, manual_out, (
-            f"kernel {kernel} on input {pool_input} pools to {expected}, not to 1 x 1"
+        return (
+            global_out,
+            None,
+            manual_out,
+            (f"kernel {kernel} on input {pool_input} pools to {expected}, not to 1 x 1"),
         )
     return global_out, None, manual_out, None
 
@@ -171,7 +172,11 @@ def compare_pooling(
         if key in factory_kwargs:
             raise ValueError(f"compare_pooling sets {key} itself; do not pass it")
     data_shape = check_data_shape(data_shape)
-    probe = check_data_shape(probe_shape, "probe_shape") if probe_shape is not None else default_probe_shape(data_shape)
+    probe = (
+        check_data_shape(probe_shape, "probe_shape")
+        if probe_shape is not None
+        else default_probe_shape(data_shape)
+    )
     global_sym = get_symbol(name, pooling="global", **factory_kwargs)
     manual_sym = get_symbol(name, pooling="manual", data_shape=data_shape, **factory_kwargs)
     pool_layer, pool_input_name = _final_pool(global_sym)

@@ -143,12 +143,16 @@ def _summary_lines(doc: Document) -> list[str]:
     comparison = doc.pooling_comparison
     if comparison is not None:
         lines.append(
-            f"pooling: manual kernel {_dims(comparison.manual_kernel)} at input {_dims(comparison.data_shape)}; "
-            f"global {_dims(comparison.global_output_shape)} vs manual {_dims(comparison.manual_output_shape)}, "
+            f"pooling: manual kernel {_dims(comparison.manual_kernel)} "
+            f"at input {_dims(comparison.data_shape)}; "
+            f"global {_dims(comparison.global_output_shape)} "
+            f"vs manual {_dims(comparison.manual_output_shape)}, "
             f"shapes equal: {comparison.shapes_equal}, max |diff| {comparison.max_abs_diff:.3g}"
         )
         probe = comparison.probe_manual_error or f"manual gives {_dims(comparison.probe_manual_output_shape)}"
-        global_probe = comparison.probe_global_error or f"global gives {_dims(comparison.probe_global_output_shape)}"
+        global_probe = (
+            comparison.probe_global_error or f"global gives {_dims(comparison.probe_global_output_shape)}"
+        )
         lines.append(f"pooling at input {_dims(comparison.probe_shape)}: {global_probe}; manual: {probe}")
     if doc.min_input is not None:
         sizes = ", ".join(f"{mode} {side}x{side}" for mode, side in doc.min_input.items())
@@ -177,8 +181,20 @@ def render_markdown(doc: Document) -> str:
 
 
 _CSV_FIELDS = (
-    "border_mode", "name", "op", "inputs", "output_shape", "params", "aux", "macs",
-    "kernel", "stride", "pad", "dilate", "receptive_field", "jump",
+    "border_mode",
+    "name",
+    "op",
+    "inputs",
+    "output_shape",
+    "params",
+    "aux",
+    "macs",
+    "kernel",
+    "stride",
+    "pad",
+    "dilate",
+    "receptive_field",
+    "jump",
 )
 
 
@@ -193,8 +209,10 @@ def render_csv(doc: Document) -> str:
             writer.writerow(
                 [report.border_mode]
                 + [
-                    " ".join(values[key]) if key == "inputs"
-                    else _dims(values[key]) if isinstance(values[key], (tuple, list)) or values[key] is None
+                    " ".join(values[key])
+                    if key == "inputs"
+                    else _dims(values[key])
+                    if isinstance(values[key], (tuple, list)) or values[key] is None
                     else values[key]
                     for key in _CSV_FIELDS[1:]
                 ]

@@ -132,7 +132,8 @@ def resolve_inputs(nodes: Sequence[Node], shapes: InputShapes) -> dict[str, Shap
         return resolved
     if len(inputs) != 1:
         raise ValueError(
-            f"the graph has {len(inputs)} data inputs ({', '.join(inputs) or 'none'}); give a shape for each by name"
+            f"the graph has {len(inputs)} data inputs ({', '.join(inputs) or 'none'}); "
+            "give a shape for each by name"
         )
     return {inputs[0]: _check_shape(inputs[0], shapes)}
 
@@ -152,7 +153,9 @@ def _symbol_and_nodes(
 ) -> tuple[str, Any, list[Node] | None, str]:
     """(label, symbol, nodes if already parsed, border-mode label) for a name, path or Symbol."""
     if isinstance(model, (str, os.PathLike)) and str(model) in list_models():
-        mode = "reference" if border_mode in (None, "reference") else border.parse_border_mode(border_mode).value
+        mode = (
+            "reference" if border_mode in (None, "reference") else border.parse_border_mode(border_mode).value
+        )
         kwargs = dict(factory_kwargs)
         kwargs["border_mode"] = None if mode == "reference" else mode
         return str(model), get_symbol(str(model), **kwargs), None, mode
@@ -166,7 +169,9 @@ def _symbol_and_nodes(
         symbol, nodes = load_symbol_file(model)
         return os.path.basename(str(model)), symbol, nodes, "as built"
     if not hasattr(model, "get_internals"):
-        raise ValueError(f"expected a model name, a -symbol.json path or an mx.sym.Symbol, got {type(model).__name__}")
+        raise ValueError(
+            f"expected a model name, a -symbol.json path or an mx.sym.Symbol, got {type(model).__name__}"
+        )
     return getattr(model, "name", None) or "symbol", model, None, "as built"
 
 
@@ -222,7 +227,9 @@ def _report(label: str, mode: str, symbol: Any, nodes: list[Node] | None, data_s
     try:
         outs, args, auxs = infer_internals(internals, shapes)
     except mx.base.MXNetError as exc:
-        return _failed_report(label, mode, nodes, internals, heads, shapes, explain_failure(nodes, shapes, exc))
+        return _failed_report(
+            label, mode, nodes, internals, heads, shapes, explain_failure(nodes, shapes, exc)
+        )
     except ShapeError as exc:
         return _failed_report(label, mode, nodes, internals, heads, shapes, exc)
     infos = spatial_walk(nodes, shapes)
@@ -231,8 +238,13 @@ def _report(label: str, mode: str, symbol: Any, nodes: list[Node] | None, data_s
 
 
 def _failed_report(
-    label: str, mode: str, nodes: list[Node], internals: Any, heads: list[int],
-    shapes: dict[str, Shape], error: ShapeError,
+    label: str,
+    mode: str,
+    nodes: list[Node],
+    internals: Any,
+    heads: list[int],
+    shapes: dict[str, Shape],
+    error: ShapeError,
 ) -> Report:
     """The rows before the failing layer, from one more ``infer_shape`` over those outputs."""
     rows: list[LayerRow] = []
@@ -251,9 +263,14 @@ def _failed_report(
 
 
 def _rows(
-    nodes: Sequence[Node], infos: Sequence[SpatialInfo], heads: Sequence[int],
-    outs: Sequence[Shape], args: Mapping[str, Shape], auxs: Mapping[str, Shape],
-    shapes: Mapping[str, Shape], stop: int,
+    nodes: Sequence[Node],
+    infos: Sequence[SpatialInfo],
+    heads: Sequence[int],
+    outs: Sequence[Shape],
+    args: Mapping[str, Shape],
+    auxs: Mapping[str, Shape],
+    shapes: Mapping[str, Shape],
+    stop: int,
 ) -> list[LayerRow]:
     first_output: dict[int, Shape] = {}
     for node_index, shape in zip(heads, outs):
@@ -275,7 +292,11 @@ def _rows(
                 params += math.prod(args[var.name])
         out = first_output[node.index]
         info = infos[node.index]
-        if info.spatial is not None and node.op in ("Convolution", "Deconvolution", "Pooling") and info.spatial != out[2:]:
+        if (
+            info.spatial is not None
+            and node.op in ("Convolution", "Deconvolution", "Pooling")
+            and info.spatial != out[2:]
+        ):
             raise AssertionError(
                 f"nin_mx border arithmetic disagrees with MXNet at {node.name}: {info.spatial} vs {out[2:]}"
             )
@@ -287,7 +308,9 @@ def _rows(
             LayerRow(
                 name=node.name,
                 op=node.op,
-                inputs=tuple(nodes[i].name for i in node.inputs if not nodes[i].is_variable or nodes[i].name in shapes),
+                inputs=tuple(
+                    nodes[i].name for i in node.inputs if not nodes[i].is_variable or nodes[i].name in shapes
+                ),
                 output_shape=out,
                 params=params,
                 aux=aux,
@@ -319,12 +342,21 @@ def _macs(node: Node, data_shape: Shape | None, out: Shape, info: SpatialInfo) -
 
 
 def _assemble(
-    label: str, mode: str, shapes: dict[str, Shape], rows: list[LayerRow], error: str | None,
-    failed_at: str | None, output_shape: Shape | None,
+    label: str,
+    mode: str,
+    shapes: dict[str, Shape],
+    rows: list[LayerRow],
+    error: str | None,
+    failed_at: str | None,
+    output_shape: Shape | None,
 ) -> Report:
     notes = []
-    if mode == "same" and any(k % 2 == 0 for r in rows if r.op == "Convolution" and r.kernel for k in r.kernel):
-        notes.append("same with an even kernel pads symmetrically by k//2, so that layer grows the map by one")
+    if mode == "same" and any(
+        k % 2 == 0 for r in rows if r.op == "Convolution" and r.kernel for k in r.kernel
+    ):
+        notes.append(
+            "same with an even kernel pads symmetrically by k//2, so that layer grows the map by one"
+        )
     return Report(
         model=label,
         border_mode=mode,
@@ -393,7 +425,9 @@ def min_input_size(
     try:
         infer_internals(symbol.get_internals(), {inputs[0]: (batch, channels) + (high,) * ndim})
     except mx.base.MXNetError as exc:
-        raise ShapeError(f"{label}: MXNet rejects the smallest size {high} the border arithmetic finds: {one_line(exc)}") from None
+        raise ShapeError(
+            f"{label}: MXNet rejects the smallest size {high} the border arithmetic finds: {one_line(exc)}"
+        ) from None
     return high
 
 

@@ -68,6 +68,4 @@ def get_model_entry(name: str) -> ModelEntry:
     except (KeyError, TypeError):
         close = difflib.get_close_matches(str(name), list(_MODELS), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ValueError(
-            f"unknown model {name!r}{hint} (available: {', '.join(list_models())})"
-        ) from None
+        raise ValueError(f"unknown model {name!r}{hint} (available: {', '.join(list_models())})") from None

@@ -36,8 +36,15 @@ __all__ = ["inception_resnet_v2"]
 SAME = BorderMode.SAME
 
 
-def _conv_bn(x: Any, name: str, num_filter: int, kernel: int | tuple[int, int], *,
-            stride: int = 1, border_mode: BorderMode = SAME) -> Any:
+def _conv_bn(
+    x: Any,
+    name: str,
+    num_filter: int,
+    kernel: int | tuple[int, int],
+    *,
+    stride: int = 1,
+    border_mode: BorderMode = SAME,
+) -> Any:
     """Convolution without bias, BatchNorm (eps 1e-3), ReLU."""
     return _conv(x, name, num_filter, kernel, stride=stride, border_mode=border_mode, batch_norm=True)
 
@@ -71,8 +78,15 @@ def _mixed_5b(x: Any) -> Any:
     b2 = _conv_bn(x, f"{n}_b2_1x1", 64, 1)
     b2 = _conv_bn(b2, f"{n}_b2_3x3a", 96, 3)
     b2 = _conv_bn(b2, f"{n}_b2_3x3b", 96, 3)
-    b3 = mx.sym.Pooling(x, name=f"{n}_b3_pool", pool_type="avg", kernel=(3, 3), stride=(1, 1),
-                        pad=(1, 1), count_include_pad=False)
+    b3 = mx.sym.Pooling(
+        x,
+        name=f"{n}_b3_pool",
+        pool_type="avg",
+        kernel=(3, 3),
+        stride=(1, 1),
+        pad=(1, 1),
+        count_include_pad=False,
+    )
     b3 = _conv_bn(b3, f"{n}_b3_1x1", 64, 1)
     return _concat(n, b0, b1, b2, b3)
 
@@ -147,7 +161,9 @@ def _check_repeats(repeats: Sequence[int]) -> tuple[int, int, int]:
         values is None
         or len(values) != 3
         or any(isinstance(v, bool) or not isinstance(v, int) for v in values)
-        or values[0] < 0 or values[1] < 0 or values[2] < 1
+        or values[0] < 0
+        or values[1] < 0
+        or values[2] < 1
     ):
         raise ValueError(
             "repeats must be three integers (block35, block17, block8) with at least one "
@@ -156,7 +172,9 @@ def _check_repeats(repeats: Sequence[int]) -> tuple[int, int, int]:
     return values  # type: ignore[return-value]
 
 
-@register_model(input_shape=(3, 299, 299), reference="Szegedy et al. 2016, arXiv:1602.07261; TF-slim / Keras layout")
+@register_model(
+    input_shape=(3, 299, 299), reference="Szegedy et al. 2016, arXiv:1602.07261; TF-slim / Keras layout"
+)
 def inception_resnet_v2(
     *,
     num_classes: int = 1000,

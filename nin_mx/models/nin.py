@@ -31,7 +31,11 @@ __all__ = ["nin_cifar10", "nin_imagenet"]
 
 def _pool(x: Any, name: str, pool_type: str, convention: border.PoolingConvention) -> Any:
     return mx.sym.Pooling(
-        x, name=name, pool_type=pool_type, kernel=(3, 3), stride=(2, 2),
+        x,
+        name=name,
+        pool_type=pool_type,
+        kernel=(3, 3),
+        stride=(2, 2),
         pooling_convention=convention.value,
     )
 
@@ -46,15 +50,15 @@ def _check_convention(value: border.PoolingConvention | str) -> border.PoolingCo
     return convention
 
 
-def _head(
-    x: Any, pooling: FinalPooling | str, data_shape: Sequence[int] | None, pool_name: str
-) -> Any:
+def _head(x: Any, pooling: FinalPooling | str, data_shape: Sequence[int] | None, pool_name: str) -> Any:
     x = final_pool(x, pool_name, parse_final_pooling(pooling), data_shape)
     x = mx.sym.Flatten(x, name="flatten")
     return mx.sym.SoftmaxOutput(x, name="softmax")
 
 
-@register_model(input_shape=(3, 32, 32), reference="Lin et al. 2013, arXiv:1312.4400; Caffe model zoo (CIFAR-10)")
+@register_model(
+    input_shape=(3, 32, 32), reference="Lin et al. 2013, arXiv:1312.4400; Caffe model zoo (CIFAR-10)"
+)
 def nin_cifar10(
     *,
     num_classes: int = 10,
@@ -98,7 +102,9 @@ def nin_cifar10(
     return _head(x, pooling, data_shape, "pool3")
 
 
-@register_model(input_shape=(3, 224, 224), reference="Lin et al. 2013, arXiv:1312.4400; Caffe model zoo (NIN-Imagenet)")
+@register_model(
+    input_shape=(3, 224, 224), reference="Lin et al. 2013, arXiv:1312.4400; Caffe model zoo (NIN-Imagenet)"
+)
 def nin_imagenet(
     *,
     num_classes: int = 1000,
@@ -131,7 +137,11 @@ def nin_imagenet(
     convention = _check_convention(pooling_convention)
     x = mx.sym.var("data")
     x = mlpconv(
-        x, ("conv1", "cccp1", "cccp2"), (96, 96, 96), 11, stride=4,
+        x,
+        ("conv1", "cccp1", "cccp2"),
+        (96, 96, 96),
+        11,
+        stride=4,
         border_mode=resolve_border_mode(border_mode, BorderMode.VALID),
     )
     x = _pool(x, "pool0", "max", convention)
