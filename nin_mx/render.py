@@ -220,6 +220,11 @@ def render_csv(doc: Document) -> str:
     return out.getvalue()
 
 
+def _fields(obj: Any) -> dict[str, Any]:
+    """A dataclass' fields as a dict, shallow (``dataclasses.asdict`` deep-copies every leaf)."""
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+
+
 def to_dict(doc: Document) -> dict[str, Any]:
     """The JSON-ready dict of a document (the README documents every field)."""
     first = next(iter(doc.input_shapes.values()))
@@ -231,20 +236,41 @@ def to_dict(doc: Document) -> dict[str, Any]:
         "reports": [],
     }
     for report in doc.reports:
-        entry = dataclasses.asdict(report)
-        entry.pop("model")
-        entry.pop("input_shapes")
+        entry = _fields(report)
+        del entry["model"], entry["input_shapes"]
+        entry["layers"] = [_fields(row) for row in report.layers]
         result["reports"].append(entry)
     if doc.pooling_comparison is not None:
-        result["pooling_comparison"] = dataclasses.asdict(doc.pooling_comparison)
+        result["pooling_comparison"] = _fields(doc.pooling_comparison)
     if doc.min_input is not None:
         result["min_input"] = dict(doc.min_input)
     return result
 
 
+def _is_leaf(value: Any) -> bool:
+    """Scalars, and lists of scalars, go on one line."""
+    if isinstance(value, (list, tuple)):
+        return all(not isinstance(v, (dict, list, tuple)) for v in value)
+    return not isinstance(value, dict)
+
+
+def _encode(value: Any, indent: str = "") -> str:
+    """JSON with two-space indentation, except that an object or array whose members are all
+    leaves (a layer row, a shape) is written on one line."""
+    compact = (", ", ": ")
+    if isinstance(value, dict) and value and not all(_is_leaf(v) for v in value.values()):
+        inner = indent + "  "
+        members = (f"{inner}{json.dumps(str(k))}: {_encode(v, inner)}" for k, v in value.items())
+        return "{\n" + ",\n".join(members) + "\n" + indent + "}"
+    if isinstance(value, (list, tuple)) and value and not _is_leaf(value):
+        inner = indent + "  "
+        return "[\n" + ",\n".join(inner + _encode(v, inner) for v in value) + "\n" + indent + "]"
+    return json.dumps(value, separators=compact)
+
+
 def render_json(doc: Document) -> str:
-    """Stable JSON: fixed key order, two-space indent, one trailing newline."""
-    return json.dumps(to_dict(doc), indent=2) + "\n"
+    """Stable JSON: fixed key order, two-space indent, one layer per line, trailing newline."""
+    return _encode(to_dict(doc)) + "\n"
 
 
 _RENDERERS = {
