@@ -38,8 +38,7 @@ def border_spatial(fn, spatial, **per_axis):
     """The same layer through border's per-axis arithmetic, or REJECTED on EmptyOutputError."""
     try:
         return tuple(
-            fn(n, **{key: values[axis] for key, values in per_axis.items()})
-            for axis, n in enumerate(spatial)
+            fn(n, **{key: values[axis] for key, values in per_axis.items()}) for axis, n in enumerate(spatial)
         )
     except EmptyOutputError:
         return REJECTED
@@ -173,7 +172,9 @@ def mxnet_same_pool(n, kernel, stride, pool_type="max"):
 @given(n=st.integers(1, 60), kernel=st.integers(1, 8), stride=st.integers(1, 6))
 def test_pool_same_matches_mxnet_1d_max(n, kernel, stride):
     expected = mxnet_same_pool(n, kernel, stride)
-    got = border_spatial(border.pool_output_size, (n,), kernel=(kernel,), stride=(stride,), convention=("same",))
+    got = border_spatial(
+        border.pool_output_size, (n,), kernel=(kernel,), stride=(stride,), convention=("same",)
+    )
     assert got == expected
 
 
@@ -256,7 +257,9 @@ def test_conv_kernel_equal_to_padded_input_fits_and_one_more_does_not(n, kernel,
         mx.sym.Convolution, (n - extra,), num_filter=1, kernel=(kernel,), pad=(pad,), dilate=(dilate,)
     )
     assert expected == ((1,) if extra == 0 else REJECTED)
-    got = border_spatial(border.conv_output_size, (n - extra,), kernel=(kernel,), pad=(pad,), dilate=(dilate,))
+    got = border_spatial(
+        border.conv_output_size, (n - extra,), kernel=(kernel,), pad=(pad,), dilate=(dilate,)
+    )
     assert got == expected
 
 
@@ -265,12 +268,20 @@ def test_conv_kernel_equal_to_padded_input_fits_and_one_more_does_not(n, kernel,
 def test_pool_kernel_equal_to_padded_input_fits_and_one_more_does_not(convention, extra):
     n, kernel, pad = 4, 6, 1
     expected = mxnet_spatial(
-        mx.sym.Pooling, (n - extra, n), pool_type="max", kernel=(kernel, kernel), pad=(pad, pad),
+        mx.sym.Pooling,
+        (n - extra, n),
+        pool_type="max",
+        kernel=(kernel, kernel),
+        pad=(pad, pad),
         pooling_convention=convention,
     )
     assert expected == ((1, 1) if extra == 0 else REJECTED)
     got = border_spatial(
-        border.pool_output_size, (n - extra, n), kernel=(kernel,) * 2, pad=(pad,) * 2, convention=(convention,) * 2
+        border.pool_output_size,
+        (n - extra, n),
+        kernel=(kernel,) * 2,
+        pad=(pad,) * 2,
+        convention=(convention,) * 2,
     )
     assert got == expected
 
