@@ -31,7 +31,7 @@ setup(
             "pytest>=7",
             "hypothesis>=6.80",
             "matplotlib>=3.6",
-            "graphviz>=0.20",
+            # graphviz (the Python package) comes with mxnet, which pins it to <0.9.
             "nbclient>=0.8",
             "nbformat>=5.9",
             "ipykernel>=6.20",
