@@ -123,9 +123,19 @@ def _layer_cells(reports: Sequence[Any], with_costs: bool) -> tuple[list[str], l
                 cells.append(_si(row.macs) if row is not None and row.macs else "")
         first = _first(rows)
         cells.append(_si(first.params) if first.params else "")
-        cells.append(_dims(first.receptive_field) if first.receptive_field else "")
+        cells.append(_rf_cell(rows))
         body.append(cells)
     return headers, body
+
+
+def _rf_cell(rows: Sequence[Any]) -> str:
+    """One receptive field, or one per mode ('35/55/75') where they differ (a global pool's
+    window is the whole map, so its receptive field depends on the border mode)."""
+    fields = [row.receptive_field if row is not None else None for row in rows]
+    known = {rf for rf in fields if rf}
+    if len(known) <= 1:
+        return _dims(known.pop()) if known else ""
+    return "/".join("-" if not rf else str(rf[0]) if len(set(rf)) == 1 else _dims(rf) for rf in fields)
 
 
 def _summary_lines(doc: Document) -> list[str]:

@@ -249,9 +249,13 @@ def _failed_report(
     """The rows before the failing layer, from one more ``infer_shape`` over those outputs."""
     rows: list[LayerRow] = []
     failed_index = next((n.index for n in nodes if n.name == error.layer), None) if error.layer else None
-    if failed_index is not None:
-        # Operator outputs only: the failing layer's own weights precede it but have no shape.
-        keep = [i for i, n in enumerate(heads) if n < failed_index and not nodes[n].is_variable]
+    # Operator outputs only: the failing layer's own weights precede it but have no shape.
+    keep = (
+        [i for i, n in enumerate(heads) if n < failed_index and not nodes[n].is_variable]
+        if failed_index is not None
+        else []
+    )
+    if keep:  # empty when the very first operator fails: no rows (mx.sym.Group([]) is a TypeError)
         try:
             before = mx.sym.Group([internals[i] for i in keep])
             outs, args, auxs = infer_internals(before, shapes)
@@ -304,6 +308,7 @@ def _rows(
         if node.inputs:
             data = nodes[node.inputs[0]]
             data_shape = shapes.get(data.name) if data.name in shapes else first_output.get(data.index)
+        kernel, stride, pad, dilate = _window(node, info, data_shape)
         rows.append(
             LayerRow(
                 name=node.name,
@@ -314,11 +319,11 @@ def _rows(
                 output_shape=out,
                 params=params,
                 aux=aux,
-                macs=_macs(node, data_shape, out, info),
-                kernel=info.kernel,
-                stride=info.stride,
-                pad=info.pad,
-                dilate=info.dilate,
+                macs=_macs(node, data_shape, out, kernel),
+                kernel=kernel,
+                stride=stride,
+                pad=pad,
+                dilate=dilate,
                 receptive_field=info.rf,
                 jump=info.jump,
             )
@@ -326,14 +331,38 @@ def _rows(
     return rows
 
 
-def _macs(node: Node, data_shape: Shape | None, out: Shape, info: SpatialInfo) -> int:
+def _window(
+    node: Node, info: SpatialInfo, data_shape: Shape | None
+) -> tuple[Shape | None, Shape | None, Shape | None, Shape | None]:
+    """Kernel, stride, pad and dilation: from the walk, or from the node's own attributes
+    where the walk lost the spatial size (after an operator it does not model, e.g. UpSampling)."""
+    if info.kernel is not None or node.op not in ("Convolution", "Deconvolution", "Pooling"):
+        return info.kernel, info.stride, info.pad, info.dilate
+    if node.op == "Pooling" and node.bool_attr("global_pool"):
+        if data_shape is None or len(data_shape) < 3:
+            return None, None, None, None
+        ones = (1,) * (len(data_shape) - 2)
+        return tuple(data_shape[2:]), ones, (0,) * len(ones), ones
+    kernel = node.tuple_attr("kernel")
+    if not kernel:
+        return None, None, None, None
+    ones = (1,) * len(kernel)
+    return (
+        kernel,
+        node.tuple_attr("stride", ones),
+        node.tuple_attr("pad", (0,) * len(kernel)),
+        node.tuple_attr("dilate", ones),
+    )
+
+
+def _macs(node: Node, data_shape: Shape | None, out: Shape, kernel: Shape | None) -> int:
     if data_shape is None:
         return 0
-    if node.op in ("Convolution", "Deconvolution") and info.kernel is not None:
+    if node.op in ("Convolution", "Deconvolution") and kernel is not None:
         groups = int(node.attrs.get("num_group", "1"))
         if node.op == "Convolution":
-            return math.prod(out) * (data_shape[1] // groups) * math.prod(info.kernel)
-        return math.prod(data_shape) * (out[1] // groups) * math.prod(info.kernel)
+            return math.prod(out) * (data_shape[1] // groups) * math.prod(kernel)
+        return math.prod(data_shape) * (out[1] // groups) * math.prod(kernel)
     if node.op == "FullyConnected":
         if node.bool_attr("flatten", True):  # (N, ...) -> (N, num_hidden)
             return out[0] * math.prod(data_shape[1:]) * out[-1]
