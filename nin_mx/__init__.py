@@ -1,7 +1,9 @@
 """nin_mx: MXNet symbols of NIN and Inception-ResNet-v2, and their shapes under every border mode.
 
 The public API is re-exported here and imported on first use, so that importing nin_mx
-(and running ``nin-shape-report --help``) does not import MXNet.
+(and running ``nin-shape-report --help``) does not import MXNet. Rendering lives in
+:mod:`nin_mx.render` (``render(document, fmt)``); a function of that name is not re-exported
+here, because the submodule's import would shadow it.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ _EXPORTS = {
     "shape_report": "nin_mx.report",
     "Document": "nin_mx.render",
     "OutputFormat": "nin_mx.render",
-    "render": "nin_mx.render",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -178,6 +178,7 @@ def _symbol_and_nodes(
 def shape_report(
     model: Any,
     data_shape: InputShapes,
+    /,
     *,
     border_mode: str | None = None,
     **factory_kwargs: Any,
@@ -190,7 +191,8 @@ def shape_report(
             by input name for a graph with several inputs.
         border_mode: for registered models: ``'valid'``, ``'same'``/``'half'``, ``'full'``,
             or ``None``/``'reference'`` for the published padding.
-        **factory_kwargs: other factory arguments (``num_classes``, ``pooling_convention``...).
+        **factory_kwargs: other factory arguments (``num_classes``, ``pooling_convention``,
+            and ``pooling='manual'`` with its own ``data_shape``...).
 
     Returns:
         A :class:`Report`; ``ok=False`` with a one-line ``error`` if shapes cannot be inferred.
@@ -206,6 +208,7 @@ def shape_report(
 def compare_border_modes(
     model: str,
     data_shape: InputShapes,
+    /,
     modes: Sequence[str | None] = ("valid", "same", "full"),
     **factory_kwargs: Any,
 ) -> list[Report]:
