@@ -1,0 +1,742 @@
+#!/usr/bin/env python
+"""The performance figures of issue 5, each a ratio measured side by side in one run.
+
+Every figure divides a nin_mx measurement by a baseline measured in the same run: the two
+are sampled in alternating (ABBA) order after a warm-up, and the ratio is the ratio of the
+medians. The absolute medians and the min-max of both sides are printed next to it, and the
+ratio is compared with the issue's target (reported, never enforced: the exit code is 0
+whenever the measurements ran, 1 on a setup error).
+
+    (a) report     shape_report(symbol) ÷ mx.viz.print_summary(symbol), in process
+    (b) cli-wall   `nin-shape-report inception_resnet_v2 --border-mode valid,same,full
+                   --format json` wall time ÷ `python -c "import mxnet"` wall time
+    (c) cli-rss    the same two commands' peak RSS
+    (d) help-wall  `nin-shape-report --help` wall time ÷ `python -c "import mxnet"`
+    (e) depth      shape_report of inception_resnet_v2(repeats=(100, 200, 100)) ÷ default
+    (f) pooling    compare_pooling ÷ one bound forward pass (bind included) of the same graph
+
+plus two informational figures (no target): (a2) ``shape_report`` by model name, symbol
+build included, ÷ print_summary, and (e2) the depth ratio by name, builds included.
+
+Usage:
+    python scripts/bench.py                     # full run, about 80 s on an idle machine
+    python scripts/bench.py --quick             # 3 repeats: a smoke test, about 40 s
+    python scripts/bench.py --only a,f --repeats 9 --json results.json
+    python scripts/bench.py --profile b         # cProfile of one figure's nin_mx side
+
+Results and the profile of the slow figures are in BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import gc
+import io
+import json
+import math
+import os
+import platform
+import pstats
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+MODEL = "inception_resnet_v2"
+SHAPE = (1, 3, 299, 299)
+DEEP_REPEATS = (100, 200, 100)
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+CLI = str(Path(sys.executable).with_name("nin-shape-report"))
+CLI_ARGS = (MODEL, "--border-mode", "valid,same,full", "--format", "json")
+TIMEOUT = 600  # seconds, for one command
+
+# Runs each wrapped command and writes "<wall s> <max RSS KiB> <user+sys CPU s> <exit code>".
+# A child's ru_maxrss also counts the memory of the process it was forked from before its
+# exec, so the measured command is started from this small process, never from the bench
+# (whose RSS grows to hundreds of MiB once it has run MXNet).
+_LAUNCHER = """\
+import os, subprocess, sys, time
+out, cmd = sys.argv[1], sys.argv[2:]
+start = time.perf_counter()
+proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(proc.pid, 0)
+wall = time.perf_counter() - start
+with open(out, "w") as handle:
+    cpu = usage.ru_utime + usage.ru_stime
+    handle.write(f"{wall!r} {usage.ru_maxrss} {cpu!r} {os.waitstatus_to_exitcode(status)}")
+"""
+
+
+_TIME_FORMAT = "%M %U %S"  # GNU time: max RSS (KiB), user and system CPU seconds
+
+
+class BenchError(Exception):
+    """A setup error: the thing to measure cannot run; the bench exits with status 1."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One figure: what is divided by what, and the issue's target (None: information only)."""
+
+    key: str
+    letter: str
+    group: str
+    title: str
+    numerator: str
+    denominator: str
+    target: float | None
+
+
+SPECS = (
+    Spec(
+        "report",
+        "a",
+        "report",
+        "shape_report ÷ mx.viz.print_summary (one mode, in process)",
+        f"shape_report(symbol, {SHAPE})",
+        "mx.viz.print_summary(symbol, shape=...) to a StringIO",
+        1.0,
+    ),
+    Spec(
+        "report-by-name",
+        "a2",
+        "report",
+        "shape_report by name (symbol build included) ÷ mx.viz.print_summary",
+        f"shape_report({MODEL!r}, {SHAPE}, border_mode='valid')",
+        "mx.viz.print_summary(symbol, shape=...) to a StringIO",
+        None,
+    ),
+    Spec(
+        "cli-wall",
+        "b",
+        "cli",
+        "nin-shape-report (3 modes, json) wall ÷ python -c 'import mxnet' wall",
+        "nin-shape-report " + " ".join(CLI_ARGS),
+        "python -c 'import mxnet'",
+        1.25,
+    ),
+    Spec(
+        "cli-rss",
+        "c",
+        "cli",
+        "nin-shape-report (3 modes, json) peak RSS ÷ python -c 'import mxnet' peak RSS",
+        "nin-shape-report " + " ".join(CLI_ARGS),
+        "python -c 'import mxnet'",
+        1.3,
+    ),
+    Spec(
+        "help-wall",
+        "d",
+        "cli",
+        "nin-shape-report --help wall ÷ python -c 'import mxnet' wall",
+        "nin-shape-report --help",
+        "python -c 'import mxnet'",
+        0.5,
+    ),
+    Spec(
+        "depth",
+        "e",
+        "depth",
+        f"shape_report, repeats={DEEP_REPEATS} ÷ default repeats (symbols prebuilt)",
+        f"shape_report(inception_resnet_v2(repeats={DEEP_REPEATS}))",
+        "shape_report(inception_resnet_v2())",
+        12.0,
+    ),
+    Spec(
+        "depth-by-name",
+        "e2",
+        "depth",
+        "the same by model name (symbol builds included)",
+        f"shape_report({MODEL!r}, repeats={DEEP_REPEATS})",
+        f"shape_report({MODEL!r})",
+        None,
+    ),
+    Spec(
+        "pooling",
+        "f",
+        "pooling",
+        "compare_pooling ÷ one bound forward pass (bind + forward + asnumpy)",
+        f"compare_pooling({MODEL!r}, {SHAPE})",
+        "sym.bind(args, aux) + forward(is_train=False) + asnumpy()",
+        3.5,
+    ),
+)
+GROUPS = ("cli", "report", "depth", "pooling")  # subprocesses first, before MXNet runs here
+DEFAULT_REPEATS = {"cli": 10, "report": 21, "depth": 9, "pooling": 7}
+QUICK_REPEATS = 3
+
+
+@dataclass
+class Series:
+    """Samples of one measured quantity."""
+
+    label: str
+    unit: str  # "s" or "KiB"
+    samples: list[float] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "unit": self.unit,
+            "median": statistics.median(self.samples),
+            "min": min(self.samples),
+            "max": max(self.samples),
+            "n": len(self.samples),
+            "samples": self.samples,
+        }
+
+
+def _figure(
+    spec: Spec,
+    numerator: Series,
+    denominator: Series,
+    note: str = "",
+    cpu: tuple[Series, Series] | None = None,
+) -> dict[str, Any]:
+    """A figure's result; ``cpu``: the CPU time (user + sys) of both sides, for information."""
+    num, den = numerator.summary(), denominator.summary()
+    ratio = num["median"] / den["median"]
+    if spec.target is None:
+        status = "info"
+    else:
+        status = "PASS" if ratio <= spec.target else "FAIL"
+    figure = {
+        "key": spec.key,
+        "letter": spec.letter,
+        "title": spec.title,
+        "ratio": ratio,
+        "target": spec.target,
+        "status": status,
+        "numerator": num,
+        "denominator": den,
+        "note": note,
+    }
+    if cpu is not None:
+        cpu_num, cpu_den = cpu[0].summary(), cpu[1].summary()
+        figure["cpu_time"] = {
+            "ratio": cpu_num["median"] / cpu_den["median"] if cpu_den["median"] > 0 else None,
+            "numerator": cpu_num,
+            "denominator": cpu_den,
+        }
+    return figure
+
+
+def _sample(calls: dict[str, Callable[[], dict[str, float]]], repeats: int, warmup: int) -> dict[str, list]:
+    """Runs every call ``warmup`` times, then ``repeats`` rounds in ABBA order.
+
+    Each call returns its measurements by metric; the result maps ``name/metric`` to samples.
+    """
+    names = list(calls)
+    for _ in range(warmup):
+        for name in names:
+            calls[name]()
+    samples: dict[str, list] = {}
+    for round_ in range(repeats):
+        for name in names if round_ % 2 == 0 else reversed(names):
+            for metric, value in calls[name]().items():
+                samples.setdefault(f"{name}/{metric}", []).append(value)
+    return samples
+
+
+def _timed(fn: Callable[[], Any], before: Callable[[], Any] | None = None) -> Callable[[], dict[str, float]]:
+    """A call timing ``fn`` after a full garbage collection (and ``before``, untimed)."""
+
+    def call() -> dict[str, float]:
+        if before is not None:
+            before()
+        gc.collect()
+        start = time.perf_counter()
+        fn()
+        return {"time": time.perf_counter() - start}
+
+    return call
+
+
+# --- subprocess figures: (b), (c), (d) -------------------------------------------------
+
+
+def _time_tool() -> str | None:
+    """``/usr/bin/time`` if it works here (GNU time: ``-f FORMAT -o FILE``), else None."""
+    tool = shutil.which("time", path="/usr/bin:/bin") or shutil.which("time")
+    if tool is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "rss")
+        try:
+            done = subprocess.run(
+                [tool, "-f", _TIME_FORMAT, "-o", out, PYTHON, "-c", "pass"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=60,
+            )
+            with open(out) as handle:
+                int(handle.read().split()[-3])
+        except (OSError, ValueError, IndexError, subprocess.SubprocessError):
+            return None
+    return tool if done.returncode == 0 else None
+
+
+def _command(argv: Sequence[str], time_tool: str | None, tmp: str) -> Callable[[], dict[str, float]]:
+    """A call running ``argv`` (stdout to /dev/null) for its wall time, peak RSS and CPU time.
+
+    With GNU time, the wall time is measured here around ``time``; without it, by the
+    launcher around the command. Either way the command is not started from the bench.
+    """
+    out = os.path.join(tmp, "measure")
+    if time_tool is not None:
+        wrapped = [time_tool, "-f", _TIME_FORMAT, "-o", out, *argv]
+    else:
+        wrapped = [PYTHON, "-c", _LAUNCHER, out, *argv]
+
+    def call() -> dict[str, float]:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(out)  # never read the previous run's figures
+        with tempfile.TemporaryFile() as err:
+            start = time.perf_counter()
+            try:
+                proc = subprocess.Popen(wrapped, stdout=subprocess.DEVNULL, stderr=err)
+            except OSError as exc:
+                raise BenchError(f"{' '.join(argv)}: {exc}") from None
+            # A blocking wait: subprocess's wait(timeout=...) polls with sleeps of up to
+            # 50 ms, which would add to the wall time. A timer kills a hung command instead.
+            watchdog = threading.Timer(TIMEOUT, proc.kill)
+            watchdog.start()
+            returncode = proc.wait()
+            wall = time.perf_counter() - start
+            watchdog.cancel()
+            err.seek(0)
+            stderr = err.read().decode(errors="replace")
+        try:
+            with open(out) as handle:
+                text = handle.read().split()
+            if time_tool is not None:  # "[Command exited with non-zero status N]" then "%M %U %S"
+                rss, cpu, code = float(text[-3]), float(text[-2]) + float(text[-1]), returncode
+            else:
+                wall, rss, cpu, code = float(text[0]), float(text[1]), float(text[2]), int(text[3])
+        except (OSError, ValueError, IndexError):
+            tail = " | ".join(stderr.strip().splitlines()[-3:])
+            raise BenchError(f"{' '.join(argv)}: no measurement (status {returncode}): {tail}") from None
+        if code != 0:
+            tail = " | ".join(stderr.strip().splitlines()[-3:])
+            raise BenchError(f"{' '.join(argv)} exited with status {code}: {tail}")
+        return {"wall": wall, "rss": rss, "cpu": cpu}
+
+    return call
+
+
+def run_cli(selected: set[str], repeats: int, warmup: int) -> list[dict[str, Any]]:
+    if not os.path.exists(CLI):
+        raise BenchError(f"{CLI} not found: install nin_mx into this Python ({PYTHON}) first")
+    time_tool = _time_tool()
+    with tempfile.TemporaryDirectory() as tmp:
+        calls = {"import": _command([PYTHON, "-c", "import mxnet"], time_tool, tmp)}
+        if selected & {"cli-wall", "cli-rss"}:
+            calls["cli"] = _command([CLI, *CLI_ARGS], time_tool, tmp)
+        if "help-wall" in selected:
+            calls["help"] = _command([CLI, "--help"], time_tool, tmp)
+        samples = _sample(calls, repeats, max(warmup, 1))  # the warm-up also checks exit codes
+    how = f"peak RSS from {time_tool} -f %M" if time_tool else "peak RSS from os.wait4 in a launcher"
+    specs = {s.key: s for s in SPECS}
+    results = []
+    for key, numerator, metric, unit in (
+        ("cli-wall", "cli", "wall", "s"),
+        ("cli-rss", "cli", "rss", "KiB"),
+        ("help-wall", "help", "wall", "s"),
+    ):
+        if key in selected:
+            spec = specs[key]
+            cpu = None
+            if metric == "wall":
+                cpu = (
+                    Series("CPU time (user + sys)", "s", samples[f"{numerator}/cpu"]),
+                    Series("CPU time (user + sys)", "s", samples["import/cpu"]),
+                )
+            results.append(
+                _figure(
+                    spec,
+                    Series(spec.numerator, unit, samples[f"{numerator}/{metric}"]),
+                    Series(spec.denominator, unit, samples[f"import/{metric}"]),
+                    how if metric == "rss" else "subprocess wall time, stdout to /dev/null",
+                    cpu,
+                )
+            )
+    return results
+
+
+# --- in-process figures: (a), (e), (f) -------------------------------------------------
+
+
+def _nodes(symbol: Any) -> int:
+    return len(json.loads(symbol.tojson())["nodes"])
+
+
+class _Fresh:
+    """A new copy of a symbol before every sample (untimed), so that nothing cached on a
+    Symbol object from an earlier sample can make a later one cheaper."""
+
+    def __init__(self, mx: Any, symbol: Any) -> None:
+        self._mx, self._json = mx, symbol.tojson()
+        self.symbol = symbol
+
+    def reload(self) -> None:
+        self.symbol = self._mx.sym.load_json(self._json)
+
+
+def run_report(selected: set[str], repeats: int, warmup: int) -> list[dict[str, Any]]:
+    import mxnet as mx
+
+    from nin_mx import get_symbol, shape_report
+
+    symbol = get_symbol(MODEL, border_mode="valid")
+    if not shape_report(symbol, SHAPE).ok:
+        raise BenchError(f"shape_report({MODEL}, {SHAPE}) failed")
+    fresh = _Fresh(mx, symbol)
+
+    def summary() -> None:
+        with contextlib.redirect_stdout(io.StringIO()):
+            mx.viz.print_summary(fresh.symbol, shape={"data": SHAPE})
+
+    calls = {"summary": _timed(summary, before=fresh.reload)}
+    if "report" in selected:
+        calls["report"] = _timed(lambda: shape_report(fresh.symbol, SHAPE), before=fresh.reload)
+    if "report-by-name" in selected:
+        calls["by-name"] = _timed(lambda: shape_report(MODEL, SHAPE, border_mode="valid"))
+    samples = _sample(calls, repeats, warmup)
+    specs = {s.key: s for s in SPECS}
+    results = []
+    for key, name in (("report", "report"), ("report-by-name", "by-name")):
+        if key in selected:
+            spec = specs[key]
+            results.append(
+                _figure(
+                    spec,
+                    Series(spec.numerator, "s", samples[f"{name}/time"]),
+                    Series(spec.denominator, "s", samples["summary/time"]),
+                    f"{_nodes(symbol)} nodes; gc.collect() before each sample, untimed",
+                )
+            )
+    return results
+
+
+def run_depth(selected: set[str], repeats: int, warmup: int) -> list[dict[str, Any]]:
+    import mxnet as mx
+
+    from nin_mx import get_symbol, shape_report
+
+    small = get_symbol(MODEL, border_mode="valid")
+    deep = get_symbol(MODEL, border_mode="valid", repeats=DEEP_REPEATS)
+    if not shape_report(deep, SHAPE).ok:
+        raise BenchError(f"shape_report of {MODEL}(repeats={DEEP_REPEATS}) failed")
+    fresh_small, fresh_deep = _Fresh(mx, small), _Fresh(mx, deep)
+    calls = {}
+    if "depth" in selected:
+        calls["deep"] = _timed(lambda: shape_report(fresh_deep.symbol, SHAPE), before=fresh_deep.reload)
+        calls["small"] = _timed(lambda: shape_report(fresh_small.symbol, SHAPE), before=fresh_small.reload)
+    if "depth-by-name" in selected:
+        calls["deep-name"] = _timed(
+            lambda: shape_report(MODEL, SHAPE, border_mode="valid", repeats=DEEP_REPEATS)
+        )
+        calls["small-name"] = _timed(lambda: shape_report(MODEL, SHAPE, border_mode="valid"))
+    samples = _sample(calls, repeats, warmup)
+    n_small, n_deep = _nodes(small), _nodes(deep)
+    note = f"{n_small} -> {n_deep} nodes (x{n_deep / n_small:.2f}: the ratio of a linear report)"
+    specs = {s.key: s for s in SPECS}
+    results = []
+    pairs = (("depth", "deep", "small"), ("depth-by-name", "deep-name", "small-name"))
+    for key, deep_name, small_name in pairs:
+        if key in selected:
+            spec = specs[key]
+            results.append(
+                _figure(
+                    spec,
+                    Series(spec.numerator, "s", samples[f"{deep_name}/time"]),
+                    Series(spec.denominator, "s", samples[f"{small_name}/time"]),
+                    note,
+                )
+            )
+    return results
+
+
+def _random_arrays(symbol: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Random fan-in-scaled weights, valid BatchNorm statistics, uniform data (made once)."""
+    import mxnet as mx
+
+    arg_shapes, _, aux_shapes = symbol.infer_shape(data=SHAPE)
+    args = {}
+    for name, shape in zip(symbol.list_arguments(), arg_shapes):
+        if name.endswith("_label"):
+            args[name] = mx.nd.zeros(shape)
+        elif name.endswith("_gamma"):
+            args[name] = mx.nd.ones(shape)
+        else:
+            bound = (6.0 / max(1, math.prod(shape[1:]))) ** 0.5 if name.endswith("_weight") else 0.01
+            args[name] = mx.nd.random.uniform(-bound, bound, shape=shape)
+    aux = {
+        name: mx.nd.random.uniform(0.5, 1.5, shape=shape) if name.endswith("_var") else mx.nd.zeros(shape)
+        for name, shape in zip(symbol.list_auxiliary_states(), aux_shapes)
+    }
+    mx.nd.waitall()
+    return args, aux
+
+
+def run_pooling(selected: set[str], repeats: int, warmup: int) -> list[dict[str, Any]]:
+    import mxnet as mx
+
+    from nin_mx import compare_pooling, get_symbol
+
+    symbol = get_symbol(MODEL)  # the graph compare_pooling builds with global pooling
+    args, aux = _random_arrays(symbol)
+
+    def forward() -> None:
+        executor = symbol.bind(mx.cpu(), args=args, aux_states=aux, grad_req="null")
+        executor.forward(is_train=False)
+        executor.outputs[0].asnumpy()
+
+    calls = {
+        "compare": _timed(lambda: compare_pooling(MODEL, SHAPE), before=mx.nd.waitall),
+        "forward": _timed(forward, before=mx.nd.waitall),
+    }
+    samples = _sample(calls, repeats, max(warmup, 1))  # MKL-DNN primitives are made at first use
+    spec = next(s for s in SPECS if s.key == "pooling")
+    note = "baseline includes bind (not the making of its random arrays); compare_pooling does 2 of each"
+    return [
+        _figure(
+            spec,
+            Series(spec.numerator, "s", samples["compare/time"]),
+            Series(spec.denominator, "s", samples["forward/time"]),
+            note,
+        )
+    ]
+
+
+RUNNERS = {"cli": run_cli, "report": run_report, "depth": run_depth, "pooling": run_pooling}
+
+
+# --- profiles ----------------------------------------------------------------------------
+
+
+def profile(letter: str, lines: int) -> None:
+    """cProfile of the nin_mx side of one figure (after a warm-up), printed to stdout.
+
+    MXNet runs operators asynchronously, so for (f) the random sampling and the forward
+    passes show up in ``asnumpy``; run with ``MXNET_ENGINE_TYPE=NaiveEngine`` to see them
+    where they are called.
+    """
+    import mxnet as mx
+
+    from nin_mx import compare_pooling, get_symbol, shape_report
+    from nin_mx.cli import main as cli_main
+
+    symbol = get_symbol(MODEL, border_mode="valid")
+
+    def cli() -> None:
+        with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+            cli_main(list(CLI_ARGS))
+
+    deep = get_symbol(MODEL, border_mode="valid", repeats=DEEP_REPEATS)
+    # (what, runs): several runs, so that one garbage collection does not land on one function
+    targets: dict[str, tuple[Callable[[], Any], int]] = {
+        "a": (lambda: shape_report(symbol, SHAPE), 10),
+        "b": (cli, 3),  # in process: MXNet already imported; interpreter start and exit excluded
+        "e": (lambda: shape_report(deep, SHAPE), 3),
+        "f": (lambda: (compare_pooling(MODEL, SHAPE), mx.nd.waitall()), 1),
+    }
+    if letter not in targets:
+        raise BenchError(f"--profile takes one of {', '.join(targets)}, got {letter!r}")
+    target, runs = targets[letter]
+    target()  # warm-up
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(runs):
+        target()
+    profiler.disable()
+    print(f"cProfile of figure ({letter}), {runs} run(s) after a warm-up")
+    stats = pstats.Stats(profiler, stream=sys.stdout)
+    stats.sort_stats("cumulative").print_stats(lines)
+    stats.sort_stats("tottime").print_stats(lines)
+
+
+# --- report ------------------------------------------------------------------------------
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _git(*args: str) -> str:
+    try:
+        done = subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def machine() -> dict[str, Any]:
+    """Where the figures were measured."""
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count() or 0
+    dirty = _git("status", "--porcelain", "--", "nin_mx")
+    return {
+        "cpus": os.cpu_count(),
+        "cpus_usable": usable,
+        "cpu_model": _cpu_model(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "python_executable": PYTHON,
+        "mxnet": _version("mxnet"),
+        "numpy": _version("numpy"),
+        "nin_mx": _version("nin_mx"),
+        "git_commit": _git("rev-parse", "--short", "HEAD"),
+        "nin_mx_uncommitted_changes": bool(dirty),
+        "load_average_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "env": {
+            key: os.environ[key]
+            for key in ("OMP_NUM_THREADS", "MXNET_ENGINE_TYPE", "PYTHONDONTWRITEBYTECODE")
+            if key in os.environ
+        },
+    }
+
+
+def _value(value: float, unit: str) -> str:
+    if unit == "KiB":
+        return f"{value / 1024:.1f} MiB"
+    return f"{value * 1e3:.1f} ms" if value < 1 else f"{value:.3f} s"
+
+
+def _series(series: dict[str, Any]) -> str:
+    unit = series["unit"]
+    low, high = _value(series["min"], unit), _value(series["max"], unit)
+    return f"{_value(series['median'], unit)} [{low} – {high}]"
+
+
+def _target(figure: dict[str, Any]) -> str:
+    return "—" if figure["target"] is None else f"≤ {figure['target']:g}"
+
+
+def print_text(figures: Sequence[dict[str, Any]], info: dict[str, Any]) -> None:
+    print()
+    for fig in figures:
+        head = f"({fig['letter']}) {fig['key']}: {fig['title']}"
+        print(f"{head}\n    ratio {fig['ratio']:.3f}   target {_target(fig)}   {fig['status']}")
+        for side in ("numerator", "denominator"):
+            series = fig[side]
+            print(f"    {_series(series):34} n={series['n']:<3} {series['label']}")
+        if "cpu_time" in fig:
+            cpu = fig["cpu_time"]
+            ratio = "n/a" if cpu["ratio"] is None else f"{cpu['ratio']:.3f}"
+            print(
+                f"    CPU time ratio {ratio}: {_series(cpu['numerator'])} "
+                f"÷ {_series(cpu['denominator'])} (information; GNU time has 10 ms resolution)"
+            )
+        if fig["note"]:
+            print(f"    note: {fig['note']}")
+        print()
+    print("| figure | ratio | target | result | nin_mx: median [min – max] | baseline: median [min – max] |")
+    print("| --- | ---: | ---: | --- | --- | --- |")
+    for fig in figures:
+        print(
+            f"| ({fig['letter']}) {fig['key']} | {fig['ratio']:.2f} | {_target(fig)} | {fig['status']} "
+            f"| {_series(fig['numerator'])} | {_series(fig['denominator'])} |"
+        )
+    print(
+        f"\nmeasured in {info['seconds']:.0f} s; load average {info['load_average_start']} at start, "
+        f"{info['load_average_end']} at end"
+    )
+
+
+def _selection(only: str | None) -> set[str]:
+    if not only:
+        return {s.key for s in SPECS}
+    by_name = {**{s.key: s.key for s in SPECS}, **{s.letter: s.key for s in SPECS}}
+    selected = set()
+    for part in (p.strip().lower() for p in only.split(",") if p.strip()):
+        if part not in by_name:
+            valid = ", ".join(f"{s.letter}/{s.key}" for s in SPECS)
+            raise ValueError(f"--only: unknown figure {part!r} (choose from {valid})")
+        selected.add(by_name[part])
+    return selected
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="bench.py", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_REPEATS} repeats: a smoke test")
+    parser.add_argument("--repeats", type=int, metavar="N", help="samples per side for every figure")
+    parser.add_argument("--warmup", type=int, default=1, metavar="N", help="warm-up runs (default 1)")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    parser.add_argument("--only", metavar="NAME", help="figures to measure, by key or letter: a,cli-wall")
+    parser.add_argument("--profile", metavar="FIGURE", help="print a cProfile of figure a, b, e or f")
+    parser.add_argument("--profile-lines", type=int, default=30, metavar="N", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    try:
+        selected = _selection(args.only)
+    except ValueError as exc:
+        parser.error(str(exc))
+    if args.repeats is not None and args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    try:
+        if args.profile:
+            profile(args.profile.strip().lower(), args.profile_lines)
+            return 0
+        info = machine()
+        print(
+            f"nin_mx benchmark (issue 5): {info['cpus']} CPUs ({info['cpus_usable']} usable), "
+            f"{info['cpu_model']}; Python {info['python']}, MXNet {info['mxnet']}, "
+            f"numpy {info['numpy']}; nin_mx {info['git_commit']}"
+            f"{' + uncommitted changes' if info['nin_mx_uncommitted_changes'] else ''}"
+        )
+        start = time.perf_counter()
+        figures: list[dict[str, Any]] = []
+        repeats: dict[str, int] = {}
+        for group in GROUPS:
+            wanted = {s.key for s in SPECS if s.group == group} & selected
+            if not wanted:
+                continue
+            repeats[group] = args.repeats or (QUICK_REPEATS if args.quick else DEFAULT_REPEATS[group])
+            print(f"measuring {group}: {repeats[group]} repeats ...", flush=True)
+            figures += RUNNERS[group](wanted, repeats[group], args.warmup)
+    except BenchError as exc:
+        print(f"bench.py: error: {exc}", file=sys.stderr)
+        return 1
+    info["seconds"] = time.perf_counter() - start
+    info["load_average_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    order = {s.key: i for i, s in enumerate(SPECS)}
+    figures.sort(key=lambda fig: order[fig["key"]])
+    print_text(figures, info)
+    if args.json:
+        settings = {"repeats": repeats, "warmup": args.warmup, "quick": args.quick}
+        document = {"machine": info, "settings": settings, "figures": figures}
+        Path(args.json).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
