@@ -95,14 +95,20 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# MXNet 1.9.1 (pip) keeps each dimension in a 32-bit int.
+LARGEST_DIMENSION = 2**31 - 1
+
+
 def _positive_ints(text: str, what: str) -> tuple[int, ...]:
-    parts = [p.strip() for p in text.replace("x", ",").split(",")]
+    parts = [p.strip() for p in text.lower().replace("x", ",").split(",")]
     try:
         values = tuple(int(p) for p in parts)
     except ValueError:
         raise ValueError(f"{what} must be comma-separated integers, got {text!r}") from None
     if any(v < 1 for v in values):
         raise ValueError(f"{what} must be positive integers, got {text!r}")
+    if any(v > LARGEST_DIMENSION for v in values):
+        raise ValueError(f"{what}: MXNet takes dimensions up to 2^31 - 1 = {LARGEST_DIMENSION}, got {text!r}")
     return values
 
 
@@ -142,11 +148,14 @@ def _resolve(args: argparse.Namespace) -> dict[str, Any]:
     fmt = args.format.strip().lower()
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {args.format!r} (choose from {', '.join(FORMATS)})")
-    batch = _positive_ints(args.batch, "--batch")
-    if len(batch) != 1:
+    if not args.batch.strip().isdecimal() or int(args.batch) < 1:
         raise ValueError(f"--batch must be one positive integer, got {args.batch!r}")
+    batch = _positive_ints(args.batch, "--batch")
     modes = _parse_modes(args.border_mode)
-    if args.shape and args.input:
+    for option, value in (("--input", args.input), ("--output", args.output)):
+        if value is not None and not value.strip():
+            raise ValueError(f"{option} is empty")
+    if args.shape and args.input is not None:
         raise ValueError("give either --input or --shape, not both")
     shapes: dict[str, tuple[int, ...]] | tuple[int, ...]
     if args.shape:
@@ -155,8 +164,10 @@ def _resolve(args: argparse.Namespace) -> dict[str, Any]:
             name, sep, dims = item.partition("=")
             if not sep or not name.strip():
                 raise ValueError(f"--shape must look like NAME=N,C,H,W, got {item!r}")
+            if name.strip() in shapes:
+                raise ValueError(f"--shape {name.strip()} is given twice")
             shapes[name.strip()] = _positive_ints(dims, f"--shape {name.strip()}")
-    elif args.input:
+    elif args.input is not None:
         shapes = (batch[0], *_positive_ints(args.input, "--input"))
     elif is_file:
         raise ValueError("a symbol file needs --input C,H,W (or --shape NAME=N,C,H,W)")
@@ -179,6 +190,8 @@ def _resolve(args: argparse.Namespace) -> dict[str, Any]:
             raise ValueError(f"--output: folder {folder} does not exist")
         if os.path.isdir(args.output):
             raise ValueError(f"--output: {args.output} is a folder")
+        if is_file and os.path.realpath(args.output) == os.path.realpath(args.model):
+            raise ValueError(f"--output would overwrite the symbol file {args.model}")
     return {"is_file": is_file, "format": fmt, "modes": modes, "shapes": shapes}
 
 
@@ -207,19 +220,25 @@ def _build_document(args: argparse.Namespace, plan: dict[str, Any]) -> tuple[Any
         reports.append(dataclass_replace(report, model=label))
     comparison = None
     if args.compare_pooling:
-        comparison = compare_pooling(args.model, reports[0].input_shape)
+        try:
+            comparison = compare_pooling(args.model, reports[0].input_shape)
+        except ValueError as exc:  # say which option failed: the reports themselves may be fine
+            raise ValueError(f"--compare-pooling: {exc}") from exc
     min_input = None
     if args.min_input:
         first = reports[0].input_shape
-        min_input = {
-            report.border_mode: min_input_size(
-                target,
-                channels=first[1],
-                batch=first[0],
-                border_mode=None if plan["is_file"] else report.border_mode,
-            )
-            for report in reports
-        }
+        try:
+            min_input = {
+                report.border_mode: min_input_size(
+                    target,
+                    channels=first[1],
+                    batch=first[0],
+                    border_mode=None if plan["is_file"] else report.border_mode,
+                )
+                for report in reports
+            }
+        except ValueError as exc:
+            raise ValueError(f"--min-input: {exc}") from exc
     doc = Document(label, reports[0].input_shapes, reports, comparison, min_input)
     return doc, notes
 
@@ -231,15 +250,33 @@ def dataclass_replace(obj: Any, **changes: Any) -> Any:
 
 
 def _write_atomically(path: str, text: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".nin-shape-report-", dir=folder)
+    """Writes ``text`` to ``path`` through a temporary file and a rename, so a failed run
+    leaves an existing file as it was. A symbolic link is followed (the link stays), and a
+    target that is not a regular file (``/dev/stdout``, a pipe) is written to directly.
+    """
+    try:
+        _write(os.path.realpath(path), text)
+    except OSError as exc:  # name the user's file, not the temporary one
+        raise OSError(f"--output: cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _write(target: str, text: str) -> None:
+    if os.path.exists(target) and not os.path.isfile(target):
+        with open(target, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        return
+    fd, tmp = tempfile.mkstemp(prefix=".nin-shape-report-", dir=os.path.dirname(target))
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
+        if os.path.exists(target):
+            mode = os.stat(target).st_mode & 0o7777
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -23,16 +23,36 @@ class GraphError(ValueError):
     """A symbol graph (or symbol file) is malformed or cannot be built."""
 
 
-_OPERATOR = re.compile(r"Error in operator ([^:]+):")
+_OPERATOR = re.compile(r"Error in operator ([^:\s]+):|Failed loading Op (\S+) of type (\S+?):")
 _CHECK = re.compile(r"Check failed: (.*)")
 _TIMESTAMP = re.compile(r"\[\d\d:\d\d:\d\d\] \S+:\d+: ")
+_PREFIXES = re.compile(
+    r"^(?:(?:MXNetError|Error|Error in operator \S+|Failed loading Op \S+ of type \S+): )+"
+)
+# MXNet's long tails: the operator's argument dump, the list of its parameters.
+_TAILS = re.compile(r",? in operator \w+\(.*$|,? Possible Arguments:.*$")
+_NOISE = ("Stack trace", "File ", "[bt]", "infer_shape error", "Traceback", "----")
+
+
+def _check_message(check: str) -> str:
+    """The user's part of a failed check: ``cond (a vs. b) : message`` or ``cond: message``."""
+    if " : " in check:
+        condition, message = check.split(" : ", 1)
+        message = message.strip()
+        numbers = re.search(r"\((-?\d+) vs\. (-?\d+)\)", condition)  # CHECK_EQ and friends
+        if numbers and numbers.group(1) != numbers.group(2) and numbers.group(1) not in message:
+            message = f"{message} {numbers.group(0)}"
+        return message
+    # dmlc/tvm checks read "cond: message"; a C++ condition never holds ": " itself.
+    condition, sep, message = check.partition(": ")
+    return message if sep and message.strip() else check
 
 
 def one_line(exc: BaseException) -> str:
     """Reduces an exception's text (an MXNet C++ trace included) to its one useful line.
 
     For MXNet errors this keeps the operator's name and the failed check's own words, and
-    drops the argument dump, the source locations and the stack trace.
+    drops the failed condition, the argument dump, the source locations and the stack trace.
 
     Args:
         exc: any exception.
@@ -47,26 +67,16 @@ def one_line(exc: BaseException) -> str:
     for ln in lines:
         check = _CHECK.search(ln)
         if check:
-            detail = check.group(1)
+            detail = _check_message(_TIMESTAMP.sub("", check.group(1)))
             break
     if detail is None:
-        informative = [
-            ln
-            for ln in lines
-            if not ln.startswith(("Stack trace", "File ", "[bt]", "infer_shape error", "  "))
-            and ":" not in ln[:3]
-        ]
+        cleaned = (_PREFIXES.sub("", _TIMESTAMP.sub("", ln)).strip() for ln in lines)
+        informative = [ln for ln in cleaned if ln and not ln.startswith(_NOISE)]
         detail = informative[0] if informative else type(exc).__name__
-    detail = _TIMESTAMP.sub("", detail)
-    detail = re.sub(r"^(MXNetError|Error): ", "", detail)
-    # A check reads "cond (a vs. b) : message"; the message is what a user needs.
-    if " : " in detail:
-        condition, message = detail.split(" : ", 1)
-        numbers = re.search(r"\(\d+ vs\. \d+\)", condition)
-        detail = message.strip() + (f" {numbers.group(0)}" if numbers else "")
-    elif ": " in detail and "<" in detail.split(": ", 1)[0]:
-        detail = detail.split(": ", 1)[1]
-    detail = " ".join(detail.split()).rstrip(".")
+    detail = _TAILS.sub("", detail)
+    detail = " ".join(detail.split()).rstrip(".:,; ") or type(exc).__name__
     if operator:
-        return f"operator '{operator.group(1).strip()}': {detail}"
+        name = operator.group(1) or operator.group(2)
+        kind = f" ({operator.group(3)})" if operator.group(3) else ""
+        return f"operator '{name}'{kind}: {detail}"
     return detail

@@ -13,7 +13,9 @@ Two ways to know a layer's output size, kept apart on purpose:
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +23,8 @@ from typing import Any
 from nin_mx import border
 from nin_mx._mxnet import mx
 from nin_mx.errors import GraphError, ShapeError, one_line
+
+_OPERATOR = re.compile(r"Error in operator ([^:\s]+):")
 
 __all__ = [
     "Node",
@@ -36,6 +40,8 @@ __all__ = [
 ]
 
 Shape = tuple[int, ...]
+_INT32_MAX = 2**31 - 1  # MXNet 1.9.1 (pip) stores each dimension as a 32-bit int
+_FLOAT32_EXACT = 2**23  # below this, a float32 quotient rounds up to the right integer
 
 # Operators whose output has the spatial size of their first input.
 _KEEPS_SPATIAL = frozenset(
@@ -46,6 +52,13 @@ _KEEPS_SPATIAL = frozenset(
     broadcast_plus broadcast_minus add_n ElementWiseSum Concat concat clip identity _copy
     BlockGrad stop_gradient Cast cast softmax log_softmax SoftmaxOutput SoftmaxActivation
     _contrib_BilinearResize2D_keep abs exp log sqrt square negative""".split()
+)
+
+
+# Operators that combine inputs of one spatial size (Concat along channels only, see below).
+_MERGES = frozenset(
+    """elemwise_add elemwise_sub elemwise_mul elemwise_div _Plus _plus _add _Minus _minus _sub _Mul
+    _mul _Div _div add_n ElementWiseSum Concat concat""".split()
 )
 
 
@@ -106,54 +119,90 @@ class SpatialInfo:
     jump: Shape | None = None
 
 
+def _entry(entry: Any, nodes: Sequence[Node], where: str, what: str = "input") -> int:
+    """The node index of a ``[node, output, version]`` entry, checked against ``nodes``."""
+    if (
+        not isinstance(entry, list)
+        or not 1 <= len(entry) <= 3
+        or any(isinstance(v, bool) or not isinstance(v, int) for v in entry)
+    ):
+        raise GraphError(f"{where} has a malformed {what} entry {entry!r} (expected [node, output, version])")
+    index, output = entry[0], entry[1] if len(entry) > 1 else 0
+    if not 0 <= index < len(nodes):
+        raise GraphError(f"{where} references node {index}, which does not precede it")
+    if output < 0 or (output > 0 and nodes[index].is_variable):
+        raise GraphError(f"{where} references output {output} of node '{nodes[index].name}', which has none")
+    return index
+
+
+def _check_crashers(node: Node) -> None:
+    """Rejects the attribute values that crash MXNet 1.9.1's process instead of raising."""
+    if node.op in ("Convolution", "Deconvolution"):
+        raw = node.attrs.get("num_group", "1").strip()
+        if raw.lstrip("-").isdigit() and int(raw) < 1:  # a division by zero (SIGFPE) in infer_shape
+            raise GraphError(f"node '{node.name}' ({node.op}): num_group must be at least 1, got {raw}")
+
+
 def parse_nodes(symbol_json: str | Mapping[str, Any]) -> list[Node]:
     """The nodes of an MXNet symbol JSON, checked for the structure nin_mx relies on.
 
+    Also rejects what would crash MXNet's process rather than raise (an empty ``heads``
+    list, a negative output index, ``num_group=0``).
+
     Raises:
-        GraphError: if the JSON lacks ``nodes`` or ``heads`` or references a missing node.
+        GraphError: if the JSON lacks ``nodes`` or ``heads``, references a missing node,
+            or holds a node, attribute or input entry of the wrong type.
     """
     try:
         graph = json.loads(symbol_json) if isinstance(symbol_json, str) else symbol_json
     except json.JSONDecodeError as exc:
         raise GraphError(f"not a symbol JSON: {exc.msg} at line {exc.lineno}") from None
+    except RecursionError:
+        raise GraphError("not a symbol JSON: nested too deeply to read") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise GraphError(f"not a symbol JSON: {one_line(exc)}") from None
     if not isinstance(graph, Mapping):
         raise GraphError("not a symbol JSON: the top level is not an object")
     raw_nodes = graph.get("nodes")
     if not isinstance(raw_nodes, list) or not raw_nodes:
         raise GraphError("not a symbol JSON: no 'nodes' list")
-    if not isinstance(graph.get("heads"), list):
+    attrs = graph.get("attrs", {})
+    version = attrs.get("mxnet_version", ["int", 0]) if isinstance(attrs, Mapping) else None
+    if not isinstance(version, list) or len(version) != 2 or not isinstance(version[1], int):
+        raise GraphError("not a symbol JSON: 'attrs' must be an object with mxnet_version [\"int\", N]")
+    heads = graph.get("heads")
+    if not isinstance(heads, list):
         raise GraphError("not a symbol JSON: no 'heads' list")
-    nodes = []
+    if not heads:
+        raise GraphError("not a symbol JSON: the 'heads' list is empty (the graph has no output)")
+    nodes: list[Node] = []
     for index, raw in enumerate(raw_nodes):
         if not isinstance(raw, Mapping) or "op" not in raw or "name" not in raw:
             raise GraphError(f"not a symbol JSON: node {index} has no 'op' or 'name'")
+        if not isinstance(raw["name"], str) or not isinstance(raw["op"], str):
+            raise GraphError(f"not a symbol JSON: node {index} has an 'op' or 'name' that is not a string")
+        name = raw["name"]
         attrs = raw.get("attrs") or raw.get("attr") or raw.get("param") or {}
-        inputs = []
-        for entry in raw.get("inputs", []):
-            if not isinstance(entry, list) or not entry or not isinstance(entry[0], int):
-                raise GraphError(f"node '{raw['name']}' has a malformed input entry {entry!r}")
-            if not 0 <= entry[0] < index:
+        if not isinstance(attrs, Mapping):
+            raise GraphError(f"node '{name}': 'attrs' is not an object")
+        for key, value in attrs.items():
+            if not isinstance(value, str):
                 raise GraphError(
-                    f"node '{raw['name']}' references node {entry[0]}, which does not precede it"
+                    f"node '{name}': attribute {key}={json.dumps(value)} must be a string, "
+                    f'as MXNet writes it ({key}="{value}")'
                 )
-            inputs.append(entry[0])
-        nodes.append(
-            Node(
-                index,
-                str(raw["name"]),
-                str(raw["op"]),
-                {str(k): str(v) for k, v in attrs.items()},
-                tuple(inputs),
-            )
-        )
-    for head in graph["heads"]:
-        if (
-            not isinstance(head, list)
-            or not head
-            or not isinstance(head[0], int)
-            or not 0 <= head[0] < len(nodes)
-        ):
-            raise GraphError(f"not a symbol JSON: head {head!r} references no node")
+        raw_inputs = raw.get("inputs", [])
+        if not isinstance(raw_inputs, list):
+            raise GraphError(f"node '{name}': 'inputs' is not a list")
+        inputs = tuple(_entry(entry, nodes, f"node '{name}'") for entry in raw_inputs)
+        node = Node(index, name, raw["op"], dict(attrs), inputs)
+        _check_crashers(node)
+        nodes.append(node)
+    for head in heads:
+        try:
+            _entry(head, nodes, "a head", "head")
+        except GraphError as exc:
+            raise GraphError(f"not a symbol JSON: {exc}") from None
     return nodes
 
 
@@ -170,10 +219,15 @@ def _window(node: Node, nd: int) -> tuple[Shape, Shape, Shape, Shape]:
     stride = node.tuple_attr("stride", (1,) * nd)
     pad = node.tuple_attr("pad", (0,) * nd)
     dilate = node.tuple_attr("dilate", (1,) * nd)
-    for key, value in (("stride", stride), ("pad", pad), ("dilate", dilate)):
+    values = {"stride": stride, "pad": pad, "dilate": dilate}
+    for key, value in values.items():
+        # MXNet's Pooling reads the first nd entries of a longer stride or pad (and its
+        # 1-D 'same' convention requires pad=(0, 0, 0)); Convolution rejects such tuples.
+        if node.op == "Pooling" and len(value) > nd:
+            values[key] = value = value[:nd]
         if len(value) != nd:
             raise GraphError(f"node '{node.name}' ({node.op}): {key} {value} does not match a {nd}-D input")
-    return kernel, stride, pad, dilate
+    return kernel, values["stride"], values["pad"], values["dilate"]
 
 
 def _merge(infos: Sequence[SpatialInfo]) -> tuple[Shape | None, Shape | None]:
@@ -186,6 +240,64 @@ def _merge(infos: Sequence[SpatialInfo]) -> tuple[Shape | None, Shape | None]:
     return rf, jump
 
 
+def _check_int32(node: Node, what: str, value: int) -> None:
+    if value > _INT32_MAX:
+        raise GraphError(
+            f"node '{node.name}' ({node.op}): {what} {value} is beyond 2^31 - 1, "
+            "which overflows MXNet's 32-bit shape arithmetic"
+        )
+
+
+def _target_size(node: Node, axis: int, nd: int, largest: int, stride: int) -> int | None:
+    """Deconvolution's ``target_shape`` along one axis, if set. MXNet then crops ``largest - target``:
+    half on each side, and an odd one out as ``adj``, which must be smaller than the stride."""
+    target = node.tuple_attr("target_shape")
+    if not target or not any(target):
+        return None
+    if len(target) != nd:
+        raise GraphError(
+            f"node '{node.name}' ({node.op}): target_shape {target} does not match a {nd}-D input"
+        )
+    if target[axis] > largest:
+        raise GraphError(
+            f"node '{node.name}' ({node.op}): target_shape {target} exceeds the largest output "
+            f"{largest} along {axis_name(axis, nd)}"
+        )
+    if (largest - target[axis]) % 2 and stride == 1:
+        raise GraphError(
+            f"node '{node.name}' ({node.op}): target_shape {target} needs an odd crop along "
+            f"{axis_name(axis, nd)}, which MXNet cannot make with stride 1"
+        )
+    if target[axis] < 1:
+        raise ShapeError(
+            f"layer '{node.name}' ({node.op}): target_shape {target} is empty along {axis_name(axis, nd)}",
+            layer=node.name,
+        )
+    return target[axis]
+
+
+def _output_size(
+    node: Node, n: int, kernel: int, stride: int, pad: int, dilate: int, axis: int, nd: int
+) -> int:
+    """One axis of a convolution/pooling output, from :mod:`nin_mx.border`."""
+    _check_int32(node, "padded input", n + 2 * pad)
+    _check_int32(node, "effective kernel", border.effective_kernel(kernel, dilate))
+    if node.op == "Pooling":
+        convention = node.attrs.get("pooling_convention", "valid")
+        return border.pool_output_size(n, kernel, stride, pad, convention)
+    if node.op == "Deconvolution":
+        unpadded = border.deconv_output_size(n, kernel, stride, 0, dilate, 0)
+        _check_int32(node, "output size", unpadded)
+        target = _target_size(node, axis, nd, unpadded, stride)
+        if target is not None:
+            return target
+        adj = node.tuple_attr("adj", (0,) * nd)
+        if len(adj) != nd:
+            raise GraphError(f"node '{node.name}' ({node.op}): adj {adj} does not match a {nd}-D input")
+        return border.deconv_output_size(n, kernel, stride, pad, dilate, adj[axis])
+    return border.conv_output_size(n, kernel, stride, pad, dilate)
+
+
 def _step(node: Node, inp: SpatialInfo) -> SpatialInfo:
     """Output of one convolution/pooling node from its data input, with border arithmetic."""
     n = inp.spatial
@@ -195,29 +307,23 @@ def _step(node: Node, inp: SpatialInfo) -> SpatialInfo:
         rf = tuple(r + (s - 1) * j for r, s, j in zip(inp.rf, n, inp.jump)) if inp.rf else None
         return SpatialInfo(ones, kernel=n, stride=ones, pad=(0,) * nd, dilate=ones, rf=rf, jump=inp.jump)
     kernel, stride, pad, dilate = _window(node, nd)
+    if node.op == "Pooling" and node.attrs.get("pooling_convention") == "full":
+        # MXNet divides in float32 for 'full' pooling: exact below 2^23 only. Leave such a
+        # layer (and what follows) to MXNet's shapes rather than disagree with them.
+        if any(n[a] + 2 * pad[a] - kernel[a] >= _FLOAT32_EXACT for a in range(nd)):
+            return SpatialInfo(None)
     out = []
     for axis in range(nd):
         try:
-            if node.op == "Pooling":
-                convention = node.attrs.get("pooling_convention", "valid")
-                out.append(
-                    border.pool_output_size(n[axis], kernel[axis], stride[axis], pad[axis], convention)
-                )
-            elif node.op == "Deconvolution":
-                adj = node.tuple_attr("adj", (0,) * nd)[axis]
-                out.append(
-                    border.deconv_output_size(
-                        n[axis], kernel[axis], stride[axis], pad[axis], dilate[axis], adj
-                    )
-                )
-            else:
-                out.append(
-                    border.conv_output_size(n[axis], kernel[axis], stride[axis], pad[axis], dilate[axis])
-                )
+            out.append(
+                _output_size(node, n[axis], kernel[axis], stride[axis], pad[axis], dilate[axis], axis, nd)
+            )
         except border.EmptyOutputError as exc:
             raise ShapeError(
                 f"layer '{node.name}' ({node.op}): {exc} along {axis_name(axis, nd)}", layer=node.name
             ) from None
+        except (GraphError, ShapeError):
+            raise
         except ValueError as exc:
             raise GraphError(f"node '{node.name}' ({node.op}): {exc}") from None
     rf = jump = None
@@ -229,6 +335,36 @@ def _step(node: Node, inp: SpatialInfo) -> SpatialInfo:
         rf = tuple(s[0] for s in steps)
         jump = tuple(s[1] for s in steps)
     return SpatialInfo(tuple(out), kernel=kernel, stride=stride, pad=pad, dilate=dilate, rf=rf, jump=jump)
+
+
+def _channels_last(node: Node) -> bool:
+    """True for a layout such as NHWC, which the walk (reading shape[2:] as space) does not model."""
+    layout = node.attrs.get("layout", "None").strip()
+    return layout not in ("", "None") and not layout.startswith("NC")
+
+
+def _keeps_spatial_of(node: Node, inputs: Sequence[SpatialInfo]) -> Shape | None:
+    """The spatial size of an operator that keeps (or broadcasts) its inputs' spatial size."""
+    first = inputs[0].spatial if inputs else None
+    if node.op in ("Concat", "concat"):
+        dim = node.attrs.get("dim", "1").strip()
+        rank = len(first) + 2 if first is not None else None
+        if dim not in ("1", f"-{rank - 1}" if rank else "1"):
+            return None  # concatenated along a spatial (or the batch) axis
+    if node.op.startswith("broadcast_"):
+        shapes = [i.spatial for i in inputs]
+        if any(s is None for s in shapes) or len({len(s) for s in shapes}) != 1:
+            return None
+        return tuple(max(axis) for axis in zip(*shapes))
+    if node.op in _MERGES:
+        sizes = [i.spatial for i in inputs if i.spatial is not None]
+        if len(set(sizes)) > 1:
+            # MXNet stops here; a later layer the walk would find too small is not the cause.
+            raise GraphError(
+                f"layer '{node.name}' ({node.op}): its inputs differ in spatial size "
+                f"({' vs. '.join('x'.join(map(str, s)) for s in sizes)})"
+            )
+    return first
 
 
 def spatial_walk(nodes: Sequence[Node], input_shapes: Mapping[str, Shape]) -> list[SpatialInfo]:
@@ -257,11 +393,12 @@ def spatial_walk(nodes: Sequence[Node], input_shapes: Mapping[str, Shape]) -> li
             continue
         data = infos[node.inputs[0]] if node.inputs else SpatialInfo(None)
         if node.op in ("Convolution", "Deconvolution", "Pooling"):
-            infos.append(_step(node, data) if data.spatial is not None else SpatialInfo(None))
+            known = data.spatial is not None and not _channels_last(node)
+            infos.append(_step(node, data) if known else SpatialInfo(None))
         elif node.op in _KEEPS_SPATIAL:
-            spatial_inputs = [infos[i] for i in node.inputs if infos[i].spatial is not None]
-            rf, jump = _merge(spatial_inputs)
-            infos.append(SpatialInfo(data.spatial, rf=rf, jump=jump))
+            spatial = _keeps_spatial_of(node, [infos[i] for i in node.inputs])
+            rf, jump = _merge([infos[i] for i in node.inputs if infos[i].spatial is not None])
+            infos.append(SpatialInfo(spatial, rf=rf, jump=jump) if spatial else SpatialInfo(None))
         else:
             infos.append(SpatialInfo(None))
     return infos
@@ -278,17 +415,42 @@ def infer_internals(
 
     Raises:
         mxnet.base.MXNetError: MXNet's own error, for the caller to explain.
-        ShapeError: if MXNet leaves a shape unknown.
+        ShapeError: if MXNet leaves a shape unknown, or an input dimension exceeds 2^31 - 1.
     """
+    for name, shape in input_shapes.items():
+        if any(dim > _INT32_MAX for dim in shape):
+            raise ShapeError(f"input {name}={tuple(shape)}: MXNet takes dimensions up to 2^31 - 1")
     # Symbol.infer_shape is this call plus a print of the arguments on failure.
     args, outs, auxs = internals._infer_shape_impl(False, **{k: tuple(v) for k, v in input_shapes.items()})
     if outs is None or any(s is None or 0 in s for s in outs):
         raise ShapeError(f"shapes cannot be inferred from the inputs {_describe(input_shapes)}")
+    if any(math.prod(s[1:]) > _INT32_MAX for s in outs):
+        _check_flattened(internals, [tuple(s) for s in outs])
     return (
         [tuple(s) for s in outs],
         dict(zip(internals.list_arguments(), map(tuple, args))),
         dict(zip(internals.list_auxiliary_states(), map(tuple, auxs))),
     )
+
+
+def _check_flattened(internals: Any, outs: Sequence[Shape]) -> None:
+    """Flatten (and FullyConnected) of more than 2^31 - 1 values per sample: MXNet's 32-bit
+    product wraps around, often to a positive but wrong size, so it must be caught here."""
+    graph = json.loads(internals.tojson())
+    shapes: dict[int, Shape] = {}
+    for head, shape in zip(graph["heads"], outs):
+        shapes.setdefault(head[0], shape)
+    for node in parse_nodes(graph):
+        flattens = node.op in ("Flatten", "flatten") or (
+            node.op == "FullyConnected" and node.bool_attr("flatten", True)
+        )
+        shape = shapes.get(node.inputs[0]) if flattens and node.inputs else None
+        if shape is not None and math.prod(shape[1:]) > _INT32_MAX:
+            raise ShapeError(
+                f"layer '{node.name}' ({node.op}): its input {'x'.join(map(str, shape[1:]))} holds "
+                f"{math.prod(shape[1:]):,} values per sample, beyond 2^31 - 1, which overflows "
+                "MXNet's 32-bit shape arithmetic"
+            )
 
 
 def infer_shapes(
@@ -327,17 +489,25 @@ def explain_failure(
 
     The first layer whose output would be empty is found with the border arithmetic
     (:func:`spatial_walk`), not by parsing MXNet's message; only when the walk finds nothing
-    is MXNet's own check quoted, in one line.
+    is MXNet's own check quoted, in one line. The walk looks no further than the operator
+    MXNet names, where MXNet's graph-order inference stopped.
     """
     shapes = _describe(input_shapes)
     nodes = symbol_or_nodes if isinstance(symbol_or_nodes, list) else parse_nodes(symbol_or_nodes.tojson())
+    # MXNet infers in graph order and stops at its first failure: what follows is not the cause
+    # (the walk does not know channels, so it may find a later layer too small).
+    stopped = _OPERATOR.search(str(exc))
+    last = {node.name: node.index for node in nodes}.get(stopped.group(1)) if stopped else None
     try:
-        spatial_walk(nodes, input_shapes)
+        spatial_walk(nodes if last is None else nodes[: last + 1], input_shapes)
     except ShapeError as found:
         return ShapeError(f"input {shapes} is too small: {found}", layer=found.layer)
     except GraphError as bad:
         return ShapeError(f"cannot infer shapes for {shapes}: {bad}")
-    return ShapeError(f"cannot infer shapes for {shapes}: {one_line(exc)}")
+    detail = one_line(exc)
+    if re.search(r"-\d{5,}", detail):  # a wrapped-around size, e.g. Flatten of a huge map
+        detail += " (a size beyond 2^31 - 1 overflowed MXNet's 32-bit shape arithmetic)"
+    return ShapeError(f"cannot infer shapes for {shapes}: {detail}")
 
 
 def data_inputs(nodes: Sequence[Node]) -> list[str]:
@@ -373,7 +543,7 @@ def load_symbol_file(path: str | os.PathLike[str]) -> tuple[Any, list[Node]]:
     if not raw.strip():
         raise GraphError(f"{path}: the file is empty")
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a byte-order mark from an editor is harmless
     except UnicodeDecodeError:
         hint = (
             " (a .params file holds weights; pass the -symbol.json beside it)"
@@ -388,5 +558,40 @@ def load_symbol_file(path: str | os.PathLike[str]) -> tuple[Any, list[Node]]:
     try:
         symbol = mx.sym.load_json(text)
     except mx.base.MXNetError as exc:
-        raise GraphError(f"{path}: MXNet cannot load it: {one_line(exc)}") from None
+        detail = one_line(exc)
+        culprit = _unloadable_node(json.loads(text), nodes)
+        if culprit is not None and f"'{culprit.name}'" not in detail:
+            detail = f"node '{culprit.name}' ({culprit.op}): {detail}"
+        raise GraphError(f"{path}: MXNet cannot load it: {detail}") from None
     return symbol, nodes
+
+
+_ALONE = {"nodes": [{"op": "null", "name": "data", "inputs": []}], "arg_nodes": [0], "heads": [[0, 0, 0]]}
+
+
+def _unloadable_node(graph: Mapping[str, Any], nodes: Sequence[Node]) -> Node | None:
+    """The first operator MXNet cannot load on its own (MXNet's message does not always say)."""
+    version = graph.get("attrs")
+    if not isinstance(version, Mapping) or "mxnet_version" not in version:
+        return None  # a legacy graph: MXNet upgrades it, and logs each load
+    try:
+        mx.sym.load_json(json.dumps({**_ALONE, "attrs": version}))
+    except mx.base.MXNetError:
+        return None  # the graph's own attributes are at fault
+    for node in nodes:
+        if node.is_variable:
+            continue
+        raw = dict(graph["nodes"][node.index])
+        raw["inputs"] = [[i, 0, 0] for i in range(len(node.inputs))]
+        variables = [{"op": "null", "name": f"input{i}", "inputs": []} for i in range(len(node.inputs))]
+        alone = {
+            "nodes": [*variables, raw],
+            "arg_nodes": list(range(len(variables))),
+            "heads": [[len(variables), 0, 0]],
+            "attrs": version,
+        }
+        try:
+            mx.sym.load_json(json.dumps(alone))
+        except mx.base.MXNetError:
+            return node
+    return None
