@@ -12,7 +12,7 @@ from typing import Any
 
 from nin_mx import border
 from nin_mx._mxnet import mx
-from nin_mx.graph import infer_shapes
+from nin_mx.infer import infer_shapes
 
 __all__ = [
     "FinalPooling",

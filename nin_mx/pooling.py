@@ -17,7 +17,8 @@ from typing import Any
 from nin_mx import border
 from nin_mx._mxnet import mx
 from nin_mx.errors import ShapeError
-from nin_mx.graph import infer_shapes, parse_nodes
+from nin_mx.graph import parse_nodes
+from nin_mx.infer import infer_shapes
 from nin_mx.layers import check_data_shape
 from nin_mx.models import get_symbol
 

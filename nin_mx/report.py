@@ -2,7 +2,7 @@
 
 Shapes, parameters and auxiliary states come from one MXNet ``infer_shape`` over the
 graph's internals per input shape. Kernel, stride, pad, dilation, receptive field and jump
-come from the pure-Python walk of :mod:`nin_mx.graph` (the border arithmetic), which the
+come from the pure-Python walk of :mod:`nin_mx.walk` (the border arithmetic), which the
 report checks against MXNet's shapes. Reports are data; :mod:`nin_mx.render` formats them.
 
 MACs (multiply-accumulates) are counted for the whole batch of the input shape, for
@@ -24,17 +24,10 @@ from typing import Any, Union
 from nin_mx import border
 from nin_mx._mxnet import mx
 from nin_mx.errors import GraphError, ShapeError, one_line
-from nin_mx.graph import (
-    Node,
-    SpatialInfo,
-    data_inputs,
-    explain_failure,
-    infer_internals,
-    load_symbol_file,
-    parse_nodes,
-    spatial_walk,
-)
+from nin_mx.graph import Node, data_inputs, load_symbol_file, parse_nodes
+from nin_mx.infer import explain_failure, infer_internals
 from nin_mx.models import get_model_entry, get_symbol, list_models
+from nin_mx.walk import SpatialInfo, spatial_walk
 
 __all__ = [
     "LayerRow",

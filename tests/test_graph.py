@@ -1,4 +1,4 @@
-"""nin_mx.graph: the pure-Python spatial walk against MXNet, and against published receptive fields.
+"""nin_mx.graph, walk and infer: the pure-Python spatial walk against MXNet and published receptive fields.
 
 References:
 * MXNet 1.9.1's infer_shape, for every node's output size and for the layer it rejects first;
@@ -17,8 +17,10 @@ import pytest
 from mxnet.base import MXNetError
 
 from nin_mx.errors import GraphError, ShapeError, one_line
-from nin_mx.graph import axis_name, infer_shapes, parse_nodes, spatial_walk
+from nin_mx.graph import parse_nodes
+from nin_mx.infer import infer_shapes
 from nin_mx.models import get_model_entry, get_symbol, list_models
+from nin_mx.walk import axis_name, spatial_walk
 
 BORDER_MODES = [None, "valid", "same", "full"]
 
@@ -154,7 +156,7 @@ SINGLE_LAYERS = [
         _layer(mx.sym.Convolution, num_filter=2, kernel=(3, 3), layout="NHWC"),
         (1, 10, 12, 3),
         id="conv-nhwc",
-        marks=_known_bug("graph.spatial_walk assumes a channels-first layout"),
+        marks=_known_bug("walk.spatial_walk assumes a channels-first layout"),
     ),
 ]
 

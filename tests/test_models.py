@@ -18,7 +18,8 @@ import pytest
 
 import nin_mx
 from nin_mx.errors import ShapeError
-from nin_mx.graph import infer_shapes, parse_nodes
+from nin_mx.graph import parse_nodes
+from nin_mx.infer import infer_shapes
 from nin_mx.models import get_model_entry, get_symbol, list_models, register_model
 from nin_mx.models import inception_resnet_v2 as irv2_module
 from nin_mx.models import nin as nin_module

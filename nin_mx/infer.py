@@ -1,0 +1,130 @@
+"""Shape inference by MXNet: one ``infer_shape`` over a graph's internals, errors in one line.
+
+:func:`infer_shapes` asks MXNet for every internal shape at once and turns its C++ trace into
+a :class:`~nin_mx.errors.ShapeError` whose one line names the first layer that cannot take its
+input, found by :func:`nin_mx.walk.spatial_walk`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from nin_mx._mxnet import mx
+from nin_mx.errors import GraphError, ShapeError, one_line
+from nin_mx.graph import parse_nodes
+from nin_mx.walk import INT32_MAX, spatial_walk
+
+__all__ = ["explain_failure", "infer_internals", "infer_shapes"]
+
+Shape = tuple[int, ...]
+_OPERATOR = re.compile(r"Error in operator ([^:\s]+):")
+
+
+def infer_internals(
+    internals: Any, input_shapes: Mapping[str, Shape]
+) -> tuple[list[Shape], dict[str, Shape], dict[str, Shape]]:
+    """One MXNet ``infer_shape`` over a symbol's internals (``symbol.get_internals()``).
+
+    Returns:
+        ``(outputs, arguments, aux)``: the output shapes in ``internals.list_outputs()``
+        order, and argument and auxiliary shapes by name.
+
+    Raises:
+        mxnet.base.MXNetError: MXNet's own error, for the caller to explain.
+        ShapeError: if MXNet leaves a shape unknown, or an input dimension exceeds 2^31 - 1.
+    """
+    for name, shape in input_shapes.items():
+        if any(dim > INT32_MAX for dim in shape):
+            raise ShapeError(f"input {name}={tuple(shape)}: MXNet takes dimensions up to 2^31 - 1")
+    # Symbol.infer_shape is this call plus a print of the arguments on failure.
+    args, outs, auxs = internals._infer_shape_impl(False, **{k: tuple(v) for k, v in input_shapes.items()})
+    if outs is None or any(s is None or 0 in s for s in outs):
+        raise ShapeError(f"shapes cannot be inferred from the inputs {_describe(input_shapes)}")
+    if any(math.prod(s[1:]) > INT32_MAX for s in outs):
+        _check_flattened(internals, [tuple(s) for s in outs])
+    return (
+        [tuple(s) for s in outs],
+        dict(zip(internals.list_arguments(), map(tuple, args))),
+        dict(zip(internals.list_auxiliary_states(), map(tuple, auxs))),
+    )
+
+
+def _check_flattened(internals: Any, outs: Sequence[Shape]) -> None:
+    """Flatten (and FullyConnected) of more than 2^31 - 1 values per sample: MXNet's 32-bit
+    product wraps around, often to a positive but wrong size, so it must be caught here."""
+    graph = json.loads(internals.tojson())
+    shapes: dict[int, Shape] = {}
+    for head, shape in zip(graph["heads"], outs):
+        shapes.setdefault(head[0], shape)
+    for node in parse_nodes(graph):
+        flattens = node.op in ("Flatten", "flatten") or (
+            node.op == "FullyConnected" and node.bool_attr("flatten", True)
+        )
+        shape = shapes.get(node.inputs[0]) if flattens and node.inputs else None
+        if shape is not None and math.prod(shape[1:]) > INT32_MAX:
+            raise ShapeError(
+                f"layer '{node.name}' ({node.op}): its input {'x'.join(map(str, shape[1:]))} holds "
+                f"{math.prod(shape[1:]):,} values per sample, beyond 2^31 - 1, which overflows "
+                "MXNet's 32-bit shape arithmetic"
+            )
+
+
+def infer_shapes(
+    symbol: Any, input_shapes: Mapping[str, Shape]
+) -> tuple[dict[str, Shape], dict[str, Shape], dict[str, Shape]]:
+    """Every internal output, argument and auxiliary shape, from one MXNet ``infer_shape``.
+
+    Args:
+        symbol: an ``mx.sym.Symbol``.
+        input_shapes: full shapes of the data inputs, by name.
+
+    Returns:
+        ``(outputs, arguments, aux)``: dicts from MXNet's names (``conv1_output``,
+        ``conv1_weight``, ``bn_moving_mean``) to shapes.
+
+    Raises:
+        ShapeError: one line, naming the first layer that cannot take its input when the
+            border arithmetic finds it, else MXNet's own check in one line.
+    """
+    internals = symbol.get_internals()
+    try:
+        outs, args, auxs = infer_internals(internals, input_shapes)
+    except mx.base.MXNetError as exc:
+        raise explain_failure(symbol, input_shapes, exc) from None
+    return dict(zip(internals.list_outputs(), outs)), args, auxs
+
+
+def _describe(input_shapes: Mapping[str, Shape]) -> str:
+    return ", ".join(f"{k}={tuple(v)}" for k, v in input_shapes.items())
+
+
+def explain_failure(
+    symbol_or_nodes: Any, input_shapes: Mapping[str, Shape], exc: BaseException
+) -> ShapeError:
+    """Turns MXNet's failed ``infer_shape`` into a one-line ShapeError.
+
+    The first layer whose output would be empty is found with the border arithmetic
+    (:func:`spatial_walk`), not by parsing MXNet's message; only when the walk finds nothing
+    is MXNet's own check quoted, in one line. The walk looks no further than the operator
+    MXNet names, where MXNet's graph-order inference stopped.
+    """
+    shapes = _describe(input_shapes)
+    nodes = symbol_or_nodes if isinstance(symbol_or_nodes, list) else parse_nodes(symbol_or_nodes.tojson())
+    # MXNet infers in graph order and stops at its first failure: what follows is not the cause
+    # (the walk does not know channels, so it may find a later layer too small).
+    stopped = _OPERATOR.search(str(exc))
+    last = {node.name: node.index for node in nodes}.get(stopped.group(1)) if stopped else None
+    try:
+        spatial_walk(nodes if last is None else nodes[: last + 1], input_shapes)
+    except ShapeError as found:
+        return ShapeError(f"input {shapes} is too small: {found}", layer=found.layer)
+    except GraphError as bad:
+        return ShapeError(f"cannot infer shapes for {shapes}: {bad}")
+    detail = one_line(exc)
+    if re.search(r"-\d{5,}", detail):  # a wrapped-around size, e.g. Flatten of a huge map
+        detail += " (a size beyond 2^31 - 1 overflowed MXNet's 32-bit shape arithmetic)"
+    return ShapeError(f"cannot infer shapes for {shapes}: {detail}")
