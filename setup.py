@@ -38,7 +38,7 @@ setup(
             "ruff>=0.4",
         ],
     },
-    entry_points={"console_scripts": ["nin-shape-report=nin_mx.cli:main"]},
+    entry_points={"console_scripts": ["nin-shape-report=nin_mx.cli:run"]},
     classifiers=[
         "Programming Language :: Python :: 3",
         "Topic :: Scientific/Engineering :: Artificial Intelligence",

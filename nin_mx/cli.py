@@ -11,6 +11,7 @@ Argument parsing and usage errors do not import MXNet.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import tempfile
@@ -19,7 +20,7 @@ from typing import Any
 
 from nin_mx.models import get_model_entry, list_models
 
-__all__ = ["main"]
+__all__ = ["main", "run"]
 
 MODES = ("valid", "same", "full")
 FORMATS = ("table", "markdown", "csv", "json")
@@ -83,7 +84,8 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--compare-pooling",
         action="store_true",
-        help="also compare manual (infer_shape) and global final pooling, by shapes and numbers",
+        help="also compare manual (infer_shape) and global final pooling, by shapes and numbers "
+        "(under the one border mode given, else under the model's published padding)",
     )
     parser.add_argument(
         "--min-input",
@@ -197,7 +199,6 @@ def _resolve(args: argparse.Namespace) -> dict[str, Any]:
 
 def _build_document(args: argparse.Namespace, plan: dict[str, Any]) -> tuple[Any, list[str]]:
     """Runs the reports; returns the document and the notes for stderr."""
-    from nin_mx.pooling import compare_pooling
     from nin_mx.render import Document
     from nin_mx.report import min_input_size, shape_report
 
@@ -220,8 +221,13 @@ def _build_document(args: argparse.Namespace, plan: dict[str, Any]) -> tuple[Any
         reports.append(dataclass_replace(report, model=label))
     comparison = None
     if args.compare_pooling:
+        from nin_mx.pooling import compare_pooling
+
+        # Under the one border mode asked for, else under the model's published padding.
+        modes = [report.border_mode for report in reports]
+        mode = modes[0] if len(modes) == 1 and modes[0] != "reference" else None
         try:
-            comparison = compare_pooling(args.model, reports[0].input_shape)
+            comparison = compare_pooling(args.model, reports[0].input_shape, border_mode=mode)
         except ValueError as exc:  # say which option failed: the reports themselves may be fine
             raise ValueError(f"--compare-pooling: {exc}") from exc
     min_input = None
@@ -331,5 +337,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def run() -> None:
+    """The console script: :func:`main` with the cyclic garbage collector off.
+
+    A report makes few cycles; the collections it would trigger, and the interpreter's last
+    ones at exit over every object MXNet created, cost about a tenth of a second
+    (BENCHMARKS.md). Tests call :func:`main`, which leaves the collector alone.
+    """
+    gc.disable()
+    code = main()
+    gc.freeze()  # objects alive now are left out of the collections made at interpreter exit
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -7,11 +7,11 @@ saved ``-symbol.json`` with one clear line for every way it can be wrong.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from nin_mx._mxnet import mx
 from nin_mx.errors import GraphError, one_line
@@ -19,11 +19,20 @@ from nin_mx.errors import GraphError, one_line
 __all__ = ["Node", "data_inputs", "load_symbol_file", "parse_nodes"]
 
 Shape = tuple[int, ...]
+_NO_ATTRS: Mapping[str, str] = {}
 
 
-@dataclass(frozen=True)
-class Node:
-    """One node of a symbol graph, as stored in its JSON."""
+@functools.lru_cache(maxsize=1024)
+def _int_tuple(raw: str) -> Shape | None:
+    """'(3, 3)' -> (3, 3); '()', '' or 'None' -> None. Cached: a graph repeats a few values."""
+    text = raw.strip()
+    if text in ("", "()", "[]", "None"):
+        return None
+    return tuple(int(part) for part in text.strip("()[]").split(",") if part.strip())
+
+
+class Node(NamedTuple):
+    """One node of a symbol graph, as stored in its JSON (a named tuple: cheap to make)."""
 
     index: int
     name: str
@@ -38,15 +47,15 @@ class Node:
     def tuple_attr(self, key: str, default: Shape | None = None) -> Shape | None:
         """An attribute such as ``kernel='(3, 3)'`` as a tuple of ints."""
         raw = self.attrs.get(key)
-        if raw is None or raw.strip() in ("", "()", "[]", "None"):
+        if raw is None:
             return default
-        text = raw.strip().strip("()[]")
         try:
-            return tuple(int(part) for part in text.split(",") if part.strip())
+            value = _int_tuple(raw)
         except ValueError:
             raise GraphError(
                 f"node '{self.name}' ({self.op}): attribute {key}={raw!r} is not a tuple of integers"
             ) from None
+        return default if value is None else value
 
     def bool_attr(self, key: str, default: bool = False) -> bool:
         raw = self.attrs.get(key)
@@ -83,16 +92,32 @@ def _check_crashers(node: Node) -> None:
             raise GraphError(f"node '{node.name}' ({node.op}): num_group must be at least 1, got {raw}")
 
 
-def parse_nodes(symbol_json: str | Mapping[str, Any]) -> list[Node]:
+def parse_nodes(symbol_json: str | Mapping[str, Any], *, trusted: bool = False) -> list[Node]:
     """The nodes of an MXNet symbol JSON, checked for the structure nin_mx relies on.
 
     Also rejects what would crash MXNet's process rather than raise (an empty ``heads``
     list, a negative output index, ``num_group=0``).
 
+    Args:
+        symbol_json: the JSON text, or the dict ``json.loads`` made of it.
+        trusted: the JSON was just written by MXNet itself (``Symbol.tojson()``), so its
+            structure needs no checks; files and hand-made graphs must be checked.
+
     Raises:
         GraphError: if the JSON lacks ``nodes`` or ``heads``, references a missing node,
             or holds a node, attribute or input entry of the wrong type.
     """
+    if trusted and not isinstance(symbol_json, str):
+        nodes = [
+            Node(
+                index, raw["name"], raw["op"], raw.get("attrs", _NO_ATTRS), tuple(e[0] for e in raw["inputs"])
+            )
+            for index, raw in enumerate(symbol_json["nodes"])
+        ]
+        for node in nodes:
+            if node.op in ("Convolution", "Deconvolution"):
+                _check_crashers(node)  # MXNet builds such a symbol, then crashes inferring it
+        return nodes
     try:
         graph = json.loads(symbol_json) if isinstance(symbol_json, str) else symbol_json
     except json.JSONDecodeError as exc:

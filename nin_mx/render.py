@@ -15,8 +15,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tabulate import tabulate
-
 __all__ = [
     "SCHEMA_VERSION",
     "Document",
@@ -165,7 +163,8 @@ def _summary_lines(doc: Document) -> list[str]:
         )
         lines.append(f"pooling at input {_dims(comparison.probe_shape)}: {global_probe}; manual: {probe}")
     if doc.min_input is not None:
-        sizes = ", ".join(f"{mode} {side}x{side}" for mode, side in doc.min_input.items())
+        rank = max(1, len(next(iter(doc.input_shapes.values()))) - 2)  # 1-D, 2-D or 3-D input
+        sizes = ", ".join(f"{mode} {_dims((side,) * rank)}" for mode, side in doc.min_input.items())
         lines.append(f"smallest square input: {sizes}")
     return lines
 
@@ -178,6 +177,8 @@ def _title(doc: Document) -> str:
 def render_table(doc: Document) -> str:
     """A plain-text table (one row per layer, a column group per border mode) and totals."""
     headers, body = _layer_cells(doc.reports, with_costs=len(doc.reports) == 1)
+    from tabulate import tabulate  # imported here: the JSON and CSV paths do not need it
+
     table = tabulate(body, headers=headers, tablefmt="simple", disable_numparse=True)
     return "\n".join([_title(doc), "", table, "", *_summary_lines(doc)]) + "\n"
 
@@ -185,6 +186,8 @@ def render_table(doc: Document) -> str:
 def render_markdown(doc: Document) -> str:
     """A GitHub-flavoured markdown document: the table with MACs per mode, then totals."""
     headers, body = _layer_cells(doc.reports, with_costs=True)
+    from tabulate import tabulate
+
     table = tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)
     summary = "\n".join(f"- {line.strip()}" for line in _summary_lines(doc))
     return f"### {_title(doc)}\n\n{table}\n\n{summary}\n"

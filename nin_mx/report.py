@@ -14,10 +14,12 @@ count 0.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -141,17 +143,17 @@ def _check_shape(name: str, shape: Sequence[int]) -> Shape:
     return values
 
 
-def _symbol_and_nodes(
+def _symbol_and_mode(
     model: Any, border_mode: str | None, factory_kwargs: Mapping[str, Any]
-) -> tuple[str, Any, list[Node] | None, str]:
-    """(label, symbol, nodes if already parsed, border-mode label) for a name, path or Symbol."""
+) -> tuple[str, Any, str]:
+    """(label, symbol, border-mode label) for a model name, a symbol file path or a Symbol."""
     if isinstance(model, (str, os.PathLike)) and str(model) in list_models():
         mode = (
             "reference" if border_mode in (None, "reference") else border.parse_border_mode(border_mode).value
         )
         kwargs = dict(factory_kwargs)
         kwargs["border_mode"] = None if mode == "reference" else mode
-        return str(model), get_symbol(str(model), **kwargs), None, mode
+        return str(model), get_symbol(str(model), **kwargs), mode
     if factory_kwargs:
         raise ValueError(f"factory arguments ({', '.join(factory_kwargs)}) apply to registered models only")
     if border_mode not in (None, "reference", "as built"):
@@ -159,13 +161,12 @@ def _symbol_and_nodes(
     if isinstance(model, (str, os.PathLike)):
         if not (str(model).endswith(".json") or os.path.exists(model)):
             get_model_entry(str(model))  # raises: unknown model, with the closest name
-        symbol, nodes = load_symbol_file(model)
-        return os.path.basename(str(model)), symbol, nodes, "as built"
+        return os.path.basename(str(model)), load_symbol_file(model)[0], "as built"
     if not hasattr(model, "get_internals"):
         raise ValueError(
             f"expected a model name, a -symbol.json path or an mx.sym.Symbol, got {type(model).__name__}"
         )
-    return getattr(model, "name", None) or "symbol", model, None, "as built"
+    return getattr(model, "name", None) or "symbol", model, "as built"
 
 
 def shape_report(
@@ -194,8 +195,8 @@ def shape_report(
         ValueError: for an unknown model, a bad shape or argument.
         nin_mx.errors.GraphError: for a symbol file that cannot be loaded.
     """
-    label, symbol, nodes, mode = _symbol_and_nodes(model, border_mode, factory_kwargs)
-    return _report(label, mode, symbol, nodes, data_shape)
+    label, symbol, mode = _symbol_and_mode(model, border_mode, factory_kwargs)
+    return _report(label, mode, symbol, data_shape)
 
 
 def compare_border_modes(
@@ -213,11 +214,36 @@ def compare_border_modes(
     return [shape_report(model, data_shape, border_mode=mode, **factory_kwargs) for mode in modes]
 
 
-def _report(label: str, mode: str, symbol: Any, nodes: list[Node] | None, data_shape: InputShapes) -> Report:
-    internals = symbol.get_internals()
-    graph = json.loads(internals.tojson())
-    if nodes is None:
-        nodes = parse_nodes(graph)
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pauses the cyclic garbage collector: a report makes thousands of small acyclic objects,
+    and the collections they would trigger cost more than the report itself (BENCHMARKS.md)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _report(label: str, mode: str, symbol: Any, data_shape: InputShapes) -> Report:
+    with _no_gc():
+        internals = symbol.get_internals()
+        # The internals' own JSON, so that node indices match MXNet's outputs (heads) one to one;
+        # remove_amp_cast=False keeps every node MXNet infers (and skips a graph pass).
+        graph = json.loads(internals.tojson(remove_amp_cast=False))
+        return _report_graph(label, mode, internals, parse_nodes(graph, trusted=True), graph, data_shape)
+
+
+def _report_graph(
+    label: str,
+    mode: str,
+    internals: Any,
+    nodes: list[Node],
+    graph: Mapping[str, Any],
+    data_shape: InputShapes,
+) -> Report:
     shapes = resolve_inputs(nodes, data_shape)
     heads = [head[0] for head in graph["heads"]]  # node index of every internal output
     try:
@@ -275,53 +301,51 @@ def _rows(
     first_output: dict[int, Shape] = {}
     for node_index, shape in zip(heads, outs):
         first_output.setdefault(node_index, shape)
+    names = [node.name for node in nodes]
+    # Nodes a row can name as an input: operators and data inputs (not weights or labels).
+    visible = [node.op != "null" or node.name in shapes for node in nodes]
     claimed: set[str] = set()
     rows = []
     for node in nodes[:stop]:
-        if node.is_variable:
+        op = node.op
+        if op == "null":
             continue
         params = aux = 0
         for i in node.inputs:
-            var = nodes[i]
-            if not var.is_variable or var.name in claimed or var.name in shapes:
+            if visible[i] or names[i] in claimed:
                 continue
-            claimed.add(var.name)
-            if var.name in auxs:
-                aux += math.prod(auxs[var.name])
-            elif var.name in args and not var.name.endswith("_label"):
-                params += math.prod(args[var.name])
+            name = names[i]
+            claimed.add(name)
+            if name in auxs:
+                aux += math.prod(auxs[name])
+            elif name in args and not name.endswith("_label"):
+                params += math.prod(args[name])
         out = first_output[node.index]
         info = infos[node.index]
-        if (
-            info.spatial is not None
-            and node.op in ("Convolution", "Deconvolution", "Pooling")
-            and info.spatial != out[2:]
-        ):
+        if info.kernel is not None and info.spatial != out[2:]:
             raise AssertionError(
                 f"nin_mx border arithmetic disagrees with MXNet at {node.name}: {info.spatial} vs {out[2:]}"
             )
         data_shape = None
         if node.inputs:
-            data = nodes[node.inputs[0]]
-            data_shape = shapes.get(data.name) if data.name in shapes else first_output.get(data.index)
+            first = node.inputs[0]
+            data_shape = shapes[names[first]] if names[first] in shapes else first_output.get(first)
         kernel, stride, pad, dilate = _window(node, info, data_shape)
         rows.append(
             LayerRow(
-                name=node.name,
-                op=node.op,
-                inputs=tuple(
-                    nodes[i].name for i in node.inputs if not nodes[i].is_variable or nodes[i].name in shapes
-                ),
-                output_shape=out,
-                params=params,
-                aux=aux,
-                macs=_macs(node, data_shape, out, kernel),
-                kernel=kernel,
-                stride=stride,
-                pad=pad,
-                dilate=dilate,
-                receptive_field=info.rf,
-                jump=info.jump,
+                node.name,
+                op,
+                tuple(names[i] for i in node.inputs if visible[i]),
+                out,
+                params,
+                aux,
+                _macs(node, data_shape, out, kernel),
+                kernel,
+                stride,
+                pad,
+                dilate,
+                info.rf,
+                info.jump,
             )
         )
     return rows
@@ -423,8 +447,8 @@ def min_input_size(
     Raises:
         ShapeError: if no size up to ``limit`` works, or MXNet rejects the size found.
     """
-    label, symbol, nodes, _ = _symbol_and_nodes(model, border_mode, factory_kwargs)
-    nodes = nodes if nodes is not None else parse_nodes(symbol.tojson())
+    label, symbol, _ = _symbol_and_mode(model, border_mode, factory_kwargs)
+    nodes = parse_nodes(json.loads(symbol.tojson(remove_amp_cast=False)), trusted=True)
     inputs = data_inputs(nodes)
     if len(inputs) != 1:
         raise ValueError(f"min_input_size needs a graph with one data input, {label} has {len(inputs)}")

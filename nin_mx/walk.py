@@ -8,8 +8,9 @@ parsing MXNet's messages. :mod:`nin_mx.infer` checks it against MXNet's own shap
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from nin_mx import border
 from nin_mx.errors import GraphError, ShapeError
@@ -40,8 +41,7 @@ _MERGES = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class SpatialInfo:
+class SpatialInfo(NamedTuple):
     """What the pure-Python walk knows of one node.
 
     ``spatial`` is the output's spatial size (``None`` once the graph has left the spatial
@@ -133,22 +133,45 @@ def _output_size(
     node: Node, n: int, kernel: int, stride: int, pad: int, dilate: int, axis: int, nd: int
 ) -> int:
     """One axis of a convolution/pooling output, from :mod:`nin_mx.border`."""
+    if node.op != "Deconvolution":
+        convention = node.attrs.get("pooling_convention", "valid") if node.op == "Pooling" else None
+        try:
+            return _axis_size(node.op == "Pooling", convention, n, kernel, stride, pad, dilate)
+        except OverflowError as exc:
+            raise GraphError(f"node '{node.name}' ({node.op}): {exc}") from None
     _check_int32(node, "padded input", n + 2 * pad)
     _check_int32(node, "effective kernel", border.effective_kernel(kernel, dilate))
-    if node.op == "Pooling":
-        convention = node.attrs.get("pooling_convention", "valid")
+    unpadded = border.deconv_output_size(n, kernel, stride, 0, dilate, 0)
+    _check_int32(node, "output size", unpadded)
+    target = _target_size(node, axis, nd, unpadded, stride)
+    if target is not None:
+        return target
+    adj = node.tuple_attr("adj", (0,) * nd)
+    if len(adj) != nd:
+        raise GraphError(f"node '{node.name}' ({node.op}): adj {adj} does not match a {nd}-D input")
+    return border.deconv_output_size(n, kernel, stride, pad, dilate, adj[axis])
+
+
+# Memoised: a graph asks the same few (size, window) questions hundreds of times. The
+# arguments are ints parsed from the graph, never bools, so the cache loses no check.
+@functools.lru_cache(maxsize=4096)
+def _axis_size(
+    pooling: bool, convention: str | None, n: int, kernel: int, stride: int, pad: int, dilate: int
+) -> int:
+    for what, value in (
+        ("padded input", n + 2 * pad),
+        ("effective kernel", border.effective_kernel(kernel, dilate)),
+    ):
+        if value > INT32_MAX:
+            raise OverflowError(
+                f"{what} {value} is beyond 2^31 - 1, which overflows MXNet's 32-bit shape arithmetic"
+            )
+    if pooling:
         return border.pool_output_size(n, kernel, stride, pad, convention)
-    if node.op == "Deconvolution":
-        unpadded = border.deconv_output_size(n, kernel, stride, 0, dilate, 0)
-        _check_int32(node, "output size", unpadded)
-        target = _target_size(node, axis, nd, unpadded, stride)
-        if target is not None:
-            return target
-        adj = node.tuple_attr("adj", (0,) * nd)
-        if len(adj) != nd:
-            raise GraphError(f"node '{node.name}' ({node.op}): adj {adj} does not match a {nd}-D input")
-        return border.deconv_output_size(n, kernel, stride, pad, dilate, adj[axis])
     return border.conv_output_size(n, kernel, stride, pad, dilate)
+
+
+_rf_step = functools.lru_cache(maxsize=4096)(border.receptive_field_step)
 
 
 def _step(node: Node, inp: SpatialInfo) -> SpatialInfo:
@@ -164,7 +187,7 @@ def _step(node: Node, inp: SpatialInfo) -> SpatialInfo:
         # MXNet divides in float32 for 'full' pooling: exact below 2^23 only. Leave such a
         # layer (and what follows) to MXNet's shapes rather than disagree with them.
         if any(n[a] + 2 * pad[a] - kernel[a] >= _FLOAT32_EXACT for a in range(nd)):
-            return SpatialInfo(None)
+            return _UNKNOWN
     out = []
     for axis in range(nd):
         try:
@@ -181,10 +204,7 @@ def _step(node: Node, inp: SpatialInfo) -> SpatialInfo:
             raise GraphError(f"node '{node.name}' ({node.op}): {exc}") from None
     rf = jump = None
     if inp.rf is not None and node.op != "Deconvolution":
-        steps = [
-            border.receptive_field_step(inp.rf[a], inp.jump[a], kernel[a], stride[a], dilate[a])
-            for a in range(nd)
-        ]
+        steps = [_rf_step(inp.rf[a], inp.jump[a], kernel[a], stride[a], dilate[a]) for a in range(nd)]
         rf = tuple(s[0] for s in steps)
         jump = tuple(s[1] for s in steps)
     return SpatialInfo(tuple(out), kernel=kernel, stride=stride, pad=pad, dilate=dilate, rf=rf, jump=jump)
@@ -220,6 +240,18 @@ def _keeps_spatial_of(node: Node, inputs: Sequence[SpatialInfo]) -> Shape | None
     return first
 
 
+_UNKNOWN = SpatialInfo(None)
+# Operators that combine several inputs; every other spatial-keeping operator passes its data on.
+_COMBINES = _MERGES | {op for op in _KEEPS_SPATIAL if op.startswith("broadcast_")}
+
+
+def _passed(info: SpatialInfo) -> SpatialInfo:
+    """What an operator that keeps spatial size (ReLU, BatchNorm, ...) passes on: no window."""
+    if info.spatial is None:
+        return _UNKNOWN
+    return info if info.kernel is None else SpatialInfo(info.spatial, rf=info.rf, jump=info.jump)
+
+
 def spatial_walk(nodes: Sequence[Node], input_shapes: Mapping[str, Shape]) -> list[SpatialInfo]:
     """Follows spatial sizes, windows and receptive fields through the graph in pure Python.
 
@@ -235,23 +267,28 @@ def spatial_walk(nodes: Sequence[Node], input_shapes: Mapping[str, Shape]) -> li
         GraphError: if a convolution or pooling has attributes that do not fit its input.
     """
     infos: list[SpatialInfo] = []
+    append = infos.append
     for node in nodes:
-        if node.is_variable:
+        op = node.op
+        if op == "null":
             shape = input_shapes.get(node.name)
             if shape is not None and len(shape) > 2:
                 nd = len(shape) - 2
-                infos.append(SpatialInfo(tuple(shape[2:]), rf=(1,) * nd, jump=(1,) * nd))
+                append(SpatialInfo(tuple(shape[2:]), rf=(1,) * nd, jump=(1,) * nd))
             else:
-                infos.append(SpatialInfo(None))
+                append(_UNKNOWN)
             continue
-        data = infos[node.inputs[0]] if node.inputs else SpatialInfo(None)
-        if node.op in ("Convolution", "Deconvolution", "Pooling"):
+        data = infos[node.inputs[0]] if node.inputs else _UNKNOWN
+        if op in ("Convolution", "Deconvolution", "Pooling"):
             known = data.spatial is not None and not _channels_last(node)
-            infos.append(_step(node, data) if known else SpatialInfo(None))
-        elif node.op in _KEEPS_SPATIAL:
+            append(_step(node, data) if known else _UNKNOWN)
+        elif op in _KEEPS_SPATIAL:
+            if op not in _COMBINES and op not in ("Concat", "concat"):
+                append(_passed(data))
+                continue
             spatial = _keeps_spatial_of(node, [infos[i] for i in node.inputs])
             rf, jump = _merge([infos[i] for i in node.inputs if infos[i].spatial is not None])
-            infos.append(SpatialInfo(spatial, rf=rf, jump=jump) if spatial else SpatialInfo(None))
+            append(SpatialInfo(spatial, rf=rf, jump=jump) if spatial else _UNKNOWN)
         else:
-            infos.append(SpatialInfo(None))
+            append(_UNKNOWN)
     return infos

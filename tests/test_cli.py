@@ -116,6 +116,16 @@ def test_json_with_pooling_comparison_and_min_input():
     assert pooling["probe_manual_output_shape"] is None and pooling["probe_manual_error"]
 
 
+def test_pooling_comparison_follows_a_single_border_mode():
+    # valid padding: 32 -> conv1 28 -> pool1 14 -> conv2 10 -> pool2 5 -> conv3 3, so a 3x3 kernel;
+    # at the 24x24 probe: 20 -> 10 -> 6 -> 3 -> 1, and the 3x3 kernel no longer fits.
+    proc = run("nin_cifar10", "--format", "json", "--compare-pooling", "--border-mode", "valid")
+    assert proc.returncode == 0, proc.stderr
+    pooling = json.loads(proc.stdout)["pooling_comparison"]
+    assert pooling["manual_kernel"] == [3, 3]
+    assert pooling["probe_manual_error"] == "kernel (3, 3) exceeds input (1, 1)"
+
+
 def test_csv_parses():
     proc = run("nin_cifar10", "--format", "csv", "--border-mode", "valid,reference")
     assert proc.returncode == 0, proc.stderr
