@@ -110,7 +110,11 @@ def parse_nodes(symbol_json: str | Mapping[str, Any], *, trusted: bool = False) 
     if trusted and not isinstance(symbol_json, str):
         nodes = [
             Node(
-                index, raw["name"], raw["op"], raw.get("attrs", _NO_ATTRS), tuple(e[0] for e in raw["inputs"])
+                index,
+                raw["name"],
+                raw["op"],
+                raw.get("attrs", _NO_ATTRS),
+                tuple([e[0] for e in raw["inputs"]]),
             )
             for index, raw in enumerate(symbol_json["nodes"])
         ]
@@ -176,8 +180,8 @@ def data_inputs(nodes: Sequence[Node]) -> list[str]:
 
     Weights, biases, labels and BatchNorm statistics enter operators at later positions.
     """
-    first = {node.inputs[0] for node in nodes if not node.is_variable and node.inputs}
-    return [node.name for node in nodes if node.is_variable and node.index in first]
+    first = {node.inputs[0] for node in nodes if node.op != "null" and node.inputs}
+    return [nodes[i].name for i in sorted(first) if nodes[i].op == "null"]
 
 
 def load_symbol_file(path: str | os.PathLike[str]) -> tuple[Any, list[Node]]:

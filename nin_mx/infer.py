@@ -44,10 +44,10 @@ def infer_internals(
     args, outs, auxs = internals._infer_shape_impl(False, **{k: tuple(v) for k, v in input_shapes.items()})
     if outs is None or any(s is None or 0 in s for s in outs):
         raise ShapeError(f"shapes cannot be inferred from the inputs {_describe(input_shapes)}")
-    if any(math.prod(s[1:]) > INT32_MAX for s in outs):
-        _check_flattened(internals, [tuple(s) for s in outs])
+    if max(map(math.prod, outs), default=0) > INT32_MAX:  # a cheap bound on every prod(s[1:])
+        _check_flattened(internals, outs)
     return (
-        [tuple(s) for s in outs],
+        outs,  # MXNet returns tuples already
         dict(zip(internals.list_arguments(), map(tuple, args))),
         dict(zip(internals.list_auxiliary_states(), map(tuple, auxs))),
     )

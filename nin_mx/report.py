@@ -29,7 +29,7 @@ from nin_mx.errors import GraphError, ShapeError, one_line
 from nin_mx.graph import Node, data_inputs, load_symbol_file, parse_nodes
 from nin_mx.infer import explain_failure, infer_internals
 from nin_mx.models import get_model_entry, get_symbol, list_models
-from nin_mx.walk import SpatialInfo, spatial_walk
+from nin_mx.walk import spatial_walk
 
 __all__ = [
     "LayerRow",
@@ -254,8 +254,7 @@ def _report_graph(
         )
     except ShapeError as exc:
         return _failed_report(label, mode, nodes, internals, heads, shapes, exc)
-    infos = spatial_walk(nodes, shapes)
-    rows = _rows(nodes, infos, heads, outs, args, auxs, shapes, len(nodes))
+    rows = _rows(nodes, _first_outputs(heads, outs), args, auxs, shapes, len(nodes))
     return _assemble(label, mode, shapes, rows, None, None, outs[-1])
 
 
@@ -281,26 +280,31 @@ def _failed_report(
         try:
             before = mx.sym.Group([internals[i] for i in keep])
             outs, args, auxs = infer_internals(before, shapes)
-            infos = spatial_walk(nodes[:failed_index], shapes)
-            rows = _rows(nodes, infos, [heads[i] for i in keep], outs, args, auxs, shapes, failed_index)
+            first_outputs = _first_outputs([heads[i] for i in keep], outs)
+            rows = _rows(nodes, first_outputs, args, auxs, shapes, failed_index)
         except (mx.base.MXNetError, ShapeError, GraphError):
             rows = []
     return _assemble(label, mode, shapes, rows, str(error), error.layer, None)
 
 
+def _first_outputs(heads: Sequence[int], outs: Sequence[Shape]) -> dict[int, Shape]:
+    """Node index -> the shape of its first output, from MXNet's internal outputs."""
+    first: dict[int, Shape] = {}
+    for node_index, shape in zip(heads, outs):
+        first.setdefault(node_index, shape)
+    return first
+
+
 def _rows(
     nodes: Sequence[Node],
-    infos: Sequence[SpatialInfo],
-    heads: Sequence[int],
-    outs: Sequence[Shape],
+    first_output: Mapping[int, Shape],
     args: Mapping[str, Shape],
     auxs: Mapping[str, Shape],
     shapes: Mapping[str, Shape],
     stop: int,
 ) -> list[LayerRow]:
-    first_output: dict[int, Shape] = {}
-    for node_index, shape in zip(heads, outs):
-        first_output.setdefault(node_index, shape)
+    """One row per operator node before ``stop``; windows and receptive fields from the walk."""
+    infos = spatial_walk(nodes[:stop], shapes, resume=first_output)
     names = [node.name for node in nodes]
     # Nodes a row can name as an input: operators and data inputs (not weights or labels).
     visible = [node.op != "null" or node.name in shapes for node in nodes]
@@ -326,11 +330,11 @@ def _rows(
             raise AssertionError(
                 f"nin_mx border arithmetic disagrees with MXNet at {node.name}: {info.spatial} vs {out[2:]}"
             )
-        data_shape = None
-        if node.inputs:
+        macs = 0
+        if op in _MAC_OPS and node.inputs:
             first = node.inputs[0]
             data_shape = shapes[names[first]] if names[first] in shapes else first_output.get(first)
-        kernel, stride, pad, dilate = _window(node, info, data_shape)
+            macs = _macs(node, data_shape, out, info.kernel)
         rows.append(
             LayerRow(
                 node.name,
@@ -339,11 +343,11 @@ def _rows(
                 out,
                 params,
                 aux,
-                _macs(node, data_shape, out, kernel),
-                kernel,
-                stride,
-                pad,
-                dilate,
+                macs,
+                info.kernel,
+                info.stride,
+                info.pad,
+                info.dilate,
                 info.rf,
                 info.jump,
             )
@@ -351,28 +355,7 @@ def _rows(
     return rows
 
 
-def _window(
-    node: Node, info: SpatialInfo, data_shape: Shape | None
-) -> tuple[Shape | None, Shape | None, Shape | None, Shape | None]:
-    """Kernel, stride, pad and dilation: from the walk, or from the node's own attributes
-    where the walk lost the spatial size (after an operator it does not model, e.g. UpSampling)."""
-    if info.kernel is not None or node.op not in ("Convolution", "Deconvolution", "Pooling"):
-        return info.kernel, info.stride, info.pad, info.dilate
-    if node.op == "Pooling" and node.bool_attr("global_pool"):
-        if data_shape is None or len(data_shape) < 3:
-            return None, None, None, None
-        ones = (1,) * (len(data_shape) - 2)
-        return tuple(data_shape[2:]), ones, (0,) * len(ones), ones
-    kernel = node.tuple_attr("kernel")
-    if not kernel:
-        return None, None, None, None
-    ones = (1,) * len(kernel)
-    return (
-        kernel,
-        node.tuple_attr("stride", ones),
-        node.tuple_attr("pad", (0,) * len(kernel)),
-        node.tuple_attr("dilate", ones),
-    )
+_MAC_OPS = frozenset({"Convolution", "Deconvolution", "FullyConnected"})
 
 
 def _macs(node: Node, data_shape: Shape | None, out: Shape, kernel: Shape | None) -> int:

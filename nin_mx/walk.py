@@ -252,12 +252,17 @@ def _passed(info: SpatialInfo) -> SpatialInfo:
     return info if info.kernel is None else SpatialInfo(info.spatial, rf=info.rf, jump=info.jump)
 
 
-def spatial_walk(nodes: Sequence[Node], input_shapes: Mapping[str, Shape]) -> list[SpatialInfo]:
+def spatial_walk(
+    nodes: Sequence[Node], input_shapes: Mapping[str, Shape], resume: Mapping[int, Shape] | None = None
+) -> list[SpatialInfo]:
     """Follows spatial sizes, windows and receptive fields through the graph in pure Python.
 
     Args:
         nodes: the graph's nodes, from :func:`parse_nodes`.
         input_shapes: full shapes (with batch and channel axes) of the data inputs.
+        resume: MXNet's output shapes by node index, when known: after an operator the walk
+            does not model (UpSampling, Reshape, ...) it resumes from these, so that later
+            convolutions and poolings still get their windows (the receptive field is lost).
 
     Returns:
         One :class:`SpatialInfo` per node, in graph order.
@@ -280,15 +285,21 @@ def spatial_walk(nodes: Sequence[Node], input_shapes: Mapping[str, Shape]) -> li
             continue
         data = infos[node.inputs[0]] if node.inputs else _UNKNOWN
         if op in ("Convolution", "Deconvolution", "Pooling"):
-            known = data.spatial is not None and not _channels_last(node)
-            append(_step(node, data) if known else _UNKNOWN)
-        elif op in _KEEPS_SPATIAL:
-            if op not in _COMBINES and op not in ("Concat", "concat"):
-                append(_passed(data))
+            if _channels_last(node):
+                append(_UNKNOWN)  # its output's shape[2:] is not its spatial size
                 continue
+            info = _step(node, data) if data.spatial is not None else _UNKNOWN
+        elif op in _KEEPS_SPATIAL and op not in _COMBINES and op not in ("Concat", "concat"):
+            info = _passed(data)
+        elif op in _KEEPS_SPATIAL:
             spatial = _keeps_spatial_of(node, [infos[i] for i in node.inputs])
             rf, jump = _merge([infos[i] for i in node.inputs if infos[i].spatial is not None])
-            append(SpatialInfo(spatial, rf=rf, jump=jump) if spatial else _UNKNOWN)
+            info = SpatialInfo(spatial, rf=rf, jump=jump) if spatial else _UNKNOWN
         else:
-            append(_UNKNOWN)
+            info = _UNKNOWN
+        if info is _UNKNOWN and resume is not None:
+            shape = resume.get(node.index)
+            if shape is not None and len(shape) > 2:
+                info = SpatialInfo(tuple(shape[2:]))
+        append(info)
     return infos
