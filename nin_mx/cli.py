@@ -11,6 +11,7 @@ Argument parsing and usage errors do not import MXNet.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import os
 import sys
@@ -218,7 +219,7 @@ def _build_document(args: argparse.Namespace, plan: dict[str, Any]) -> tuple[Any
     reports = []
     for mode in modes:
         report = shape_report(target, plan["shapes"], border_mode=None if plan["is_file"] else mode)
-        reports.append(dataclass_replace(report, model=label))
+        reports.append(dataclasses.replace(report, model=label))
     comparison = None
     if args.compare_pooling:
         from nin_mx.pooling import compare_pooling
@@ -247,12 +248,6 @@ def _build_document(args: argparse.Namespace, plan: dict[str, Any]) -> tuple[Any
             raise ValueError(f"--min-input: {exc}") from exc
     doc = Document(label, reports[0].input_shapes, reports, comparison, min_input)
     return doc, notes
-
-
-def dataclass_replace(obj: Any, **changes: Any) -> Any:
-    import dataclasses
-
-    return dataclasses.replace(obj, **changes)
 
 
 def _write_atomically(path: str, text: str) -> None:

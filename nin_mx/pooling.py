@@ -148,6 +148,7 @@ def _probe(
 def compare_pooling(
     name: str,
     data_shape: Sequence[int],
+    /,
     *,
     probe_shape: Sequence[int] | None = None,
     seed: int = 0,
