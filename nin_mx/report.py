@@ -233,7 +233,9 @@ def _report(label: str, mode: str, symbol: Any, data_shape: InputShapes) -> Repo
         # The internals' own JSON, so that node indices match MXNet's outputs (heads) one to one;
         # remove_amp_cast=False keeps every node MXNet infers (and skips a graph pass).
         graph = json.loads(internals.tojson(remove_amp_cast=False))
-        return _report_graph(label, mode, internals, parse_nodes(graph, trusted=True), graph, data_shape)
+        report = _report_graph(label, mode, internals, parse_nodes(graph, trusted=True), graph, data_shape)
+        del graph  # freed now, so the collection that follows re-enabling does not scan it
+    return report
 
 
 def _report_graph(
