@@ -11,27 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from _contract import CSV_COLUMNS
 
 from nin_mx import get_symbol
 
 SCRIPT = Path(sys.executable).parent / "nin-shape-report"
 MODULE = [sys.executable, "-m", "nin_mx"]
-CSV_COLUMNS = [
-    "border_mode",
-    "name",
-    "op",
-    "inputs",
-    "output_shape",
-    "params",
-    "aux",
-    "macs",
-    "kernel",
-    "stride",
-    "pad",
-    "dilate",
-    "receptive_field",
-    "jump",
-]
 REPORT_KEYS = {
     "border_mode",
     "ok",

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+from _contract import CSV_COLUMNS
 
 from nin_mx import compare_border_modes, compare_pooling
 from nin_mx.render import (
@@ -27,22 +28,6 @@ from nin_mx.render import (
 from nin_mx.report import LayerRow, Report
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-CSV_COLUMNS = [
-    "border_mode",
-    "name",
-    "op",
-    "inputs",
-    "output_shape",
-    "params",
-    "aux",
-    "macs",
-    "kernel",
-    "stride",
-    "pad",
-    "dilate",
-    "receptive_field",
-    "jump",
-]
 
 
 def _doc(shape=(1, 3, 32, 32), modes=("valid", "same", "full"), **extra) -> Document:
