@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
@@ -108,14 +109,13 @@ def parse_nodes(symbol_json: str | Mapping[str, Any], *, trusted: bool = False) 
             or holds a node, attribute or input entry of the wrong type.
     """
     if trusted and not isinstance(symbol_json, str):
+        make, first = tuple.__new__, operator.itemgetter(0)  # Node(...) without its keywords
         nodes = [
-            Node(
-                index,
-                raw["name"],
-                raw["op"],
-                raw.get("attrs", _NO_ATTRS),
-                tuple([e[0] for e in raw["inputs"]]),
+            make(
+                Node, (index, raw["name"], raw["op"], raw.get("attrs", _NO_ATTRS), tuple(map(first, inputs)))
             )
+            if (inputs := raw["inputs"])
+            else make(Node, (index, raw["name"], raw["op"], raw.get("attrs", _NO_ATTRS), ()))
             for index, raw in enumerate(symbol_json["nodes"])
         ]
         for node in nodes:

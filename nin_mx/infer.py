@@ -15,10 +15,10 @@ from typing import Any
 
 from nin_mx._mxnet import mx
 from nin_mx.errors import GraphError, ShapeError, one_line
-from nin_mx.graph import parse_nodes
+from nin_mx.graph import Node, parse_nodes
 from nin_mx.walk import INT32_MAX, spatial_walk
 
-__all__ = ["explain_failure", "infer_internals", "infer_shapes"]
+__all__ = ["MUTATED_INPUTS", "aux_variables", "explain_failure", "infer_internals", "infer_shapes"]
 
 Shape = tuple[int, ...]
 _OPERATOR = re.compile(r"Error in operator ([^:\s]+):")
@@ -26,12 +26,14 @@ _OPERATOR = re.compile(r"Error in operator ([^:\s]+):")
 
 def infer_internals(
     internals: Any, input_shapes: Mapping[str, Shape]
-) -> tuple[list[Shape], dict[str, Shape], dict[str, Shape]]:
+) -> tuple[list[Shape], list[Shape], list[Shape]]:
     """One MXNet ``infer_shape`` over a symbol's internals (``symbol.get_internals()``).
 
     Returns:
-        ``(outputs, arguments, aux)``: the output shapes in ``internals.list_outputs()``
-        order, and argument and auxiliary shapes by name.
+        ``(outputs, arguments, aux)``: shape lists in MXNet's orders, those of
+        ``internals.list_outputs()``, ``list_arguments()`` and ``list_auxiliary_states()``
+        (names are left to the caller: asking MXNet for them costs as much as the Python
+        side of a whole report, and the report does not need them).
 
     Raises:
         mxnet.base.MXNetError: MXNet's own error, for the caller to explain.
@@ -46,11 +48,40 @@ def infer_internals(
         raise ShapeError(f"shapes cannot be inferred from the inputs {_describe(input_shapes)}")
     if max(map(math.prod, outs), default=0) > INT32_MAX:  # a cheap bound on every prod(s[1:])
         _check_flattened(internals, outs)
-    return (
-        outs,  # MXNet returns tuples already
-        dict(zip(internals.list_arguments(), map(tuple, args))),
-        dict(zip(internals.list_auxiliary_states(), map(tuple, auxs))),
-    )
+    return outs, args, auxs  # MXNet returns lists of tuples already
+
+
+# Inputs that operators mutate (MXNet's FMutateInputs): a variable there is an auxiliary state.
+# A subset of MXNet's operators is enough, see aux_variables.
+MUTATED_INPUTS: Mapping[str, tuple[int, ...]] = {
+    "BatchNorm": (3, 4),  # moving_mean, moving_var
+    "_contrib_SyncBatchNorm": (3, 4),
+}
+
+
+def aux_variables(internals: Any, nodes: Sequence[Node], count: int) -> frozenset[int]:
+    """Indices of the variable nodes that are auxiliary states, of the ``count`` MXNet reports.
+
+    Found from :data:`MUTATED_INPUTS` when those account for all ``count`` (every variable they
+    name is an auxiliary state, so finding ``count`` of them finds them all); otherwise (an
+    operator the table does not list) from MXNet's ``list_auxiliary_states()``.
+
+    Args:
+        internals: the symbol that was inferred.
+        nodes: its nodes in graph order (a prefix is enough when it holds every operator).
+        count: ``len(aux)`` of :func:`infer_internals`.
+    """
+    found = {
+        node.inputs[slot]
+        for node in nodes
+        if node.op in MUTATED_INPUTS
+        for slot in MUTATED_INPUTS[node.op]
+        if slot < len(node.inputs) and nodes[node.inputs[slot]].op == "null"
+    }
+    if len(found) == count:
+        return frozenset(found)
+    names = set(internals.list_auxiliary_states())
+    return frozenset(node.index for node in nodes if node.op == "null" and node.name in names)
 
 
 def _check_flattened(internals: Any, outs: Sequence[Shape]) -> None:
@@ -95,7 +126,11 @@ def infer_shapes(
         outs, args, auxs = infer_internals(internals, input_shapes)
     except mx.base.MXNetError as exc:
         raise explain_failure(symbol, input_shapes, exc) from None
-    return dict(zip(internals.list_outputs(), outs)), args, auxs
+    return (
+        dict(zip(internals.list_outputs(), outs)),
+        dict(zip(internals.list_arguments(), args)),
+        dict(zip(internals.list_auxiliary_states(), auxs)),
+    )
 
 
 def _describe(input_shapes: Mapping[str, Shape]) -> str:

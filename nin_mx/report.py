@@ -19,15 +19,16 @@ import gc
 import json
 import math
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence, Set
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import Any, Union
 
 from nin_mx import border
 from nin_mx._mxnet import mx
 from nin_mx.errors import GraphError, ShapeError, one_line
 from nin_mx.graph import Node, data_inputs, load_symbol_file, parse_nodes
-from nin_mx.infer import explain_failure, infer_internals
+from nin_mx.infer import aux_variables, explain_failure, infer_internals
 from nin_mx.models import get_model_entry, get_symbol, list_models
 from nin_mx.walk import spatial_walk
 
@@ -107,6 +108,21 @@ class Report:
     def input_shape(self) -> Shape:
         """The shape of the first (usually only) input."""
         return next(iter(self.input_shapes.values()))
+
+
+_ROW_FIELDS = tuple(f.name for f in fields(LayerRow))
+
+
+def _row(*values: Any) -> LayerRow:
+    """``LayerRow(*values)`` with every field given, at half the cost.
+
+    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``; this
+    fills the new instance's dict in one call instead, as ``copy`` and ``pickle`` do. The
+    result is an ordinary ``LayerRow`` (equal, hashable, frozen).
+    """
+    row = object.__new__(LayerRow)
+    row.__dict__.update(zip(_ROW_FIELDS, values, strict=True))
+    return row
 
 
 def resolve_inputs(nodes: Sequence[Node], shapes: InputShapes) -> dict[str, Shape]:
@@ -249,14 +265,18 @@ def _report_graph(
     shapes = resolve_inputs(nodes, data_shape)
     heads = [head[0] for head in graph["heads"]]  # node index of every internal output
     try:
-        outs, args, auxs = infer_internals(internals, shapes)
+        outs, _, auxs = infer_internals(internals, shapes)
     except mx.base.MXNetError as exc:
         return _failed_report(
             label, mode, nodes, internals, heads, shapes, explain_failure(nodes, shapes, exc)
         )
     except ShapeError as exc:
         return _failed_report(label, mode, nodes, internals, heads, shapes, exc)
-    rows = _rows(nodes, _first_outputs(heads, outs), args, auxs, shapes, len(nodes))
+    # The internals' outputs include every variable's, so weights and statistics have their
+    # shapes here too.
+    first_outputs = _first_outputs(heads, outs)
+    aux = aux_variables(internals, nodes, len(auxs))
+    rows = _rows(nodes, first_outputs, first_outputs, aux, shapes, len(nodes))
     return _assemble(label, mode, shapes, rows, None, None, outs[-1])
 
 
@@ -283,7 +303,11 @@ def _failed_report(
             before = mx.sym.Group([internals[i] for i in keep])
             outs, args, auxs = infer_internals(before, shapes)
             first_outputs = _first_outputs([heads[i] for i in keep], outs)
-            rows = _rows(nodes, first_outputs, args, auxs, shapes, failed_index)
+            by_name = dict(zip(before.list_arguments(), args))
+            by_name.update(zip(before.list_auxiliary_states(), auxs))
+            variables = {n.index: by_name[n.name] for n in nodes[:failed_index] if n.name in by_name}
+            aux = aux_variables(before, nodes[:failed_index], len(auxs))
+            rows = _rows(nodes, first_outputs, variables, aux, shapes, failed_index)
         except (mx.base.MXNetError, ShapeError, GraphError):
             rows = []
     return _assemble(label, mode, shapes, rows, str(error), error.layer, None)
@@ -291,44 +315,50 @@ def _failed_report(
 
 def _first_outputs(heads: Sequence[int], outs: Sequence[Shape]) -> dict[int, Shape]:
     """Node index -> the shape of its first output, from MXNet's internal outputs."""
-    first: dict[int, Shape] = {}
-    for node_index, shape in zip(heads, outs):
-        first.setdefault(node_index, shape)
-    return first
+    # Reversed, so that a node's first output is the one its key keeps.
+    return dict(zip(reversed(heads), reversed(outs)))
 
 
 def _rows(
     nodes: Sequence[Node],
     first_output: Mapping[int, Shape],
-    args: Mapping[str, Shape],
-    auxs: Mapping[str, Shape],
+    variables: Mapping[int, Shape],
+    aux: Set[int],
     shapes: Mapping[str, Shape],
     stop: int,
 ) -> list[LayerRow]:
-    """One row per operator node before ``stop``; windows and receptive fields from the walk."""
+    """One row per operator node before ``stop``; windows and receptive fields from the walk.
+
+    ``variables`` holds the shapes of the variable nodes (weights, statistics) by index, and
+    ``aux`` the indices of those that are auxiliary states.
+    """
     infos = spatial_walk(nodes[:stop], shapes, resume=first_output)
     names = [node.name for node in nodes]
-    # Nodes a row can name as an input: operators and data inputs (not weights or labels).
-    visible = [node.op != "null" or node.name in shapes for node in nodes]
+    # Variables other than the data inputs: weights, biases, labels and statistics.
+    weight = [node.op == "null" and node.name not in shapes for node in nodes]
     claimed: set[str] = set()
     rows = []
+    append = rows.append
     for node in nodes[:stop]:
         op = node.op
         if op == "null":
             continue
-        params = aux = 0
+        params = n_aux = 0
+        inputs = []  # the operators and data inputs feeding it, by name
         for i in node.inputs:
-            if visible[i] or names[i] in claimed:
-                continue
             name = names[i]
-            claimed.add(name)
-            if name in auxs:
-                aux += math.prod(auxs[name])
-            elif name in args and not name.endswith("_label"):
-                params += math.prod(args[name])
+            if not weight[i]:
+                inputs.append(name)
+            elif name not in claimed and i in variables:
+                claimed.add(name)
+                if i in aux:
+                    n_aux += math.prod(variables[i])
+                elif not name.endswith("_label"):
+                    params += math.prod(variables[i])
         out = first_output[node.index]
         info = infos[node.index]
-        if info.kernel is not None and info.spatial != out[2:]:
+        kernel = info.kernel
+        if kernel is not None and info.spatial != out[2:]:
             raise AssertionError(
                 f"nin_mx border arithmetic disagrees with MXNet at {node.name}: {info.spatial} vs {out[2:]}"
             )
@@ -336,17 +366,17 @@ def _rows(
         if op in _MAC_OPS and node.inputs:
             first = node.inputs[0]
             data_shape = shapes[names[first]] if names[first] in shapes else first_output.get(first)
-            macs = _macs(node, data_shape, out, info.kernel)
-        rows.append(
-            LayerRow(
+            macs = _macs(node, data_shape, out, kernel)
+        append(
+            _row(
                 node.name,
                 op,
-                tuple(names[i] for i in node.inputs if visible[i]),
+                tuple(inputs),
                 out,
                 params,
-                aux,
+                n_aux,
                 macs,
-                info.kernel,
+                kernel,
                 info.stride,
                 info.pad,
                 info.dilate,
@@ -400,10 +430,10 @@ def _assemble(
         failed_at=failed_at,
         layers=tuple(rows),
         output_shape=output_shape,
-        total_params=sum(r.params for r in rows),
-        total_aux=sum(r.aux for r in rows),
-        total_macs=sum(r.macs for r in rows),
-        activation_bytes=sum(math.prod(r.output_shape) for r in rows) * BYTES_PER_VALUE,
+        total_params=sum(map(attrgetter("params"), rows)),
+        total_aux=sum(map(attrgetter("aux"), rows)),
+        total_macs=sum(map(attrgetter("macs"), rows)),
+        activation_bytes=sum(map(math.prod, map(attrgetter("output_shape"), rows))) * BYTES_PER_VALUE,
         notes=tuple(notes),
     )
 

@@ -174,20 +174,19 @@ def _axis_size(
 _rf_step = functools.lru_cache(maxsize=4096)(border.receptive_field_step)
 
 
-def _step(node: Node, inp: SpatialInfo) -> SpatialInfo:
-    """Output of one convolution/pooling node from its data input, with border arithmetic."""
-    n = inp.spatial
+def _window_and_size(node: Node, n: Shape) -> tuple[Shape, Shape, Shape, Shape, Shape] | None:
+    """``(out, kernel, stride, pad, dilate)`` of a convolution or pooling node over an input of
+    spatial size ``n``; ``None`` where the walk leaves the layer to MXNet's shapes."""
     nd = len(n)
     if node.op == "Pooling" and node.bool_attr("global_pool"):
         ones = (1,) * nd
-        rf = tuple(r + (s - 1) * j for r, s, j in zip(inp.rf, n, inp.jump)) if inp.rf else None
-        return SpatialInfo(ones, kernel=n, stride=ones, pad=(0,) * nd, dilate=ones, rf=rf, jump=inp.jump)
+        return ones, n, ones, (0,) * nd, ones
     kernel, stride, pad, dilate = _window(node, nd)
     if node.op == "Pooling" and node.attrs.get("pooling_convention") == "full":
         # MXNet divides in float32 for 'full' pooling: exact below 2^23 only. Leave such a
         # layer (and what follows) to MXNet's shapes rather than disagree with them.
         if any(n[a] + 2 * pad[a] - kernel[a] >= _FLOAT32_EXACT for a in range(nd)):
-            return _UNKNOWN
+            return None
     out = []
     for axis in range(nd):
         try:
@@ -202,12 +201,34 @@ def _step(node: Node, inp: SpatialInfo) -> SpatialInfo:
             raise
         except ValueError as exc:
             raise GraphError(f"node '{node.name}' ({node.op}): {exc}") from None
+    return tuple(out), kernel, stride, pad, dilate
+
+
+# Every attribute _window_and_size reads, for Convolution and Pooling (Deconvolution also reads
+# target_shape and adj and is not memoised). A graph repeats a few windows over a few sizes.
+_MEMO_KEYS = ("kernel", "stride", "pad", "dilate", "pooling_convention", "global_pool")
+_windows: dict[tuple[object, ...], tuple[Shape, Shape, Shape, Shape, Shape] | None] = {}
+
+
+def _step(node: Node, inp: SpatialInfo) -> SpatialInfo:
+    """Output of one convolution/pooling node from its data input, with border arithmetic."""
+    attrs = node.attrs
+    key = (node.op, inp.spatial, *map(attrs.get, _MEMO_KEYS))
+    try:
+        window = _windows[key]
+    except KeyError:  # only results are kept: a failing layer raises again, with its own name
+        window = _window_and_size(node, inp.spatial)
+        if node.op != "Deconvolution":
+            if len(_windows) >= 4096:
+                _windows.clear()
+            _windows[key] = window
+    if window is None:
+        return _UNKNOWN
+    out, kernel, stride, pad, dilate = window
     rf = jump = None
     if inp.rf is not None and node.op != "Deconvolution":
-        steps = [_rf_step(inp.rf[a], inp.jump[a], kernel[a], stride[a], dilate[a]) for a in range(nd)]
-        rf = tuple(s[0] for s in steps)
-        jump = tuple(s[1] for s in steps)
-    return SpatialInfo(tuple(out), kernel=kernel, stride=stride, pad=pad, dilate=dilate, rf=rf, jump=jump)
+        rf, jump = zip(*map(_rf_step, inp.rf, inp.jump, kernel, stride, dilate))
+    return SpatialInfo(out, kernel, stride, pad, dilate, rf, jump)
 
 
 def _channels_last(node: Node) -> bool:
@@ -243,13 +264,9 @@ def _keeps_spatial_of(node: Node, inputs: Sequence[SpatialInfo]) -> Shape | None
 _UNKNOWN = SpatialInfo(None)
 # Operators that combine several inputs; every other spatial-keeping operator passes its data on.
 _COMBINES = _MERGES | {op for op in _KEEPS_SPATIAL if op.startswith("broadcast_")}
-
-
-def _passed(info: SpatialInfo) -> SpatialInfo:
-    """What an operator that keeps spatial size (ReLU, BatchNorm, ...) passes on: no window."""
-    if info.spatial is None:
-        return _UNKNOWN
-    return info if info.kernel is None else SpatialInfo(info.spatial, rf=info.rf, jump=info.jump)
+# Operators that pass their data input's spatial size on (ReLU, BatchNorm, ...), without its window.
+_PASSES = _KEEPS_SPATIAL - _COMBINES - {"Concat", "concat"}
+_WINDOWED = frozenset({"Convolution", "Deconvolution", "Pooling"})
 
 
 def spatial_walk(
@@ -283,14 +300,15 @@ def spatial_walk(
             else:
                 append(_UNKNOWN)
             continue
-        data = infos[node.inputs[0]] if node.inputs else _UNKNOWN
-        if op in ("Convolution", "Deconvolution", "Pooling"):
+        if op in _PASSES:
+            data = infos[node.inputs[0]] if node.inputs else _UNKNOWN
+            info = data if data.kernel is None else SpatialInfo(data.spatial, rf=data.rf, jump=data.jump)
+        elif op in _WINDOWED:
+            data = infos[node.inputs[0]] if node.inputs else _UNKNOWN
             if _channels_last(node):
                 append(_UNKNOWN)  # its output's shape[2:] is not its spatial size
                 continue
             info = _step(node, data) if data.spatial is not None else _UNKNOWN
-        elif op in _KEEPS_SPATIAL and op not in _COMBINES and op not in ("Concat", "concat"):
-            info = _passed(data)
         elif op in _KEEPS_SPATIAL:
             spatial = _keeps_spatial_of(node, [infos[i] for i in node.inputs])
             rf, jump = _merge([infos[i] for i in node.inputs if infos[i].spatial is not None])

@@ -18,7 +18,7 @@ from mxnet.base import MXNetError
 
 from nin_mx.errors import GraphError, ShapeError, one_line
 from nin_mx.graph import parse_nodes
-from nin_mx.infer import infer_shapes
+from nin_mx.infer import MUTATED_INPUTS, aux_variables, infer_internals, infer_shapes
 from nin_mx.models import get_model_entry, get_symbol, list_models
 from nin_mx.walk import axis_name, spatial_walk
 
@@ -341,3 +341,37 @@ def test_axis_names():
     assert [axis_name(a, 2) for a in range(2)] == ["height", "width"]
     assert [axis_name(a, 3) for a in range(3)] == ["depth", "height", "width"]
     assert axis_name(0, 1) == "width"
+
+
+def _normalisation(op: str, data: mx.sym.Symbol, name: str) -> mx.sym.Symbol:
+    """One normalisation operator with MXNet's usual variables (gamma, beta, mean, var)."""
+    if op.startswith("_contrib_"):
+        build = getattr(mx.sym.contrib, op.removeprefix("_contrib_"))
+    else:
+        build = getattr(mx.sym, op)
+    extra = {"key": name} if op == "_contrib_SyncBatchNorm" else {}  # its required parameter
+    return build(data=data, name=name, **extra)
+
+
+@pytest.mark.parametrize("op", sorted(MUTATED_INPUTS))
+def test_mutated_inputs_table_is_what_mxnet_lists_as_aux(op):
+    """Every slot the table names holds, by MXNet's own list_auxiliary_states, an aux state."""
+    symbol = _normalisation(op, mx.sym.var("data"), "bn")
+    graph = json.loads(symbol.tojson())["nodes"]
+    names = [graph[i]["name"] for i, *_ in graph[-1]["inputs"]]
+    assert graph[-1]["op"] == op
+    assert [names[slot] for slot in MUTATED_INPUTS[op]] == symbol.list_auxiliary_states()
+
+
+@pytest.mark.parametrize("op", ["BatchNorm", "BatchNorm_v1", "_contrib_BatchNormWithReLU"])
+def test_aux_variables_equal_mxnet_list_with_and_without_the_table(op):
+    """BatchNorm_v1 and BatchNormWithReLU are not in the table: the count check sends them to
+    MXNet's list; mixing them with BatchNorm must not lose or invent a state."""
+    data = mx.sym.var("data")
+    x = mx.sym.BatchNorm(data=data, name="first")
+    x = _normalisation(op, x, "second")
+    internals = x.get_internals()
+    nodes = parse_nodes(internals.tojson())
+    _, _, aux = infer_internals(internals, {"data": (1, 3, 4, 4)})
+    found = aux_variables(internals, nodes, len(aux))
+    assert sorted(nodes[i].name for i in found) == sorted(x.list_auxiliary_states())

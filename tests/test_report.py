@@ -6,6 +6,7 @@ Nothing here compares the report with an earlier run of itself.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -23,6 +24,7 @@ from _gluon import (
 
 from nin_mx import compare_border_modes, get_symbol, list_models, min_input_size, shape_report
 from nin_mx.models import get_model_entry
+from nin_mx.report import LayerRow, _row
 
 MODES = ("valid", "same", "full", "reference")
 
@@ -502,3 +504,15 @@ def test_bad_arguments_raise_value_error():
         shape_report("nin_cifar10", (1, 3, 0, 32))
     with pytest.raises(ValueError, match="border_mode must be one of"):
         compare_border_modes("nin_cifar10", (1, 3, 32, 32), modes=("valid", "wrap"))
+
+
+def test_the_fast_row_constructor_makes_an_ordinary_frozen_layer_row():
+    values = ("c", "Convolution", ("data",), (1, 4, 8, 8), 108, 0, 6912, (3, 3), (1, 1), (0, 0), (1, 1))
+    values += ((3, 3), (1, 1))
+    row, reference = _row(*values), LayerRow(*values)
+    assert row == reference and hash(row) == hash(reference) and repr(row) == repr(reference)
+    assert dataclasses.asdict(row) == dataclasses.asdict(reference)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        row.params = 0  # type: ignore[misc]
+    with pytest.raises(ValueError):
+        _row(*values[:-1])  # every field, or nothing
