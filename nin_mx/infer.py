@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from nin_mx._mxnet import mx
@@ -18,7 +19,15 @@ from nin_mx.errors import GraphError, ShapeError, one_line
 from nin_mx.graph import Node, parse_nodes
 from nin_mx.walk import INT32_MAX, spatial_walk
 
-__all__ = ["MUTATED_INPUTS", "aux_variables", "explain_failure", "infer_internals", "infer_shapes"]
+__all__ = [
+    "MUTATED_INPUTS",
+    "VISIBLE_OUTPUTS",
+    "aux_variables",
+    "explain_failure",
+    "infer_internals",
+    "infer_shapes",
+    "internal_outputs",
+]
 
 Shape = tuple[int, ...]
 _OPERATOR = re.compile(r"Error in operator ([^:\s]+):")
@@ -44,7 +53,7 @@ def infer_internals(
             raise ShapeError(f"input {name}={tuple(shape)}: MXNet takes dimensions up to 2^31 - 1")
     # Symbol.infer_shape is this call plus a print of the arguments on failure.
     args, outs, auxs = internals._infer_shape_impl(False, **{k: tuple(v) for k, v in input_shapes.items()})
-    if outs is None or any(s is None or 0 in s for s in outs):
+    if outs is None or None in outs or not all(map(all, outs)):  # unknown, or a 0 in a shape
         raise ShapeError(f"shapes cannot be inferred from the inputs {_describe(input_shapes)}")
     if max(map(math.prod, outs), default=0) > INT32_MAX:  # a cheap bound on every prod(s[1:])
         _check_flattened(internals, outs)
@@ -82,6 +91,49 @@ def aux_variables(internals: Any, nodes: Sequence[Node], count: int) -> frozense
         return frozenset(found)
     names = set(internals.list_auxiliary_states())
     return frozenset(node.index for node in nodes if node.op == "null" and node.name in names)
+
+
+def _mean_var(node: Node) -> int:
+    return 3 if node.bool_attr("output_mean_var") else 1
+
+
+def _one(node: Node) -> int:
+    return 1
+
+
+# Operators that show get_internals() fewer outputs than they have (MXNet 1.9.1's
+# FNumVisibleOutputs), with the number they show. A subset is enough, see internal_outputs.
+VISIBLE_OUTPUTS: Mapping[str, Callable[[Node], int]] = {
+    "BatchNorm": _mean_var,  # output; mean and var only with output_mean_var
+    "LayerNorm": _mean_var,
+    "Dropout": _one,  # output; the mask is hidden
+    "LRN": _one,
+    "Pooling": _one,  # output; max pooling's workspace is hidden
+}
+
+
+def internal_outputs(nodes: Sequence[Node], node_row_ptr: Any, count: int) -> list[int] | None:
+    """How many outputs each node shows ``symbol.get_internals()``, told from the symbol's JSON.
+
+    ``get_internals()`` lists every visible output, node by node in graph order (the order of
+    the symbol's JSON), and its JSON costs more to write and read than the symbol's own. The
+    JSON's ``node_row_ptr`` counts all outputs of each node; :data:`VISIBLE_OUTPUTS` gives the
+    visible number for the operators that hide some, and any other operator is counted with
+    all its outputs, which is at least its visible number. So when the counts add up to the
+    ``count`` of outputs MXNet inferred, each one is exact.
+
+    Returns:
+        One count per node, or None when they do not add up (an operator the table does not
+        list hides outputs) or the JSON has no ``node_row_ptr``: the caller then asks MXNet.
+    """
+    if not isinstance(node_row_ptr, list) or len(node_row_ptr) != len(nodes) + 1:
+        return None
+    counts = list(map(operator.sub, node_row_ptr[1:], node_row_ptr))
+    for node in nodes:
+        rule = VISIBLE_OUTPUTS.get(node.op)
+        if rule is not None:
+            counts[node.index] = rule(node)
+    return counts if sum(counts) == count and 0 not in counts else None
 
 
 def _check_flattened(internals: Any, outs: Sequence[Shape]) -> None:

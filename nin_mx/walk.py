@@ -86,11 +86,12 @@ def _window(node: Node, nd: int) -> tuple[Shape, Shape, Shape, Shape]:
 def _merge(infos: Sequence[SpatialInfo]) -> tuple[Shape | None, Shape | None]:
     """Receptive field and jump at a merge: the largest of the inputs, per axis."""
     known = [i for i in infos if i.rf is not None and i.jump is not None]
-    if not known or len({len(i.rf) for i in known}) != 1:
+    if len(known) < 2:
+        return (known[0].rf, known[0].jump) if known else (None, None)
+    ndim = len(known[0].rf)
+    if any(len(i.rf) != ndim for i in known):
         return None, None
-    rf = tuple(max(axis) for axis in zip(*(i.rf for i in known)))
-    jump = tuple(max(axis) for axis in zip(*(i.jump for i in known)))
-    return rf, jump
+    return tuple(map(max, *[i.rf for i in known])), tuple(map(max, *[i.jump for i in known]))
 
 
 def _check_int32(node: Node, what: str, value: int) -> None:
@@ -262,6 +263,7 @@ def _keeps_spatial_of(node: Node, inputs: Sequence[SpatialInfo]) -> Shape | None
 
 
 _UNKNOWN = SpatialInfo(None)
+_info = functools.partial(tuple.__new__, SpatialInfo)  # SpatialInfo from a 7-tuple, without keywords
 # Operators that combine several inputs; every other spatial-keeping operator passes its data on.
 _COMBINES = _MERGES | {op for op in _KEEPS_SPATIAL if op.startswith("broadcast_")}
 # Operators that pass their data input's spatial size on (ReLU, BatchNorm, ...), without its window.
@@ -302,17 +304,21 @@ def spatial_walk(
             continue
         if op in _PASSES:
             data = infos[node.inputs[0]] if node.inputs else _UNKNOWN
-            info = data if data.kernel is None else SpatialInfo(data.spatial, rf=data.rf, jump=data.jump)
+            info = (
+                data
+                if data.kernel is None
+                else _info((data.spatial, None, None, None, None, data.rf, data.jump))
+            )
         elif op in _WINDOWED:
             data = infos[node.inputs[0]] if node.inputs else _UNKNOWN
-            if _channels_last(node):
+            if "layout" in node.attrs and _channels_last(node):
                 append(_UNKNOWN)  # its output's shape[2:] is not its spatial size
                 continue
             info = _step(node, data) if data.spatial is not None else _UNKNOWN
         elif op in _KEEPS_SPATIAL:
             spatial = _keeps_spatial_of(node, [infos[i] for i in node.inputs])
             rf, jump = _merge([infos[i] for i in node.inputs if infos[i].spatial is not None])
-            info = SpatialInfo(spatial, rf=rf, jump=jump) if spatial else _UNKNOWN
+            info = _info((spatial, None, None, None, None, rf, jump)) if spatial else _UNKNOWN
         else:
             info = _UNKNOWN
         if info is _UNKNOWN and resume is not None:

@@ -19,6 +19,8 @@ import pytest
 from _gluon import Export, aux_total, export_zoo, learnable_total, mxnet_shapes, output_of
 
 from nin_mx import shape_report
+from nin_mx.graph import parse_nodes
+from nin_mx.infer import internal_outputs
 
 # (name, input side); the small and mid-sized members of the zoo, chosen for runtime
 ZOO = (
@@ -130,3 +132,16 @@ def test_cli_json_matches_gluon(name, exports):
     assert report["ok"] is True and report["border_mode"] == "as built"
     assert report["total_params"] + report["total_aux"] == export.gluon_count
     assert report["output_shape"] == list(export.output_shape)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_internal_outputs_are_what_get_internals_lists(name, exports):
+    """The report reads each node's outputs from the symbol's JSON (node_row_ptr and the
+    visible-outputs table); on graphs nobody here wrote, that is MXNet's own get_internals()."""
+    symbol = mx.sym.load(str(exports[name].path))
+    graph = json.loads(symbol.tojson(remove_amp_cast=False))
+    heads = json.loads(symbol.get_internals().tojson(remove_amp_cast=False))["heads"]
+    expected = [0] * len(graph["nodes"])
+    for node, *_ in heads:
+        expected[node] += 1
+    assert internal_outputs(parse_nodes(graph), graph["node_row_ptr"], len(heads)) == expected

@@ -16,9 +16,17 @@ import mxnet as mx
 import pytest
 from mxnet.base import MXNetError
 
+from nin_mx import shape_report
 from nin_mx.errors import GraphError, ShapeError, one_line
 from nin_mx.graph import parse_nodes
-from nin_mx.infer import MUTATED_INPUTS, aux_variables, infer_internals, infer_shapes
+from nin_mx.infer import (
+    MUTATED_INPUTS,
+    VISIBLE_OUTPUTS,
+    aux_variables,
+    infer_internals,
+    infer_shapes,
+    internal_outputs,
+)
 from nin_mx.models import get_model_entry, get_symbol, list_models
 from nin_mx.walk import axis_name, spatial_walk
 
@@ -375,3 +383,69 @@ def test_aux_variables_equal_mxnet_list_with_and_without_the_table(op):
     _, _, aux = infer_internals(internals, {"data": (1, 3, 4, 4)})
     found = aux_variables(internals, nodes, len(aux))
     assert sorted(nodes[i].name for i in found) == sorted(x.list_auxiliary_states())
+
+
+def _visible_counts(symbol: mx.sym.Symbol) -> list[int]:
+    """MXNet's answer: how many outputs of each node ``get_internals()`` lists."""
+    heads = json.loads(symbol.get_internals().tojson(remove_amp_cast=False))["heads"]
+    counts = [0] * len(json.loads(symbol.tojson(remove_amp_cast=False))["nodes"])
+    for node, *_ in heads:
+        counts[node] += 1
+    return counts
+
+
+def _internal_outputs_of(symbol: mx.sym.Symbol) -> list[int] | None:
+    graph = json.loads(symbol.tojson(remove_amp_cast=False))
+    count = len(symbol.get_internals().list_outputs())
+    return internal_outputs(parse_nodes(graph), graph["node_row_ptr"], count)
+
+
+VISIBLE_CASES = [
+    ("BatchNorm", {}),
+    ("BatchNorm", {"output_mean_var": True}),
+    ("LayerNorm", {}),
+    ("LayerNorm", {"output_mean_var": True}),
+    ("Dropout", {"p": 0.5}),
+    ("LRN", {"nsize": 3}),
+    ("Pooling", {"kernel": (2, 2), "pool_type": "max"}),
+    ("Pooling", {"kernel": (2, 2), "pool_type": "avg"}),
+    ("Pooling", {"kernel": (2, 2), "pool_type": "max", "global_pool": True}),
+]
+
+
+@pytest.mark.parametrize("op, kwargs", VISIBLE_CASES, ids=lambda v: str(v))
+def test_visible_outputs_table_is_what_get_internals_lists(op, kwargs):
+    symbol = getattr(mx.sym, op)(mx.sym.var("data"), name="x", **kwargs)
+    assert _internal_outputs_of(symbol) == _visible_counts(symbol)
+
+
+def test_every_operator_of_the_visible_outputs_table_is_tested():
+    assert {op for op, _ in VISIBLE_CASES} == set(VISIBLE_OUTPUTS)
+
+
+@pytest.mark.parametrize("name", list_models())
+@pytest.mark.parametrize("mode", BORDER_MODES)
+def test_internal_outputs_of_the_models_are_what_get_internals_lists(name, mode, symbols):
+    symbol = symbols(name, mode)
+    counts = _internal_outputs_of(symbol)
+    assert counts == _visible_counts(symbol)
+    assert [n["name"] for n in json.loads(symbol.tojson(remove_amp_cast=False))["nodes"]] == [
+        n["name"] for n in json.loads(symbol.get_internals().tojson(remove_amp_cast=False))["nodes"]
+    ]  # the same nodes in the same order
+
+
+def test_an_operator_hiding_outputs_outside_the_table_is_left_to_mxnet():
+    """InstanceNorm shows 1 of its 3 outputs and is not in the table: the counts do not add
+    up, so internal_outputs says so, and the report asks MXNet (and still agrees with it)."""
+    x = mx.sym.Convolution(mx.sym.var("data"), name="c", num_filter=4, kernel=(3, 3))
+    x = mx.sym.InstanceNorm(x, name="n")
+    x = mx.sym.Pooling(x, name="p", kernel=(2, 2), stride=(2, 2), pool_type="max")
+    assert "InstanceNorm" not in VISIBLE_OUTPUTS
+    assert _internal_outputs_of(x) is None
+    report = shape_report(x, (1, 3, 10, 10))
+    assert [(r.name, r.output_shape) for r in report.layers] == [
+        ("c", (1, 4, 8, 8)),
+        ("n", (1, 4, 8, 8)),
+        ("p", (1, 4, 4, 4)),
+    ]
+    assert report.total_params == 4 * 3 * 9 + 4 + 4 + 4  # conv weight and bias, gamma, beta
