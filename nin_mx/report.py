@@ -21,7 +21,7 @@ import math
 import os
 from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
-from itertools import accumulate
+from itertools import chain, repeat
 from operator import attrgetter
 from typing import Any, Union
 
@@ -300,10 +300,12 @@ def _report_graph(
     # The internals' outputs include every variable's, so weights and statistics have their
     # shapes here too.
     counts = internal_outputs(nodes, graph.get("node_row_ptr"), len(outs))
-    if counts is None:
-        first_outputs = _first_outputs(_internal_heads(internals), outs)
-    else:  # each node's first output follows the outputs of the nodes before it
-        first_outputs = dict(zip(range(len(nodes)), map(outs.__getitem__, accumulate(counts, initial=0))))
+    heads = (
+        _internal_heads(internals)
+        if counts is None
+        else list(chain.from_iterable(map(repeat, range(len(nodes)), counts)))  # node i, counts[i] times
+    )
+    first_outputs = _first_outputs(heads, outs)
     aux = aux_variables(internals, nodes, len(auxs))
     rows = _rows(nodes, first_outputs, first_outputs, aux, shapes, len(nodes))
     return _assemble(label, mode, shapes, rows, None, None, outs[-1])

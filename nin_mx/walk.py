@@ -153,9 +153,6 @@ def _output_size(
     return border.deconv_output_size(n, kernel, stride, pad, dilate, adj[axis])
 
 
-# Memoised: a graph asks the same few (size, window) questions hundreds of times. The
-# arguments are ints parsed from the graph, never bools, so the cache loses no check.
-@functools.lru_cache(maxsize=4096)
 def _axis_size(
     pooling: bool, convention: str | None, n: int, kernel: int, stride: int, pad: int, dilate: int
 ) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import math
 import os
 from collections.abc import Mapping
@@ -51,6 +52,15 @@ def mxnet_shapes(symbol: mx.sym.Symbol, shapes: Mapping[str, Shape]) -> MXNetSha
         dict(zip(internals.list_arguments(), map(tuple, args))),
         dict(zip(internals.list_auxiliary_states(), map(tuple, aux))),
     )
+
+
+def visible_output_counts(symbol: mx.sym.Symbol) -> list[int]:
+    """How many outputs of each node (in the symbol's JSON order) ``get_internals()`` lists."""
+    heads = json.loads(symbol.get_internals().tojson(remove_amp_cast=False))["heads"]
+    counts = [0] * len(json.loads(symbol.tojson(remove_amp_cast=False))["nodes"])
+    for node, *_ in heads:
+        counts[node] += 1
+    return counts
 
 
 def learnable_total(ref: MXNetShapes, inputs: Mapping[str, Shape]) -> int:

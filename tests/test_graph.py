@@ -14,6 +14,7 @@ import re
 
 import mxnet as mx
 import pytest
+from _gluon import visible_output_counts
 from mxnet.base import MXNetError
 
 from nin_mx import shape_report
@@ -385,15 +386,6 @@ def test_aux_variables_equal_mxnet_list_with_and_without_the_table(op):
     assert sorted(nodes[i].name for i in found) == sorted(x.list_auxiliary_states())
 
 
-def _visible_counts(symbol: mx.sym.Symbol) -> list[int]:
-    """MXNet's answer: how many outputs of each node ``get_internals()`` lists."""
-    heads = json.loads(symbol.get_internals().tojson(remove_amp_cast=False))["heads"]
-    counts = [0] * len(json.loads(symbol.tojson(remove_amp_cast=False))["nodes"])
-    for node, *_ in heads:
-        counts[node] += 1
-    return counts
-
-
 def _internal_outputs_of(symbol: mx.sym.Symbol) -> list[int] | None:
     graph = json.loads(symbol.tojson(remove_amp_cast=False))
     count = len(symbol.get_internals().list_outputs())
@@ -416,7 +408,7 @@ VISIBLE_CASES = [
 @pytest.mark.parametrize("op, kwargs", VISIBLE_CASES, ids=lambda v: str(v))
 def test_visible_outputs_table_is_what_get_internals_lists(op, kwargs):
     symbol = getattr(mx.sym, op)(mx.sym.var("data"), name="x", **kwargs)
-    assert _internal_outputs_of(symbol) == _visible_counts(symbol)
+    assert _internal_outputs_of(symbol) == visible_output_counts(symbol)
 
 
 def test_every_operator_of_the_visible_outputs_table_is_tested():
@@ -428,7 +420,7 @@ def test_every_operator_of_the_visible_outputs_table_is_tested():
 def test_internal_outputs_of_the_models_are_what_get_internals_lists(name, mode, symbols):
     symbol = symbols(name, mode)
     counts = _internal_outputs_of(symbol)
-    assert counts == _visible_counts(symbol)
+    assert counts == visible_output_counts(symbol)
     assert [n["name"] for n in json.loads(symbol.tojson(remove_amp_cast=False))["nodes"]] == [
         n["name"] for n in json.loads(symbol.get_internals().tojson(remove_amp_cast=False))["nodes"]
     ]  # the same nodes in the same order
