@@ -1,0 +1,126 @@
+#!/usr/bin/env python
+"""Records what ``nin-shape-report`` prints for a fixed set of cases, to check a refactoring.
+
+Each case's stdout, stderr and exit code go to one file in OUTDIR. Run it before and after a
+change and compare the folders (``diff -r before after``): an empty diff means the command's
+output stayed byte-identical. The cases cover the three models in every format and mode,
+``--min-input``, ``--compare-pooling``, failing input sizes, usage errors and Gluon
+model-zoo exports (built with ``pretrained=False``, exported in OUTDIR/zoo, so no download).
+
+Usage:
+    python scripts/cli_snapshot.py OUTDIR [--jobs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+MODELS = ("nin_cifar10", "nin_imagenet", "inception_resnet_v2")
+FORMATS = ("table", "markdown", "csv", "json")
+# (name, input side that works, input side that fails)
+ZOO = (
+    ("resnet18_v1", 224, 16),
+    ("mobilenet0.25", 224, 8),
+    ("squeezenet1.1", 224, 16),
+    ("densenet121", 224, 16),
+    ("inceptionv3", 299, 64),
+    ("alexnet", 224, 32),
+)
+
+
+def _cases(zoo: Path) -> dict[str, list[str]]:
+    cases: dict[str, list[str]] = {}
+    for model in MODELS:
+        for fmt in FORMATS:
+            cases[f"{model}-{fmt}"] = [model, "--format", fmt]
+        cases[f"{model}-all-reference-json"] = [model, "--border-mode", "all,reference", "--format", "json"]
+        cases[f"{model}-min-input"] = [model, "--min-input"]
+        cases[f"{model}-compare-pooling-json"] = [model, "--compare-pooling", "--format", "json"]
+        cases[f"{model}-reference-table"] = [model, "--border-mode", "reference"]
+    cases["nin_cifar10-fails"] = ["nin_cifar10", "--input", "3,8,8"]
+    cases["nin_cifar10-fails-json"] = ["nin_cifar10", "--input", "3,8,8", "--format", "json"]
+    cases["nin_cifar10-all-fail"] = ["nin_cifar10", "--input", "3,1,1", "--border-mode", "valid"]
+    cases["nin_imagenet-floor"] = ["nin_imagenet", "--input", "3,256,256", "--batch", "2"]
+    cases["inception-small"] = ["inception_resnet_v2", "--input", "3,64,64", "--format", "markdown"]
+    cases["inception-compare-same"] = ["inception_resnet_v2", "--compare-pooling", "--border-mode", "same"]
+    cases["nin_cifar10-compare-min-markdown"] = [
+        "nin_cifar10",
+        "--compare-pooling",
+        "--min-input",
+        "--format",
+        "markdown",
+    ]
+    cases["usage-unknown-model"] = ["nin_cifar"]
+    cases["usage-bad-mode"] = ["nin_cifar10", "--border-mode", "wide"]
+    cases["usage-bad-input"] = ["nin_cifar10", "--input", "3,0,32"]
+    cases["usage-csv-min"] = ["nin_cifar10", "--format", "csv", "--min-input"]
+    cases["usage-file-no-input"] = [str(zoo / "resnet18_v1-symbol.json")]
+    cases["list-models"] = ["--list-models"]
+    cases["missing-file"] = [str(zoo / "nothing-symbol.json"), "--input", "3,32,32"]
+    for name, good, bad in ZOO:
+        path = str(zoo / f"{name}-symbol.json")
+        cases[f"zoo-{name}-table"] = [path, "--input", f"3,{good},{good}"]
+        cases[f"zoo-{name}-json"] = [path, "--input", f"3,{good},{good}", "--format", "json"]
+        cases[f"zoo-{name}-fails"] = [path, "--input", f"3,{bad},{bad}"]
+    cases["zoo-resnet18_v1-min-input"] = [str(zoo / "resnet18_v1-symbol.json"), "--input", "3,224,224", "--min-input"]
+    cases["zoo-resnet18_v1-mode-note"] = [
+        str(zoo / "resnet18_v1-symbol.json"),
+        "--input",
+        "3,224,224",
+        "--border-mode",
+        "valid",
+        "--format",
+        "csv",
+    ]
+    return cases
+
+
+def _export_zoo(zoo: Path) -> None:
+    import mxnet as mx
+    from mxnet.gluon.model_zoo import vision
+
+    zoo.mkdir(parents=True, exist_ok=True)
+    for name, side, _ in ZOO:
+        if (zoo / f"{name}-symbol.json").exists():
+            continue
+        net = vision.get_model(name, pretrained=False)
+        net.initialize()
+        net.hybridize()
+        net(mx.nd.zeros((1, 3, side, side)))
+        net.export(str(zoo / name))
+
+
+def _run(name: str, argv: list[str], out: Path, zoo: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "nin_mx", *argv], capture_output=True, text=True, check=False, timeout=600
+    )
+    text = f"exit {proc.returncode}\n--- stdout\n{proc.stdout}--- stderr\n{proc.stderr}"
+    (out / f"{name}.txt").write_text(text.replace(str(zoo), "ZOO"), encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("outdir", type=Path)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("-k", metavar="PATTERN", help="only the cases whose name matches this regex")
+    args = parser.parse_args()
+    args.outdir.mkdir(parents=True, exist_ok=True)
+    zoo = args.outdir.resolve().parent / "zoo"  # shared by the before and after folders
+    _export_zoo(zoo)
+    cases = {k: v for k, v in _cases(zoo).items() if args.k is None or re.search(args.k, k)}
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        futures = [pool.submit(_run, name, argv, args.outdir, zoo) for name, argv in cases.items()]
+        for future in futures:
+            future.result()
+    print(f"{len(cases)} cases in {args.outdir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
