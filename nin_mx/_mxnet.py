@@ -1,7 +1,7 @@
 """MXNet, imported on first use.
 
 ``nin_mx`` must answer ``--help``, ``--list-models`` and usage errors without paying for
-``import mxnet`` (about a second). Modules that build or inspect symbols do
+``import mxnet``, which costs more than the rest of such a run. Modules that build or inspect symbols do
 ``from nin_mx._mxnet import mx``: the name is bound at once, and MXNet is imported the
 first time an attribute of it is read.
 """

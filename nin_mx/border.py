@@ -35,16 +35,20 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 
+from nin_mx._validate import check_int as _check_int
+
 __all__ = [
     "BorderMode",
     "EmptyOutputError",
     "PoolingConvention",
+    "ReportMode",
     "conv_output_size",
     "deconv_output_size",
     "effective_kernel",
     "pad_for",
     "parse_border_mode",
     "parse_pooling_convention",
+    "parse_report_mode",
     "per_axis",
     "pool_output_size",
     "receptive_field_step",
@@ -65,6 +69,43 @@ class BorderMode(str, enum.Enum):
         if isinstance(value, str) and value.strip().lower() != value:
             return cls._value2member_map_.get(value.strip().lower())  # type: ignore[return-value]
         return None
+
+
+class ReportMode(str, enum.Enum):
+    """The padding a report was made under: a border mode, a model's published padding, or a
+    graph taken as it was built (a symbol file, a Symbol). Its ``str`` is its value."""
+
+    VALID = "valid"
+    SAME = "same"
+    FULL = "full"
+    REFERENCE = "reference"
+    AS_BUILT = "as built"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+    @property
+    def border_mode(self) -> BorderMode | None:
+        """The border mode a factory is built with; ``None`` for reference and as built."""
+        return BorderMode(self.value) if self.value in BorderMode._value2member_map_ else None
+
+
+def parse_report_mode(value: ReportMode | BorderMode | str | None) -> ReportMode:
+    """A user's mode as a ReportMode: ``None`` is ``'reference'``; ``'half'`` is ``'same'``.
+
+    Raises:
+        ValueError: naming the valid modes.
+    """
+    if isinstance(value, ReportMode):
+        return value
+    if value is None:
+        return ReportMode.REFERENCE
+    if isinstance(value, str) and value.strip().lower() in ("reference", "as built"):
+        return ReportMode(value.strip().lower())
+    return ReportMode(parse_border_mode(value).value)
 
 
 class PoolingConvention(str, enum.Enum):
@@ -113,14 +154,6 @@ def parse_pooling_convention(value: PoolingConvention | str) -> PoolingConventio
         raise ValueError(
             f"pooling_convention must be one of {_choices(PoolingConvention)}, got {value!r}"
         ) from None
-
-
-def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
 
 
 def effective_kernel(kernel: int, dilate: int = 1) -> int:

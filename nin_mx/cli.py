@@ -11,20 +11,22 @@ Argument parsing and usage errors do not import MXNet.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import gc
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from nin_mx._validate import check_dims
+from nin_mx.border import BorderMode, ReportMode, parse_border_mode
 from nin_mx.models import get_model_entry, list_models
+from nin_mx.render import OutputFormat
 
-__all__ = ["main", "run"]
+__all__ = ["Request", "main", "run"]
 
-MODES = ("valid", "same", "full")
-FORMATS = ("table", "markdown", "csv", "json")
+Shape = tuple[int, ...]
 
 EPILOG = """\
 examples:
@@ -98,41 +100,57 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# MXNet 1.9.1 (pip) keeps each dimension in a 32-bit int.
-LARGEST_DIMENSION = 2**31 - 1
+@dataclass(frozen=True)
+class Request:
+    """One run of the command, every argument checked and converted (no MXNet needed).
+
+    Attributes:
+        source: the model name or the symbol file's path.
+        is_file: whether ``source`` is a symbol file.
+        fmt: the output format.
+        modes: the border modes to report, in order (a file: ``as built`` only).
+        shapes: the input shape (batch included), or shapes by input name.
+        mode_note: a border mode was asked for a file, which is reported as built.
+        compare_pooling, min_input: the optional sections.
+        output: the file to write, or ``None`` for stdout.
+    """
+
+    source: str
+    is_file: bool
+    fmt: OutputFormat
+    modes: tuple[ReportMode, ...]
+    shapes: Shape | Mapping[str, Shape]
+    mode_note: bool = False
+    compare_pooling: bool = False
+    min_input: bool = False
+    output: str | None = None
 
 
-def _positive_ints(text: str, what: str) -> tuple[int, ...]:
+def _positive_ints(text: str, what: str) -> Shape:
     parts = [p.strip() for p in text.lower().replace("x", ",").split(",")]
     try:
         values = tuple(int(p) for p in parts)
     except ValueError:
         raise ValueError(f"{what} must be comma-separated integers, got {text!r}") from None
-    if any(v < 1 for v in values):
-        raise ValueError(f"{what} must be positive integers, got {text!r}")
-    if any(v > LARGEST_DIMENSION for v in values):
-        raise ValueError(f"{what}: MXNet takes dimensions up to 2^31 - 1 = {LARGEST_DIMENSION}, got {text!r}")
-    return values
+    return check_dims(values, what, shown=repr(text))
 
 
-def _parse_modes(text: str) -> list[str]:
-    from nin_mx.border import parse_border_mode
-
-    modes: list[str] = []
+def _parse_modes(text: str) -> tuple[ReportMode, ...]:
+    modes: list[ReportMode] = []
     for part in (p.strip().lower() for p in text.split(",")):
         if part == "all":
-            names = list(MODES)
+            names = [ReportMode(mode.value) for mode in BorderMode]
         elif part == "reference":
-            names = ["reference"]
+            names = [ReportMode.REFERENCE]
         else:
             try:
-                names = [parse_border_mode(part).value]
+                names = [ReportMode(parse_border_mode(part).value)]
             except ValueError:
                 raise ValueError(
                     f"unknown border mode {part!r} (choose from valid, same, half, full, reference, all)"
                 ) from None
         modes += [name for name in names if name not in modes]
-    return modes
+    return tuple(modes)
 
 
 def _is_file_argument(model: str) -> bool:
@@ -141,16 +159,18 @@ def _is_file_argument(model: str) -> bool:
     )
 
 
-def _resolve(args: argparse.Namespace) -> dict[str, Any]:
+def _resolve(args: argparse.Namespace) -> Request:
     """Checks every argument without importing MXNet; raises ValueError for usage errors."""
     if args.model is None:
         raise ValueError("a MODEL or FILE is required (see --list-models)")
     is_file = _is_file_argument(args.model)
     if not is_file:
         get_model_entry(args.model)  # unknown model: ValueError with the closest name
-    fmt = args.format.strip().lower()
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {args.format!r} (choose from {', '.join(FORMATS)})")
+    try:
+        fmt = OutputFormat(args.format.strip().lower())
+    except ValueError:
+        choices = ", ".join(f.value for f in OutputFormat)
+        raise ValueError(f"unknown format {args.format!r} (choose from {choices})") from None
     if not args.batch.strip().isdecimal() or int(args.batch) < 1:
         raise ValueError(f"--batch must be one positive integer, got {args.batch!r}")
     batch = _positive_ints(args.batch, "--batch")
@@ -160,7 +180,7 @@ def _resolve(args: argparse.Namespace) -> dict[str, Any]:
             raise ValueError(f"{option} is empty")
     if args.shape and args.input is not None:
         raise ValueError("give either --input or --shape, not both")
-    shapes: dict[str, tuple[int, ...]] | tuple[int, ...]
+    shapes: dict[str, Shape] | Shape
     if args.shape:
         shapes = {}
         for item in args.shape:
@@ -185,7 +205,7 @@ def _resolve(args: argparse.Namespace) -> dict[str, Any]:
             raise ValueError(f"{args.model} takes a {expected - 2}-D image input: --input C,H,W")
     elif args.compare_pooling:
         raise ValueError("--compare-pooling needs one of nin_mx's models, not a symbol file")
-    if fmt == "csv" and (args.compare_pooling or args.min_input):
+    if fmt is OutputFormat.CSV and (args.compare_pooling or args.min_input):
         raise ValueError("--compare-pooling and --min-input are shown in table, markdown and json formats")
     if args.output:
         folder = os.path.dirname(os.path.abspath(args.output))
@@ -195,58 +215,56 @@ def _resolve(args: argparse.Namespace) -> dict[str, Any]:
             raise ValueError(f"--output: {args.output} is a folder")
         if is_file and os.path.realpath(args.output) == os.path.realpath(args.model):
             raise ValueError(f"--output would overwrite the symbol file {args.model}")
-    return {"is_file": is_file, "format": fmt, "modes": modes, "shapes": shapes}
+    return Request(
+        source=args.model,
+        is_file=is_file,
+        fmt=fmt,
+        modes=(ReportMode.AS_BUILT,) if is_file else modes,
+        shapes=shapes,
+        mode_note=is_file and args.border_mode != "valid,same,full",
+        compare_pooling=args.compare_pooling,
+        min_input=args.min_input,
+        output=args.output,
+    )
 
 
-def _build_document(args: argparse.Namespace, plan: dict[str, Any]) -> tuple[Any, list[str]]:
+def _build_document(request: Request) -> tuple[Any, list[str]]:
     """Runs the reports; returns the document and the notes for stderr."""
-    from nin_mx.render import Document
-    from nin_mx.report import min_input_size, shape_report
+    from nin_mx.min_input import min_input_size
+    from nin_mx.report import Document, report_graph
+    from nin_mx.source import Graph
 
     notes = []
-    if plan["is_file"]:
-        from nin_mx.graph import load_symbol_file
-
-        target: Any = load_symbol_file(args.model)[0]
-        if args.border_mode != "valid,same,full":
+    if request.is_file:
+        graphs = [Graph.from_file(request.source)]
+        if request.mode_note:
             notes.append(
                 "note: border modes apply to nin_mx's own models; a symbol file is reported as built"
             )
-        modes: list[str | None] = ["as built"]
-        label = os.path.basename(args.model)
     else:
-        target, modes, label = args.model, plan["modes"], args.model
-    reports = []
-    for mode in modes:
-        report = shape_report(target, plan["shapes"], border_mode=None if plan["is_file"] else mode)
-        reports.append(dataclasses.replace(report, model=label))
+        graphs = [Graph.from_model(request.source, border_mode=mode) for mode in request.modes]
+    reports = [report_graph(graph, request.shapes) for graph in graphs]
     comparison = None
-    if args.compare_pooling:
+    if request.compare_pooling:
         from nin_mx.pooling import compare_pooling
 
         # Under the one border mode asked for, else under the model's published padding.
-        modes = [report.border_mode for report in reports]
-        mode = modes[0] if len(modes) == 1 and modes[0] != "reference" else None
+        modes = request.modes
+        mode = modes[0].border_mode if len(modes) == 1 else None
         try:
-            comparison = compare_pooling(args.model, reports[0].input_shape, border_mode=mode)
+            comparison = compare_pooling(request.source, reports[0].input_shape, border_mode=mode)
         except ValueError as exc:  # say which option failed: the reports themselves may be fine
             raise ValueError(f"--compare-pooling: {exc}") from exc
     min_input = None
-    if args.min_input:
+    if request.min_input:
         first = reports[0].input_shape
         try:
             min_input = {
-                report.border_mode: min_input_size(
-                    target,
-                    channels=first[1],
-                    batch=first[0],
-                    border_mode=None if plan["is_file"] else report.border_mode,
-                )
-                for report in reports
+                graph.mode.value: min_input_size(graph, channels=first[1], batch=first[0]) for graph in graphs
             }
         except ValueError as exc:
             raise ValueError(f"--min-input: {exc}") from exc
-    doc = Document(label, reports[0].input_shapes, reports, comparison, min_input)
+    doc = Document(graphs[0].label, reports[0].input_shapes, reports, comparison, min_input)
     return doc, notes
 
 
@@ -294,14 +312,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{name:22} {','.join(map(str, entry.input_shape)):10} {entry.summary}")
         return 0
     try:
-        plan = _resolve(args)
+        request = _resolve(args)
     except ValueError as exc:
         parser.error(str(exc))
     try:
         from nin_mx.render import render
 
-        doc, notes = _build_document(args, plan)
-        text = render(doc, plan["format"])
+        doc, notes = _build_document(request)
+        text = render(doc, request.fmt)
         for note in notes:
             print(note, file=sys.stderr)
         for report in doc.reports:
@@ -309,8 +327,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"{parser.prog}: {report.border_mode}: {report.error}", file=sys.stderr)
         if not any(report.ok for report in doc.reports):
             return 1
-        if args.output:
-            _write_atomically(args.output, text)
+        if request.output:
+            _write_atomically(request.output, text)
         else:
             sys.stdout.write(text)
             sys.stdout.flush()
@@ -336,8 +354,9 @@ def run() -> None:
     """The console script: :func:`main` with the cyclic garbage collector off.
 
     A report makes few cycles; the collections it would trigger, and the interpreter's last
-    ones at exit over every object MXNet created, cost about a tenth of a second
-    (BENCHMARKS.md). Tests call :func:`main`, which leaves the collector alone.
+    ones at exit over every object MXNet created, are measurable in the command's wall time
+    (BENCHMARKS.md). This is the only place nin_mx touches the collector: it is process-wide
+    state, so library calls and :func:`main` (which tests call) leave it alone.
     """
     gc.disable()
     code = main()

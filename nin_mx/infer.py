@@ -15,9 +15,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from nin_mx._mxnet import mx
+from nin_mx._validate import INT32_MAX
 from nin_mx.errors import GraphError, ShapeError, one_line
 from nin_mx.graph import Node, parse_nodes
-from nin_mx.walk import INT32_MAX, spatial_walk
+from nin_mx.walk import spatial_walk
 
 __all__ = [
     "MUTATED_INPUTS",
@@ -41,8 +42,8 @@ def infer_internals(
     Returns:
         ``(outputs, arguments, aux)``: shape lists in MXNet's orders, those of
         ``internals.list_outputs()``, ``list_arguments()`` and ``list_auxiliary_states()``
-        (names are left to the caller: asking MXNet for them costs about 1 ms on
-        Inception-ResNet-v2, a twentieth of a report, which does not need them).
+        (names are left to the caller: asking MXNet for them is a measurable part of a
+        report, which does not need them; see BENCHMARKS.md).
 
     Raises:
         mxnet.base.MXNetError: MXNet's own error, for the caller to explain.
@@ -200,7 +201,7 @@ def explain_failure(
     MXNet names, where MXNet's graph-order inference stopped.
     """
     shapes = _describe(input_shapes)
-    nodes = symbol_or_nodes if isinstance(symbol_or_nodes, list) else parse_nodes(symbol_or_nodes.tojson())
+    nodes = parse_nodes(symbol_or_nodes.tojson()) if hasattr(symbol_or_nodes, "tojson") else symbol_or_nodes
     # MXNet infers in graph order and stops at its first failure: what follows is not the cause
     # (the walk does not know channels, so it may find a later layer too small).
     stopped = _OPERATOR.search(str(exc))

@@ -6,62 +6,16 @@ computed here.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 from typing import Any
 
 from nin_mx import border
 from nin_mx._mxnet import mx
-from nin_mx.infer import infer_shapes
+from nin_mx._validate import check_dims
 
-__all__ = [
-    "FinalPooling",
-    "check_data_shape",
-    "conv",
-    "final_pool",
-    "mlpconv",
-    "parse_final_pooling",
-]
+__all__ = ["conv", "final_pool", "mlpconv"]
 
 Symbol = Any  # mx.sym.Symbol; MXNet is imported lazily, so no annotation can name it eagerly.
-
-
-class FinalPooling(str, enum.Enum):
-    """How a network's final average pooling gets its window."""
-
-    GLOBAL = "global"  # Pooling(global_pool=True): the whole H x W, for any input size
-    MANUAL = "manual"  # Pooling(kernel=<H, W from infer_shape at one data_shape>)
-
-
-def parse_final_pooling(value: FinalPooling | str) -> FinalPooling:
-    """Converts ``'global'`` or ``'manual'`` to a FinalPooling.
-
-    Raises:
-        ValueError: naming the valid values.
-    """
-    if isinstance(value, FinalPooling):
-        return value
-    try:
-        return FinalPooling(value)
-    except ValueError:
-        raise ValueError(f"pooling must be 'global' or 'manual', got {value!r}") from None
-
-
-def check_data_shape(data_shape: Sequence[int], name: str = "data_shape") -> tuple[int, ...]:
-    """Checks an ``(N, C, H, W)`` input shape of positive integers.
-
-    Raises:
-        ValueError: naming the argument and what is wrong with it.
-    """
-    try:
-        shape = tuple(data_shape)
-    except TypeError:
-        raise ValueError(f"{name} must be a tuple (N, C, H, W), got {data_shape!r}") from None
-    if len(shape) != 4:
-        raise ValueError(f"{name} must have 4 entries (N, C, H, W), got {shape}")
-    if any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in shape):
-        raise ValueError(f"{name} entries must be positive integers, got {shape}")
-    return shape
 
 
 def conv(
@@ -147,30 +101,19 @@ def mlpconv(
     return x
 
 
-def final_pool(
-    data: Symbol,
-    name: str,
-    pooling: FinalPooling | str = FinalPooling.GLOBAL,
-    data_shape: Sequence[int] | None = None,
-    input_name: str = "data",
-) -> Symbol:
-    """The final average pooling to 1 x 1, global or with a hand-computed kernel.
+def final_pool(data: Symbol, name: str, kernel: Sequence[int] | None = None) -> Symbol:
+    """The final average pooling: global, or with a fixed (hand-computed) kernel.
 
-    ``global`` is ``Pooling(global_pool=True)``: the window is the whole feature map, for any
-    input size. ``manual`` runs ``infer_shape`` on the graph so far at ``data_shape`` and uses
-    that H x W as a fixed kernel (stride 1, no pad): the same result for that one input size,
-    a wrong shape or an error for any other.
+    With ``kernel=None`` it is ``Pooling(global_pool=True)``: the window is the whole feature
+    map, for any input size. With a kernel it is ``Pooling(kernel=kernel, stride=1)``, the way
+    code that reads the map's H x W off ``infer_shape`` writes a "global" pool: the same result
+    at that one input size, a wrong shape or an error at any other.
+    :func:`nin_mx.pooling.manual_pool_kernel` computes that kernel.
 
     Raises:
-        ValueError: for ``manual`` without a valid ``data_shape``.
-        nin_mx.errors.ShapeError: if the graph so far cannot take ``data_shape``.
+        ValueError: for a kernel that is not two positive integers.
     """
-    pooling = parse_final_pooling(pooling)
-    if pooling is FinalPooling.GLOBAL:
+    if kernel is None:
         return mx.sym.Pooling(data, name=name, pool_type="avg", global_pool=True, kernel=(1, 1))
-    if data_shape is None:
-        raise ValueError("pooling='manual' needs data_shape=(N, C, H, W) to compute its kernel")
-    shape = check_data_shape(data_shape)
-    outputs, _, _ = infer_shapes(data, {input_name: shape})
-    kernel = outputs[data.list_outputs()[0]][2:]
+    kernel = check_dims(kernel, "pool_kernel", ndim=2)
     return mx.sym.Pooling(data, name=name, pool_type="avg", kernel=kernel, stride=(1, 1))

@@ -16,13 +16,19 @@ from typing import Any
 
 from nin_mx import border
 from nin_mx._mxnet import mx
+from nin_mx._validate import check_dims
 from nin_mx.errors import ShapeError
 from nin_mx.graph import parse_nodes
 from nin_mx.infer import infer_shapes
-from nin_mx.layers import check_data_shape
 from nin_mx.models import get_symbol
 
-__all__ = ["PoolingComparison", "compare_pooling", "default_probe_shape"]
+__all__ = [
+    "PoolingComparison",
+    "compare_pooling",
+    "default_probe_shape",
+    "manual_pool_kernel",
+    "manual_symbol",
+]
 
 Shape = tuple[int, ...]
 
@@ -80,13 +86,55 @@ def _final_pool(symbol: Any) -> tuple[str, str]:
     return pool.name, f"{nodes[pool.inputs[0]].name}_output"
 
 
+def _check_data_shape(value: Sequence[int], name: str = "data_shape") -> Shape:
+    return check_dims(value, name, ndim=4)
+
+
+def _pool_input_kernel(outputs: dict[str, Shape], pool_input_name: str) -> Shape:
+    """The H x W entering the final pool: the kernel a hand-computed "global" pool uses."""
+    return outputs[pool_input_name][2:]
+
+
+def manual_pool_kernel(name: str, data_shape: Sequence[int], /, **factory_kwargs: Any) -> Shape:
+    """The final pooling kernel as hand-written code computes it: ``infer_shape`` of the graph
+    at ``data_shape``, read off the map that enters the final pool.
+
+    Args:
+        name: a registered model.
+        data_shape: ``(N, C, H, W)``.
+        **factory_kwargs: the factory's other arguments (``border_mode``, ...).
+
+    Raises:
+        ValueError: for an unknown model or an invalid argument.
+        nin_mx.errors.ShapeError: if the model cannot take ``data_shape``.
+    """
+    shape = _check_data_shape(data_shape)
+    symbol = get_symbol(name, **factory_kwargs)
+    _, pool_input_name = _final_pool(symbol)
+    outputs, _, _ = infer_shapes(symbol, {"data": shape})
+    return _pool_input_kernel(outputs, pool_input_name)
+
+
+def manual_symbol(name: str, data_shape: Sequence[int], /, **factory_kwargs: Any) -> Any:
+    """A model whose final pool has the kernel :func:`manual_pool_kernel` computes at
+    ``data_shape`` (``Pooling(kernel=(H, W))``) instead of ``global_pool=True``.
+
+    The same graph as the global one at ``data_shape``; a wrong shape or an error at any other
+    size (``nin_mx.check`` reports it as ``fixed-global-pool``).
+    """
+    if "pool_kernel" in factory_kwargs:
+        raise ValueError("manual_symbol computes pool_kernel itself; do not pass it")
+    kernel = manual_pool_kernel(name, data_shape, **factory_kwargs)
+    return get_symbol(name, pool_kernel=kernel, **factory_kwargs)
+
+
 def _random_inputs(
     arg_shapes: dict[str, Shape], aux_shapes: dict[str, Shape], seed: int
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Seeded random weights, valid BatchNorm statistics, uniform data.
 
     Weights are uniform in ``±sqrt(6 / fan_in)`` (He's variance, ``2 / fan_in``): MXNet draws
-    uniform numbers several times faster than normal ones, which dominates this function.
+    uniform numbers faster than normal ones, and drawing them dominates this function.
     """
     mx.random.seed(seed)
     cpu = mx.cpu()
@@ -165,7 +213,7 @@ def compare_pooling(
         probe_shape: the second size; default: spatial sides scaled by 3/4.
         seed: seed of MXNet's random generator for weights and data.
         **factory_kwargs: other factory arguments (``border_mode``, ``num_classes``, ...);
-            not ``pooling`` or ``data_shape``.
+            not ``pool_kernel``, which it sets itself.
 
     Returns:
         A :class:`PoolingComparison`.
@@ -174,21 +222,20 @@ def compare_pooling(
         ValueError: for an unknown model or invalid arguments.
         nin_mx.errors.ShapeError: if ``data_shape`` is too small for the model.
     """
-    for key in ("pooling", "data_shape"):
-        if key in factory_kwargs:
-            raise ValueError(f"compare_pooling sets {key} itself; do not pass it")
-    data_shape = check_data_shape(data_shape)
+    if "pool_kernel" in factory_kwargs:
+        raise ValueError("compare_pooling sets pool_kernel itself; do not pass it")
+    data_shape = _check_data_shape(data_shape)
     probe = (
-        check_data_shape(probe_shape, "probe_shape")
+        _check_data_shape(probe_shape, "probe_shape")
         if probe_shape is not None
         else default_probe_shape(data_shape)
     )
-    global_sym = get_symbol(name, pooling="global", **factory_kwargs)
-    manual_sym = get_symbol(name, pooling="manual", data_shape=data_shape, **factory_kwargs)
+    global_sym = get_symbol(name, **factory_kwargs)
     pool_layer, pool_input_name = _final_pool(global_sym)
-    kernel = next(n for n in parse_nodes(manual_sym.tojson()) if n.name == pool_layer).tuple_attr("kernel")
-
     g_outs, g_args, g_aux = infer_shapes(global_sym, {"data": data_shape})
+    kernel = _pool_input_kernel(g_outs, pool_input_name)
+    manual_sym = get_symbol(name, pool_kernel=kernel, **factory_kwargs)
+
     m_outs, _, _ = infer_shapes(manual_sym, {"data": data_shape})
     args, aux = _random_inputs(g_args, g_aux, seed)
     g_vals = _forward(global_sym, pool_layer, args, aux)

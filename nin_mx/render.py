@@ -11,9 +11,10 @@ import dataclasses
 import enum
 import io
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
+
+from nin_mx.report import Document, LayerRow, Report
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -53,25 +54,6 @@ def parse_format(value: OutputFormat | str) -> OutputFormat:
         raise ValueError(f"format must be one of {valid}, got {value!r}") from None
 
 
-@dataclass(frozen=True)
-class Document:
-    """Everything one ``nin-shape-report`` run shows.
-
-    Attributes:
-        model: the model's name or the symbol file's name.
-        input_shapes: the input shape(s), by input name, batch axis included.
-        reports: one :class:`nin_mx.report.Report` per border mode, all of the same graph.
-        pooling_comparison: a :class:`nin_mx.pooling.PoolingComparison`, or ``None``.
-        min_input: border mode -> smallest square input side, or ``None``.
-    """
-
-    model: str
-    input_shapes: Mapping[str, tuple[int, ...]]
-    reports: Sequence[Any]
-    pooling_comparison: Any | None = None
-    min_input: Mapping[str, int] | None = None
-
-
 def _dims(shape: Sequence[int] | None) -> str:
     return "x".join(map(str, shape)) if shape else "-"
 
@@ -88,7 +70,7 @@ def _mib(nbytes: int) -> str:
     return f"{nbytes / 2**20:.1f} MiB"
 
 
-def _aligned_rows(reports: Sequence[Any]) -> list[tuple[str, str, list[Any]]]:
+def _aligned_rows(reports: Sequence[Report]) -> list[tuple[str, str, list[LayerRow | None]]]:
     """(name, op, [row per report or None]) in graph order, across reports of one graph."""
     order: dict[str, str] = {}
     for report in reports:
@@ -98,11 +80,11 @@ def _aligned_rows(reports: Sequence[Any]) -> list[tuple[str, str, list[Any]]]:
     return [(name, op, [rows.get(name) for rows in by_report]) for name, op in order.items()]
 
 
-def _first(rows: Sequence[Any]) -> Any:
+def _first(rows: Sequence[LayerRow | None]) -> LayerRow:
     return next(row for row in rows if row is not None)
 
 
-def _layer_cells(reports: Sequence[Any], with_costs: bool) -> tuple[list[str], list[list[str]]]:
+def _layer_cells(reports: Sequence[Report], with_costs: bool) -> tuple[list[str], list[list[str]]]:
     headers = ["layer", "op"]
     for report in reports:
         headers.append(f"{report.border_mode} (CxHxW)")
@@ -126,7 +108,7 @@ def _layer_cells(reports: Sequence[Any], with_costs: bool) -> tuple[list[str], l
     return headers, body
 
 
-def _rf_cell(rows: Sequence[Any]) -> str:
+def _rf_cell(rows: Sequence[LayerRow | None]) -> str:
     """One receptive field, or one per mode ('35/55/75') where they differ (a global pool's
     window is the whole map, so its receptive field depends on the border mode)."""
     fields = [row.receptive_field if row is not None else None for row in rows]
@@ -218,7 +200,7 @@ def render_csv(doc: Document) -> str:
     writer.writerow(_CSV_FIELDS)
     for report in doc.reports:
         for row in report.layers:
-            values = dataclasses.asdict(row)
+            values = row._asdict()
             writer.writerow(
                 [report.border_mode]
                 + [
@@ -251,7 +233,7 @@ def to_dict(doc: Document) -> dict[str, Any]:
     for report in doc.reports:
         entry = _fields(report)
         del entry["model"], entry["input_shapes"]
-        entry["layers"] = [_fields(row) for row in report.layers]
+        entry["layers"] = [row._asdict() for row in report.layers]
         result["reports"].append(entry)
     if doc.pooling_comparison is not None:
         result["pooling_comparison"] = _fields(doc.pooling_comparison)

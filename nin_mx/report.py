@@ -1,9 +1,13 @@
-"""Symbol + input shapes -> a Report: one row per operator, with shapes, costs and windows.
+"""Graph + input shapes -> a Report: one row per operator, with shapes, costs and windows.
 
-Shapes, parameters and auxiliary states come from one MXNet ``infer_shape`` over the
-graph's internals per input shape. Kernel, stride, pad, dilation, receptive field and jump
-come from the pure-Python walk of :mod:`nin_mx.walk` (the border arithmetic), which the
-report checks against MXNet's shapes. Reports are data; :mod:`nin_mx.render` formats them.
+The path of a report: a :class:`~nin_mx.source.Graph` (built and parsed once) -> one MXNet
+``infer_shape`` over the graph's internals (:mod:`nin_mx.infer`) and the pure-Python walk of
+:mod:`nin_mx.walk` -> one :class:`LayerRow` per operator -> a :class:`Report` per border mode
+-> a :class:`Document` per run, which :mod:`nin_mx.render` formats.
+
+Shapes, parameters and auxiliary states come from MXNet. Kernel, stride, pad, dilation,
+receptive field and jump come from the walk (the border arithmetic), which the report checks
+against MXNet's shapes.
 
 MACs (multiply-accumulates) are counted for the whole batch of the input shape, for
 Convolution (``N * C_out * prod(out_spatial) * C_in / groups * prod(kernel)``),
@@ -14,30 +18,33 @@ count 0.
 
 from __future__ import annotations
 
-import contextlib
-import gc
+import functools
 import json
 import math
-import os
-from collections.abc import Iterator, Mapping, Sequence, Set
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from itertools import chain, repeat
 from operator import attrgetter
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
-from nin_mx import border
 from nin_mx._mxnet import mx
-from nin_mx.errors import GraphError, ShapeError, one_line
-from nin_mx.graph import Node, data_inputs, load_symbol_file, parse_nodes
+from nin_mx._validate import check_dims
+from nin_mx.border import ReportMode
+from nin_mx.errors import GraphError, ShapeError
+from nin_mx.graph import Node
 from nin_mx.infer import aux_variables, explain_failure, infer_internals, internal_outputs
-from nin_mx.models import get_model_entry, get_symbol, list_models
+from nin_mx.source import Graph
 from nin_mx.walk import spatial_walk
 
+if TYPE_CHECKING:
+    from nin_mx.pooling import PoolingComparison
+
 __all__ = [
+    "Document",
     "LayerRow",
     "Report",
     "compare_border_modes",
-    "min_input_size",
+    "report_graph",
     "resolve_inputs",
     "shape_report",
 ]
@@ -47,8 +54,7 @@ InputShapes = Union[Sequence[int], Mapping[str, Sequence[int]]]
 BYTES_PER_VALUE = 4  # float32 activations
 
 
-@dataclass(frozen=True, init=False)
-class LayerRow:
+class LayerRow(NamedTuple):
     """One operator node of the graph.
 
     Attributes:
@@ -79,55 +85,20 @@ class LayerRow:
     receptive_field: Shape | None = None
     jump: Shape | None = None
 
-    def __init__(
-        self,
-        name: str,
-        op: str,
-        inputs: tuple[str, ...],
-        output_shape: Shape,
-        params: int,
-        aux: int,
-        macs: int,
-        kernel: Shape | None = None,
-        stride: Shape | None = None,
-        pad: Shape | None = None,
-        dilate: Shape | None = None,
-        receptive_field: Shape | None = None,
-        jump: Shape | None = None,
-    ) -> None:
-        # The generated __init__ of a frozen dataclass makes one object.__setattr__ call per
-        # field, which was a fifth of a report's Python time; the fields are set here in one
-        # call instead (tests/test_report.py checks this signature against the fields).
-        self.__dict__.update(
-            name=name,
-            op=op,
-            inputs=inputs,
-            output_shape=output_shape,
-            params=params,
-            aux=aux,
-            macs=macs,
-            kernel=kernel,
-            stride=stride,
-            pad=pad,
-            dilate=dilate,
-            receptive_field=receptive_field,
-            jump=jump,
-        )
-
 
 @dataclass(frozen=True)
 class Report:
     """The shape report of one graph at one input size under one border mode.
 
-    ``border_mode`` is ``'valid'``, ``'same'`` or ``'full'``, ``'reference'`` for a model's
-    published padding, or ``'as built'`` for a symbol given as is. When shapes cannot be
-    inferred, ``ok`` is False, ``error`` is one line, ``failed_at`` names the first layer
-    whose output would be empty (when the border arithmetic finds it) and ``layers`` holds
-    the rows before it; totals then cover those rows.
+    ``border_mode`` is a border mode, ``reference`` for a model's published padding, or
+    ``as built`` for a symbol given as is. When shapes cannot be inferred, ``ok`` is False,
+    ``error`` is one line, ``failed_at`` names the first layer whose output would be empty
+    (when the border arithmetic finds it) and ``layers`` holds the rows before it; totals then
+    cover those rows.
     """
 
     model: str
-    border_mode: str
+    border_mode: ReportMode
     input_shapes: dict[str, Shape]
     ok: bool
     error: str | None
@@ -146,16 +117,35 @@ class Report:
         return next(iter(self.input_shapes.values()))
 
 
-def resolve_inputs(nodes: Sequence[Node], shapes: InputShapes) -> dict[str, Shape]:
+@dataclass(frozen=True)
+class Document:
+    """Everything one ``nin-shape-report`` run shows; :func:`nin_mx.render.render` formats it.
+
+    Attributes:
+        model: the model's name or the symbol file's name.
+        input_shapes: the input shape(s), by input name, batch axis included.
+        reports: one :class:`Report` per border mode, all of the same graph.
+        pooling_comparison: a :class:`nin_mx.pooling.PoolingComparison`, or ``None``.
+        min_input: border mode -> smallest square input side, or ``None``.
+    """
+
+    model: str
+    input_shapes: Mapping[str, Shape]
+    reports: Sequence[Report]
+    pooling_comparison: PoolingComparison | None = None
+    min_input: Mapping[str, int] | None = None
+
+
+def resolve_inputs(graph: Graph, shapes: InputShapes) -> dict[str, Shape]:
     """Names the input shape(s) of a graph: one tuple for a one-input graph, or a dict.
 
     Raises:
         ValueError: for a malformed shape, an unknown input name, or an input left unnamed.
     """
-    inputs = data_inputs(nodes)
+    inputs = graph.inputs
     if isinstance(shapes, Mapping):
-        resolved = {str(k): _check_shape(k, v) for k, v in shapes.items()}
-        unknown = sorted(set(resolved) - {n.name for n in nodes if n.is_variable})
+        resolved = {str(k): check_dims(v, f"shape of {k!r}") for k, v in shapes.items()}
+        unknown = sorted(set(resolved) - {n.name for n in graph.nodes if n.is_variable})
         if unknown:
             raise ValueError(f"the graph has no input {unknown[0]!r} (inputs: {', '.join(inputs) or 'none'})")
         missing = [name for name in inputs if name not in resolved]
@@ -167,43 +157,7 @@ def resolve_inputs(nodes: Sequence[Node], shapes: InputShapes) -> dict[str, Shap
             f"the graph has {len(inputs)} data inputs ({', '.join(inputs) or 'none'}); "
             "give a shape for each by name"
         )
-    return {inputs[0]: _check_shape(inputs[0], shapes)}
-
-
-def _check_shape(name: str, shape: Sequence[int]) -> Shape:
-    try:
-        values = tuple(shape)
-    except TypeError:
-        raise ValueError(f"shape of {name!r} must be a tuple of integers, got {shape!r}") from None
-    if not values or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in values):
-        raise ValueError(f"shape of {name!r} must be positive integers, got {values}")
-    return values
-
-
-def _symbol_and_mode(
-    model: Any, border_mode: str | None, factory_kwargs: Mapping[str, Any]
-) -> tuple[str, Any, str]:
-    """(label, symbol, border-mode label) for a model name, a symbol file path or a Symbol."""
-    if isinstance(model, (str, os.PathLike)) and str(model) in list_models():
-        mode = (
-            "reference" if border_mode in (None, "reference") else border.parse_border_mode(border_mode).value
-        )
-        kwargs = dict(factory_kwargs)
-        kwargs["border_mode"] = None if mode == "reference" else mode
-        return str(model), get_symbol(str(model), **kwargs), mode
-    if factory_kwargs:
-        raise ValueError(f"factory arguments ({', '.join(factory_kwargs)}) apply to registered models only")
-    if border_mode not in (None, "reference", "as built"):
-        raise ValueError("a border mode applies to nin_mx's own models; a given symbol is reported as built")
-    if isinstance(model, (str, os.PathLike)):
-        if not (str(model).endswith(".json") or os.path.exists(model)):
-            get_model_entry(str(model))  # raises: unknown model, with the closest name
-        return os.path.basename(str(model)), load_symbol_file(model)[0], "as built"
-    if not hasattr(model, "get_internals"):
-        raise ValueError(
-            f"expected a model name, a -symbol.json path or an mx.sym.Symbol, got {type(model).__name__}"
-        )
-    return getattr(model, "name", None) or "symbol", model, "as built"
+    return {inputs[0]: check_dims(shapes, f"shape of {inputs[0]!r}")}
 
 
 def shape_report(
@@ -217,13 +171,14 @@ def shape_report(
     """The shape report of one graph at one input size.
 
     Args:
-        model: a registered model name, a path to a ``-symbol.json``, or an ``mx.sym.Symbol``.
+        model: a :class:`~nin_mx.source.Graph`, a registered model name, a path to a
+            ``-symbol.json``, or an ``mx.sym.Symbol``.
         data_shape: the input's full shape ``(N, C, H, W)`` (any rank), or a dict of shapes
             by input name for a graph with several inputs.
         border_mode: for registered models: ``'valid'``, ``'same'``/``'half'``, ``'full'``,
             or ``None``/``'reference'`` for the published padding.
         **factory_kwargs: other factory arguments (``num_classes``, ``pooling_convention``,
-            and ``pooling='manual'`` with its own ``data_shape``...).
+            ``pool_kernel``...).
 
     Returns:
         A :class:`Report`; ``ok=False`` with a one-line ``error`` if shapes cannot be inferred.
@@ -232,8 +187,7 @@ def shape_report(
         ValueError: for an unknown model, a bad shape or argument.
         nin_mx.errors.GraphError: for a symbol file that cannot be loaded.
     """
-    label, symbol, mode = _symbol_and_mode(model, border_mode, factory_kwargs)
-    return _report(label, mode, symbol, data_shape)
+    return report_graph(Graph.resolve(model, border_mode=border_mode, **factory_kwargs), data_shape)
 
 
 def compare_border_modes(
@@ -251,55 +205,29 @@ def compare_border_modes(
     return [shape_report(model, data_shape, border_mode=mode, **factory_kwargs) for mode in modes]
 
 
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pauses the cyclic garbage collector: a report makes thousands of small acyclic objects,
-    and the collections they would trigger cost more than the report itself (BENCHMARKS.md)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _report(label: str, mode: str, symbol: Any, data_shape: InputShapes) -> Report:
-    with _no_gc():
-        internals = symbol.get_internals()
-        # The symbol's own JSON: its nodes are those of its internals, in the same order, and
-        # it is cheaper to write and read. remove_amp_cast=False keeps every node MXNet infers
-        # (and skips a graph pass).
-        graph = json.loads(symbol.tojson(remove_amp_cast=False))
-        report = _report_graph(label, mode, internals, parse_nodes(graph, trusted=True), graph, data_shape)
-        del graph  # freed now, so the collection that follows re-enabling does not scan it
-    return report
-
-
 def _internal_heads(internals: Any) -> list[int]:
     """The node index of every output of ``internals``, from its own JSON."""
     return [head[0] for head in json.loads(internals.tojson(remove_amp_cast=False))["heads"]]
 
 
-def _report_graph(
-    label: str,
-    mode: str,
-    internals: Any,
-    nodes: list[Node],
-    graph: Mapping[str, Any],
-    data_shape: InputShapes,
-) -> Report:
-    shapes = resolve_inputs(nodes, data_shape)
+def report_graph(graph: Graph, data_shape: InputShapes) -> Report:
+    """The shape report of a resolved graph at one input size (see :func:`shape_report`).
+
+    Raises:
+        ValueError: for a bad shape, or one that names no input of the graph.
+    """
+    shapes = resolve_inputs(graph, data_shape)
+    nodes, internals = graph.nodes, graph.internals
     try:
         outs, _, auxs = infer_internals(internals, shapes)
     except mx.base.MXNetError as exc:
         error = explain_failure(nodes, shapes, exc)
-        return _failed_report(label, mode, nodes, internals, _internal_heads(internals), shapes, error)
+        return _failed_report(graph, _internal_heads(internals), shapes, error)
     except ShapeError as exc:
-        return _failed_report(label, mode, nodes, internals, _internal_heads(internals), shapes, exc)
+        return _failed_report(graph, _internal_heads(internals), shapes, exc)
     # The internals' outputs include every variable's, so weights and statistics have their
     # shapes here too.
-    counts = internal_outputs(nodes, graph.get("node_row_ptr"), len(outs))
+    counts = internal_outputs(nodes, graph.node_row_ptr, len(outs))
     heads = (
         _internal_heads(internals)
         if counts is None
@@ -308,19 +236,12 @@ def _report_graph(
     first_outputs = _first_outputs(heads, outs)
     aux = aux_variables(internals, nodes, len(auxs))
     rows = _rows(nodes, first_outputs, first_outputs, aux, shapes, len(nodes))
-    return _assemble(label, mode, shapes, rows, None, None, outs[-1])
+    return _assemble(graph, shapes, rows, None, None, outs[-1])
 
 
-def _failed_report(
-    label: str,
-    mode: str,
-    nodes: list[Node],
-    internals: Any,
-    heads: list[int],
-    shapes: dict[str, Shape],
-    error: ShapeError,
-) -> Report:
+def _failed_report(graph: Graph, heads: list[int], shapes: dict[str, Shape], error: ShapeError) -> Report:
     """The rows before the failing layer, from one more ``infer_shape`` over those outputs."""
+    nodes, internals = graph.nodes, graph.internals
     rows: list[LayerRow] = []
     failed_index = next((n.index for n in nodes if n.name == error.layer), None) if error.layer else None
     # Operator outputs only: the failing layer's own weights precede it but have no shape.
@@ -341,7 +262,7 @@ def _failed_report(
             rows = _rows(nodes, first_outputs, variables, aux, shapes, failed_index)
         except (mx.base.MXNetError, ShapeError, GraphError):
             rows = []
-    return _assemble(label, mode, shapes, rows, str(error), error.layer, None)
+    return _assemble(graph, shapes, rows, str(error), error.layer, None)
 
 
 def _first_outputs(heads: Sequence[int], outs: Sequence[Shape]) -> dict[int, Shape]:
@@ -399,25 +320,28 @@ def _rows(
             data_shape = shapes[names[first]] if names[first] in shapes else first_output.get(first)
             macs = _macs(node, data_shape, out, kernel)
         append(
-            LayerRow(
-                node.name,
-                op,
-                tuple(inputs),
-                out,
-                params,
-                n_aux,
-                macs,
-                kernel,
-                info.stride,
-                info.pad,
-                info.dilate,
-                info.rf,
-                info.jump,
+            _row(
+                (
+                    node.name,
+                    op,
+                    tuple(inputs),
+                    out,
+                    params,
+                    n_aux,
+                    macs,
+                    kernel,
+                    info.stride,
+                    info.pad,
+                    info.dilate,
+                    info.rf,
+                    info.jump,
+                )
             )
         )
     return rows
 
 
+_row = functools.partial(tuple.__new__, LayerRow)  # a LayerRow from a 13-tuple, without keywords
 _MAC_OPS = frozenset({"Convolution", "Deconvolution", "FullyConnected"})
 
 
@@ -437,8 +361,7 @@ def _macs(node: Node, data_shape: Shape | None, out: Shape, kernel: Shape | None
 
 
 def _assemble(
-    label: str,
-    mode: str,
+    graph: Graph,
     shapes: dict[str, Shape],
     rows: list[LayerRow],
     error: str | None,
@@ -446,15 +369,15 @@ def _assemble(
     output_shape: Shape | None,
 ) -> Report:
     notes = []
-    if mode == "same" and any(
+    if graph.mode is ReportMode.SAME and any(
         k % 2 == 0 for r in rows if r.op == "Convolution" and r.kernel for k in r.kernel
     ):
         notes.append(
             "same with an even kernel pads symmetrically by k//2, so that layer grows the map by one"
         )
     return Report(
-        model=label,
-        border_mode=mode,
+        model=graph.label,
+        border_mode=graph.mode,
         input_shapes=dict(shapes),
         ok=error is None,
         error=error,
@@ -467,70 +390,3 @@ def _assemble(
         activation_bytes=sum(map(math.prod, map(attrgetter("output_shape"), rows))) * BYTES_PER_VALUE,
         notes=tuple(notes),
     )
-
-
-def min_input_size(
-    model: Any,
-    *,
-    channels: int | None = None,
-    batch: int = 1,
-    border_mode: str | None = None,
-    limit: int = 1 << 14,
-    **factory_kwargs: Any,
-) -> int:
-    """The smallest square (cubic, ...) spatial size for which every layer is non-empty.
-
-    Found by bisection with the border arithmetic (output sizes grow with the input), then
-    confirmed with one MXNet ``infer_shape``.
-
-    Args:
-        model: a registered model name, a ``-symbol.json`` path or an ``mx.sym.Symbol``.
-        channels: input channels; default: the model's (3 for a symbol file).
-        batch: batch size.
-        border_mode: as in :func:`shape_report`.
-        limit: the largest side tried.
-
-    Raises:
-        ShapeError: if no size up to ``limit`` works, or MXNet rejects the size found.
-    """
-    label, symbol, _ = _symbol_and_mode(model, border_mode, factory_kwargs)
-    nodes = parse_nodes(json.loads(symbol.tojson(remove_amp_cast=False)), trusted=True)
-    inputs = data_inputs(nodes)
-    if len(inputs) != 1:
-        raise ValueError(f"min_input_size needs a graph with one data input, {label} has {len(inputs)}")
-    if channels is None:
-        channels = get_model_entry(label).input_shape[0] if label in list_models() else 3
-    ndim = _spatial_rank(nodes)
-
-    def fits(side: int) -> bool:
-        try:
-            spatial_walk(nodes, {inputs[0]: (batch, channels) + (side,) * ndim})
-        except ShapeError:
-            return False
-        return True
-
-    low, high = 0, 1
-    while not fits(high):
-        low, high = high, high * 2
-        if high > limit:
-            raise ShapeError(f"{label}: no input up to {limit} x {limit} fits every layer")
-    while high - low > 1:
-        middle = (low + high) // 2
-        low, high = (low, middle) if fits(middle) else (middle, high)
-    try:
-        infer_internals(symbol.get_internals(), {inputs[0]: (batch, channels) + (high,) * ndim})
-    except mx.base.MXNetError as exc:
-        raise ShapeError(
-            f"{label}: MXNet rejects the smallest size {high} the border arithmetic finds: {one_line(exc)}"
-        ) from None
-    return high
-
-
-def _spatial_rank(nodes: Sequence[Node]) -> int:
-    """The number of spatial axes, from the first convolution or pooling kernel (2 if none)."""
-    for node in nodes:
-        if node.op in ("Convolution", "Deconvolution", "Pooling"):
-            kernel = node.tuple_attr("kernel")
-            if kernel:
-                return len(kernel)
-    return 2

@@ -13,13 +13,13 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from nin_mx import border
+from nin_mx._validate import INT32_MAX
 from nin_mx.errors import GraphError, ShapeError
 from nin_mx.graph import Node
 
-__all__ = ["INT32_MAX", "SpatialInfo", "axis_name", "spatial_walk"]
+__all__ = ["SpatialInfo", "axis_name", "spatial_walk"]
 
 Shape = tuple[int, ...]
-INT32_MAX = 2**31 - 1  # MXNet 1.9.1 (pip) stores each dimension as a 32-bit int
 _FLOAT32_EXACT = 2**23  # below this, a float32 quotient rounds up to the right integer
 
 # Operators whose output has the spatial size of their first input.

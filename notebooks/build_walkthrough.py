@@ -89,7 +89,8 @@ CELLS = [
         from IPython.display import SVG, display
 
         import nin_mx
-        from nin_mx.render import Document, render
+        from nin_mx import Document
+        from nin_mx.render import render
 
         %matplotlib inline
         plt.rcParams.update({"figure.dpi": 72, "savefig.dpi": 72, "font.size": 9})
@@ -468,8 +469,8 @@ CELLS = [
     ),
     _code(
         """
-        manual = nin_mx.get_symbol("inception_resnet_v2", pooling="manual", data_shape=(1, 3, 299, 299))
-        global_ = nin_mx.get_symbol("inception_resnet_v2", pooling="global")
+        manual = nin_mx.manual_symbol("inception_resnet_v2", (1, 3, 299, 299))  # kernel from infer_shape
+        global_ = nin_mx.get_symbol("inception_resnet_v2")
         for side in (299, 224, 331):
             for label, symbol in (("global", global_), ("manual", manual)):
                 report = nin_mx.shape_report(symbol, (1, 3, side, side))

@@ -68,7 +68,12 @@ def _cases(zoo: Path) -> dict[str, list[str]]:
         cases[f"zoo-{name}-table"] = [path, "--input", f"3,{good},{good}"]
         cases[f"zoo-{name}-json"] = [path, "--input", f"3,{good},{good}", "--format", "json"]
         cases[f"zoo-{name}-fails"] = [path, "--input", f"3,{bad},{bad}"]
-    cases["zoo-resnet18_v1-min-input"] = [str(zoo / "resnet18_v1-symbol.json"), "--input", "3,224,224", "--min-input"]
+    cases["zoo-resnet18_v1-min-input"] = [
+        str(zoo / "resnet18_v1-symbol.json"),
+        "--input",
+        "3,224,224",
+        "--min-input",
+    ]
     cases["zoo-resnet18_v1-mode-note"] = [
         str(zoo / "resnet18_v1-symbol.json"),
         "--input",

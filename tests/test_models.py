@@ -23,6 +23,7 @@ from nin_mx.infer import infer_shapes
 from nin_mx.models import get_model_entry, get_symbol, list_models, register_model
 from nin_mx.models import inception_resnet_v2 as irv2_module
 from nin_mx.models import nin as nin_module
+from nin_mx.pooling import manual_symbol
 
 BORDER_MODES = [None, "valid", "same", "half", "full"]
 
@@ -451,19 +452,14 @@ def assert_one_line(exc):
         ),
         (lambda: get_symbol("nin_cifar10", border_mode="tight"), ValueError, "border_mode"),
         (lambda: get_symbol("inception_resnet_v2", border_mode="SAMEISH"), ValueError, "border_mode"),
-        (lambda: get_symbol("nin_cifar10", pooling="manual"), ValueError, "data_shape"),
-        (lambda: get_symbol("inception_resnet_v2", pooling="manual"), ValueError, "data_shape"),
-        (lambda: get_symbol("nin_cifar10", pooling="max"), ValueError, "pooling"),
-        (
-            lambda: get_symbol("nin_cifar10", pooling="manual", data_shape=(3, 32, 32)),
-            ValueError,
-            "data_shape",
-        ),
-        (
-            lambda: get_symbol("nin_cifar10", pooling="manual", data_shape=(1, 3, 0, 32)),
-            ValueError,
-            "data_shape",
-        ),
+        # the final pool's window: global_pool=True (None) or a fixed (kh, kw)
+        (lambda: get_symbol("nin_cifar10", pooling="manual"), ValueError, "takes no argument 'pooling'"),
+        (lambda: get_symbol("inception_resnet_v2", pool_kernel=(8,)), ValueError, "pool_kernel"),
+        (lambda: get_symbol("nin_cifar10", pool_kernel=(0, 8)), ValueError, "pool_kernel"),
+        (lambda: get_symbol("nin_imagenet", pool_kernel=(6, 6.0)), ValueError, "pool_kernel"),
+        (lambda: manual_symbol("nin_cifar10", (3, 32, 32)), ValueError, "data_shape"),
+        (lambda: manual_symbol("nin_cifar10", (1, 3, 0, 32)), ValueError, "data_shape"),
+        (lambda: manual_symbol("nin_cifar10", (1, 3, 32, 32), pool_kernel=(8, 8)), ValueError, "itself"),
         (lambda: get_symbol("nin_cifar10", num_classes=0), ValueError, "num_classes"),
         (lambda: get_symbol("nin_imagenet", num_classes=-5), ValueError, "num_classes"),
         (lambda: get_symbol("nin_imagenet", num_classes=2.5), ValueError, "num_classes"),
@@ -511,7 +507,7 @@ def test_errors_are_one_clear_line(call, error, words):
 )
 def test_manual_pooling_at_a_too_small_size_names_the_layer(name, side, layer):
     with pytest.raises(ShapeError) as info:
-        get_symbol(name, pooling="manual", data_shape=(1, 3, side, side))
+        manual_symbol(name, (1, 3, side, side))
     assert info.value.layer == layer
     assert f"'{layer}'" in str(info.value)
     assert_one_line(info.value)

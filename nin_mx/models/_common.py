@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nin_mx import border
+from nin_mx._validate import check_int
 
 __all__ = ["check_num_classes", "resolve_border_mode"]
 
@@ -13,9 +14,7 @@ def check_num_classes(num_classes: int) -> int:
     Raises:
         ValueError: naming the argument.
     """
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}")
-    return num_classes
+    return check_int("num_classes", num_classes, 1)
 
 
 def resolve_border_mode(

@@ -25,9 +25,10 @@ from typing import Any
 
 from nin_mx import border
 from nin_mx._mxnet import mx
+from nin_mx._validate import check_int
 from nin_mx.border import BorderMode
-from nin_mx.layers import FinalPooling, final_pool, parse_final_pooling
 from nin_mx.layers import conv as _conv
+from nin_mx.layers import final_pool
 from nin_mx.models._common import check_num_classes, resolve_border_mode
 from nin_mx.models._registry import register_model
 
@@ -156,20 +157,11 @@ def _block8(x: Any, name: str, scale: float = 0.20, relu: bool = True) -> Any:
 
 
 def _check_repeats(repeats: Sequence[int]) -> tuple[int, int, int]:
-    values = tuple(repeats) if isinstance(repeats, (tuple, list)) else None
-    if (
-        values is None
-        or len(values) != 3
-        or any(isinstance(v, bool) or not isinstance(v, int) for v in values)
-        or values[0] < 0
-        or values[1] < 0
-        or values[2] < 1
-    ):
-        raise ValueError(
-            "repeats must be three integers (block35, block17, block8) with at least one "
-            f"block8, got {repeats!r}"
-        )
-    return values  # type: ignore[return-value]
+    """Three block counts (block35, block17, block8); at least one block8, which ends the net."""
+    if not isinstance(repeats, (tuple, list)) or len(repeats) != 3:
+        raise ValueError(f"repeats must be three integers (block35, block17, block8), got {repeats!r}")
+    n35, n17, n8 = (check_int(f"repeats[{i}]", v, 1 if i == 2 else 0) for i, v in enumerate(repeats))
+    return n35, n17, n8
 
 
 @register_model(
@@ -179,10 +171,9 @@ def inception_resnet_v2(
     *,
     num_classes: int = 1000,
     border_mode: BorderMode | str | None = None,
-    pooling: FinalPooling | str = FinalPooling.GLOBAL,
-    data_shape: Sequence[int] | None = None,
     repeats: Sequence[int] = (10, 20, 10),
     dropout: float = 0.2,
+    pool_kernel: Sequence[int] | None = None,
 ) -> Any:
     """Inception-ResNet-v2 (TF-slim / Keras layout): 55.8 M parameters at 1000 classes.
 
@@ -190,25 +181,22 @@ def inception_resnet_v2(
         num_classes: outputs of the final fully connected layer.
         border_mode: padding of the stem and of the stride-2 reduction layers (TF-slim's
             ``'VALID'`` layers); ``None`` = reference (valid).
-        pooling: ``'global'`` (``global_pool=True``) or ``'manual'`` (kernel from
-            ``infer_shape`` at ``data_shape``, 8 x 8 at 299 x 299).
-        data_shape: ``(N, C, H, W)``; needed by ``pooling='manual'``.
         repeats: numbers of block35, block17 and block8 blocks; the last block8 has scale
             1.0 and no ReLU.
         dropout: drop probability before the classifier (TF-slim keeps 0.8, i.e. p = 0.2).
+        pool_kernel: ``None`` for ``global_pool=True``, or a fixed kernel for the final pool
+            (8 x 8 at 299 x 299 reproduces it; see :func:`nin_mx.pooling.manual_symbol`).
 
     Returns:
         The symbol, ending in ``SoftmaxOutput(name='softmax')``.
 
     Raises:
-        ValueError: for an invalid argument, or ``'manual'`` pooling without ``data_shape``.
-        nin_mx.errors.ShapeError: if ``data_shape`` is too small for ``'manual'`` pooling.
+        ValueError: for an invalid argument.
     """
     check_num_classes(num_classes)
     n35, n17, n8 = _check_repeats(repeats)
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
         raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}")
-    pooling = parse_final_pooling(pooling)
     mode = resolve_border_mode(border_mode, BorderMode.VALID)
 
     x = _stem(mx.sym.var("data"), mode)  # 35 x 35 x 192
@@ -223,7 +211,7 @@ def inception_resnet_v2(
         x = _block8(x, f"block8_{i}")
     x = _block8(x, f"block8_{n8}", scale=1.0, relu=False)
     x = _conv_bn(x, "conv_7b_1x1", 1536, 1)  # 8 x 8 x 1536
-    x = final_pool(x, "global_pool", pooling, data_shape)  # 1 x 1 x 1536
+    x = final_pool(x, "global_pool", pool_kernel)  # 1 x 1 x 1536
     x = mx.sym.Flatten(x, name="flatten")
     x = mx.sym.Dropout(x, name="dropout", p=dropout)
     x = mx.sym.FullyConnected(x, name="fc", num_hidden=num_classes)

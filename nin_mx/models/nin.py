@@ -22,7 +22,7 @@ from typing import Any
 from nin_mx import border
 from nin_mx._mxnet import mx
 from nin_mx.border import BorderMode
-from nin_mx.layers import FinalPooling, final_pool, mlpconv, parse_final_pooling
+from nin_mx.layers import final_pool, mlpconv
 from nin_mx.models._common import check_num_classes, resolve_border_mode
 from nin_mx.models._registry import register_model
 
@@ -50,8 +50,8 @@ def _check_convention(value: border.PoolingConvention | str) -> border.PoolingCo
     return convention
 
 
-def _head(x: Any, pooling: FinalPooling | str, data_shape: Sequence[int] | None, pool_name: str) -> Any:
-    x = final_pool(x, pool_name, parse_final_pooling(pooling), data_shape)
+def _head(x: Any, pool_kernel: Sequence[int] | None, pool_name: str) -> Any:
+    x = final_pool(x, pool_name, pool_kernel)
     x = mx.sym.Flatten(x, name="flatten")
     return mx.sym.SoftmaxOutput(x, name="softmax")
 
@@ -63,9 +63,8 @@ def nin_cifar10(
     *,
     num_classes: int = 10,
     border_mode: BorderMode | str | None = None,
-    pooling: FinalPooling | str = FinalPooling.GLOBAL,
     pooling_convention: border.PoolingConvention | str = border.PoolingConvention.FULL,
-    data_shape: Sequence[int] | None = None,
+    pool_kernel: Sequence[int] | None = None,
 ) -> Any:
     """NIN for CIFAR-10: three mlpconv blocks and a global average pool (0.97 M parameters).
 
@@ -76,17 +75,15 @@ def nin_cifar10(
     Args:
         num_classes: channels of cccp6, one per class.
         border_mode: padding of conv1-conv3; ``None`` = reference (pad 2, 2, 1, i.e. same).
-        pooling: ``'global'`` (``global_pool=True``) or ``'manual'`` (kernel from
-            ``infer_shape`` at ``data_shape``).
         pooling_convention: rounding of pool1 and pool2, ``'full'`` (ceil) or ``'valid'`` (floor).
-        data_shape: ``(N, C, H, W)``; needed by ``pooling='manual'``.
+        pool_kernel: ``None`` for ``global_pool=True``, or a fixed kernel for pool3 (see
+            :func:`nin_mx.pooling.manual_symbol`).
 
     Returns:
         The symbol, ending in ``SoftmaxOutput(name='softmax')``.
 
     Raises:
-        ValueError: for an invalid argument, or ``'manual'`` pooling without ``data_shape``.
-        nin_mx.errors.ShapeError: if ``data_shape`` is too small for ``'manual'`` pooling.
+        ValueError: for an invalid argument.
     """
     check_num_classes(num_classes)
     convention = _check_convention(pooling_convention)
@@ -99,7 +96,7 @@ def nin_cifar10(
     x = _pool(x, "pool2", "avg", convention)
     x = mx.sym.Dropout(x, name="drop2", p=0.5)
     x = mlpconv(x, ("conv3", "cccp5", "cccp6"), (192, 192, num_classes), 3, border_mode=mode)
-    return _head(x, pooling, data_shape, "pool3")
+    return _head(x, pool_kernel, "pool3")
 
 
 @register_model(
@@ -109,9 +106,8 @@ def nin_imagenet(
     *,
     num_classes: int = 1000,
     border_mode: BorderMode | str | None = None,
-    pooling: FinalPooling | str = FinalPooling.GLOBAL,
     pooling_convention: border.PoolingConvention | str = border.PoolingConvention.FULL,
-    data_shape: Sequence[int] | None = None,
+    pool_kernel: Sequence[int] | None = None,
 ) -> Any:
     """NIN for ImageNet: four mlpconv blocks and a global average pool (7.6 M parameters).
 
@@ -122,16 +118,15 @@ def nin_imagenet(
     Args:
         num_classes: channels of cccp8, one per class.
         border_mode: padding of conv1-conv4; ``None`` = reference (conv1 valid, the rest same).
-        pooling: ``'global'`` or ``'manual'`` (kernel from ``infer_shape`` at ``data_shape``).
         pooling_convention: rounding of pool0, pool2, pool3: ``'full'`` (ceil) or ``'valid'``.
-        data_shape: ``(N, C, H, W)``; needed by ``pooling='manual'``.
+        pool_kernel: ``None`` for ``global_pool=True``, or a fixed kernel for pool4 (see
+            :func:`nin_mx.pooling.manual_symbol`).
 
     Returns:
         The symbol, ending in ``SoftmaxOutput(name='softmax')``.
 
     Raises:
-        ValueError: for an invalid argument, or ``'manual'`` pooling without ``data_shape``.
-        nin_mx.errors.ShapeError: if ``data_shape`` is too small for ``'manual'`` pooling.
+        ValueError: for an invalid argument.
     """
     check_num_classes(num_classes)
     convention = _check_convention(pooling_convention)
@@ -152,4 +147,4 @@ def nin_imagenet(
     x = _pool(x, "pool3", "max", convention)
     x = mx.sym.Dropout(x, name="drop", p=0.5)
     x = mlpconv(x, ("conv4", "cccp7", "cccp8"), (1024, 1024, num_classes), 3, border_mode=mode)
-    return _head(x, pooling, data_shape, "pool4")
+    return _head(x, pool_kernel, "pool4")
