@@ -7,11 +7,15 @@ saved ``-symbol.json`` with one clear line for every way it can be wrong.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import operator
 import os
-from collections.abc import Mapping, Sequence
+import re
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from nin_mx._mxnet import mx
@@ -33,13 +37,18 @@ def _int_tuple(raw: str) -> Shape | None:
 
 
 class Node(NamedTuple):
-    """One node of a symbol graph, as stored in its JSON (a named tuple: cheap to make)."""
+    """One node of a symbol graph, as stored in its JSON (a named tuple: cheap to make).
+
+    ``inputs`` are the indices of the nodes feeding it; ``data_output`` is which output of
+    the first of them it reads (0 unless that node has several outputs, e.g. a split).
+    """
 
     index: int
     name: str
     op: str
     attrs: Mapping[str, str]
     inputs: tuple[int, ...]
+    data_output: int = 0
 
     @property
     def is_variable(self) -> bool:
@@ -112,10 +121,18 @@ def parse_nodes(symbol_json: str | Mapping[str, Any], *, trusted: bool = False) 
         make, first = tuple.__new__, operator.itemgetter(0)  # Node(...) without its keywords
         nodes = [
             make(
-                Node, (index, raw["name"], raw["op"], raw.get("attrs", _NO_ATTRS), tuple(map(first, inputs)))
+                Node,
+                (
+                    index,
+                    raw["name"],
+                    raw["op"],
+                    raw.get("attrs", _NO_ATTRS),
+                    tuple(map(first, inputs)),
+                    inputs[0][1],
+                ),
             )
             if (inputs := raw["inputs"])
-            else make(Node, (index, raw["name"], raw["op"], raw.get("attrs", _NO_ATTRS), ()))
+            else make(Node, (index, raw["name"], raw["op"], raw.get("attrs", _NO_ATTRS), (), 0))
             for index, raw in enumerate(symbol_json["nodes"])
         ]
         for node in nodes:
@@ -164,7 +181,8 @@ def parse_nodes(symbol_json: str | Mapping[str, Any], *, trusted: bool = False) 
         if not isinstance(raw_inputs, list):
             raise GraphError(f"node '{name}': 'inputs' is not a list")
         inputs = tuple(_entry(entry, nodes, f"node '{name}'") for entry in raw_inputs)
-        node = Node(index, name, raw["op"], dict(attrs), inputs)
+        first_output = raw_inputs[0][1] if raw_inputs and len(raw_inputs[0]) > 1 else 0
+        node = Node(index, name, raw["op"], dict(attrs), inputs, first_output)
         _check_crashers(node)
         nodes.append(node)
     for head in heads:
@@ -184,11 +202,49 @@ def data_inputs(nodes: Sequence[Node]) -> list[str]:
     return [nodes[i].name for i in sorted(first) if nodes[i].op == "null"]
 
 
-def load_symbol_file(path: str | os.PathLike[str]) -> tuple[Any, list[Node]]:
+@contextlib.contextmanager
+def _captured_stderr() -> Iterator[list[str]]:
+    """Collects what MXNet's C++ core writes to the process' stderr (file descriptor 2) while
+    the block runs; the lines are in the yielded list afterwards. Process-wide while it lasts."""
+    lines: list[str] = []
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield lines
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            lines += sink.read().decode("utf-8", "replace").splitlines()
+
+
+_LOG_PREFIX = re.compile(r"^\[\d\d:\d\d:\d\d\] \S+:\d+: ")
+_UPGRADE = re.compile(r"Loading symbol saved by previous version v(\S+?)\.? Attempting to upgrade")
+
+
+def _load_notes(lines: Sequence[str]) -> tuple[str, ...]:
+    """MXNet's log lines of a load as notes: its upgrade of an older file as one line."""
+    notes = []
+    for line in lines:
+        text = _LOG_PREFIX.sub("", line.strip())
+        upgrade = _UPGRADE.search(text)
+        if upgrade:
+            notes.append(f"saved by MXNet v{upgrade.group(1)}, upgraded on load")
+        elif text and text != "Symbol successfully upgraded!":
+            notes.append(f"MXNet: {text}")
+    return tuple(notes)
+
+
+def load_symbol_file(path: str | os.PathLike[str]) -> tuple[Any, list[Node], tuple[str, ...]]:
     """Loads a saved ``-symbol.json`` and checks it before MXNet sees it.
 
+    MXNet's own log lines while it loads the file (e.g. "Loading symbol saved by previous
+    version v0.8.0 ... upgrading") are not printed: they come back as notes.
+
     Returns:
-        ``(symbol, nodes)``.
+        ``(symbol, nodes, notes)``.
 
     Raises:
         GraphError: one line, for a missing path, a directory, a binary or non-JSON file,
@@ -220,15 +276,17 @@ def load_symbol_file(path: str | os.PathLike[str]) -> tuple[Any, list[Node]]:
         nodes = parse_nodes(text)
     except GraphError as exc:
         raise GraphError(f"{path}: {exc}") from None
+    load_json = mx.sym.load_json  # MXNet imported first: only the load itself is captured
     try:
-        symbol = mx.sym.load_json(text)
+        with _captured_stderr() as logged:
+            symbol = load_json(text)
     except mx.base.MXNetError as exc:
         detail = one_line(exc)
         culprit = _unloadable_node(json.loads(text), nodes)
         if culprit is not None and f"'{culprit.name}'" not in detail:
             detail = f"node '{culprit.name}' ({culprit.op}): {detail}"
         raise GraphError(f"{path}: MXNet cannot load it: {detail}") from None
-    return symbol, nodes
+    return symbol, nodes, _load_notes(logged)
 
 
 _ALONE = {"nodes": [{"op": "null", "name": "data", "inputs": []}], "arg_nodes": [0], "heads": [[0, 0, 0]]}

@@ -177,6 +177,8 @@ def render_markdown(doc: Document) -> str:
 
 _CSV_FIELDS = (
     "border_mode",
+    "ok",
+    "error",
     "name",
     "op",
     "inputs",
@@ -194,22 +196,30 @@ _CSV_FIELDS = (
 
 
 def render_csv(doc: Document) -> str:
-    """One CSV row per layer and border mode; tuples are written as ``AxB``."""
+    """One CSV row per layer and border mode; tuples are written as ``AxB``.
+
+    Each row also says whether its mode's report succeeded (``ok``) and why not (``error``); a
+    mode that fails before its first layer gets one row with empty layer fields.
+    """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(_CSV_FIELDS)
+    layer_fields = _CSV_FIELDS[3:]
     for report in doc.reports:
+        status = [report.border_mode, str(report.ok).lower(), report.error or ""]
+        if not report.layers:
+            writer.writerow(status + [""] * len(layer_fields))
         for row in report.layers:
             values = row._asdict()
             writer.writerow(
-                [report.border_mode]
+                status
                 + [
                     " ".join(values[key])
                     if key == "inputs"
                     else _dims(values[key])
                     if isinstance(values[key], (tuple, list)) or values[key] is None
                     else values[key]
-                    for key in _CSV_FIELDS[1:]
+                    for key in layer_fields
                 ]
             )
     return out.getvalue()

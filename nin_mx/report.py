@@ -33,6 +33,7 @@ from nin_mx.border import ReportMode
 from nin_mx.errors import GraphError, ShapeError
 from nin_mx.graph import Node
 from nin_mx.infer import aux_variables, explain_failure, infer_internals, internal_outputs
+from nin_mx.models import list_models
 from nin_mx.source import Graph
 from nin_mx.walk import spatial_walk
 
@@ -191,17 +192,27 @@ def shape_report(
 
 
 def compare_border_modes(
-    model: str,
+    model: Any,
     data_shape: InputShapes,
     /,
-    modes: Sequence[str | None] = ("valid", "same", "full"),
+    modes: Sequence[str | None] | None = None,
     **factory_kwargs: Any,
 ) -> list[Report]:
-    """Reports of one registered model under several border modes, in the order given.
+    """Reports of one graph under several border modes, in the order given.
+
+    Args:
+        model: a registered model name, or any other source :func:`shape_report` takes.
+        data_shape: as in :func:`shape_report`.
+        modes: border modes; default ``valid``, ``same``, ``full`` for a registered model, and
+            ``as built`` (the one way it exists) for a file, a symbol or a block.
+        **factory_kwargs: other factory arguments, for a registered model.
 
     Raises:
-        ValueError: for an unknown model or mode.
+        ValueError: for an unknown model or mode, or a border mode for a graph not built here.
     """
+    if modes is None:
+        registered = isinstance(model, str) and model in list_models()
+        modes = ("valid", "same", "full") if registered else ("as built",)
     return [shape_report(model, data_shape, border_mode=mode, **factory_kwargs) for mode in modes]
 
 
@@ -235,7 +246,7 @@ def report_graph(graph: Graph, data_shape: InputShapes) -> Report:
     )
     first_outputs = _first_outputs(heads, outs)
     aux = aux_variables(internals, nodes, len(auxs))
-    rows = _rows(nodes, first_outputs, first_outputs, aux, shapes, len(nodes))
+    rows = _rows(nodes, first_outputs, first_outputs, aux, shapes, len(nodes), heads, outs)
     return _assemble(graph, shapes, rows, None, None, outs[-1])
 
 
@@ -254,12 +265,13 @@ def _failed_report(graph: Graph, heads: list[int], shapes: dict[str, Shape], err
         try:
             before = mx.sym.Group([internals[i] for i in keep])
             outs, args, auxs = infer_internals(before, shapes)
-            first_outputs = _first_outputs([heads[i] for i in keep], outs)
+            kept = [heads[i] for i in keep]
+            first_outputs = _first_outputs(kept, outs)
             by_name = dict(zip(before.list_arguments(), args))
             by_name.update(zip(before.list_auxiliary_states(), auxs))
             variables = {n.index: by_name[n.name] for n in nodes[:failed_index] if n.name in by_name}
             aux = aux_variables(before, nodes[:failed_index], len(auxs))
-            rows = _rows(nodes, first_outputs, variables, aux, shapes, failed_index)
+            rows = _rows(nodes, first_outputs, variables, aux, shapes, failed_index, kept, outs)
         except (mx.base.MXNetError, ShapeError, GraphError):
             rows = []
     return _assemble(graph, shapes, rows, str(error), error.layer, None)
@@ -278,11 +290,14 @@ def _rows(
     aux: Set[int],
     shapes: Mapping[str, Shape],
     stop: int,
+    heads: Sequence[int],
+    outs: Sequence[Shape],
 ) -> list[LayerRow]:
     """One row per operator node before ``stop``; windows and receptive fields from the walk.
 
     ``variables`` holds the shapes of the variable nodes (weights, statistics) by index, and
-    ``aux`` the indices of those that are auxiliary states.
+    ``aux`` the indices of those that are auxiliary states; ``heads`` and ``outs`` are MXNet's
+    internal outputs (node index and shape of each), for a layer fed by a later output.
     """
     infos = spatial_walk(nodes[:stop], shapes, resume=first_output)
     names = [node.name for node in nodes]
@@ -317,7 +332,12 @@ def _rows(
         macs = 0
         if op in _MAC_OPS and node.inputs:
             first = node.inputs[0]
-            data_shape = shapes[names[first]] if names[first] in shapes else first_output.get(first)
+            if names[first] in shapes:
+                data_shape = shapes[names[first]]
+            elif node.data_output:
+                data_shape = _output_shape(heads, outs, first, node.data_output)
+            else:
+                data_shape = first_output.get(first)
             macs = _macs(node, data_shape, out, kernel)
         append(
             _row(
@@ -339,6 +359,16 @@ def _rows(
             )
         )
     return rows
+
+
+def _output_shape(heads: Sequence[int], outs: Sequence[Shape], index: int, k: int) -> Shape | None:
+    """The shape of output ``k`` of node ``index``: a node's outputs are listed one after the
+    other in MXNet's internal outputs (rare, so a linear search is cheap enough)."""
+    try:
+        position = heads.index(index) + k
+    except ValueError:
+        return None
+    return outs[position] if position < len(heads) and heads[position] == index else None
 
 
 _row = functools.partial(tuple.__new__, LayerRow)  # a LayerRow from a 13-tuple, without keywords
@@ -368,7 +398,7 @@ def _assemble(
     failed_at: str | None,
     output_shape: Shape | None,
 ) -> Report:
-    notes = []
+    notes = list(graph.notes)
     if graph.mode is ReportMode.SAME and any(
         k % 2 == 0 for r in rows if r.op == "Convolution" and r.kernel for k in r.kernel
     ):

@@ -1,11 +1,11 @@
-"""A resolved graph: a model name, a symbol file or a Symbol, built and parsed once.
+"""A resolved graph: a model name, a symbol file, a Symbol or a Gluon block, built and parsed once.
 
 :class:`Graph` is what every inspection of nin_mx takes (the shape report, the minimum input
 search, and the checks built on them): the symbol, its nodes as parsed from the symbol's own
 JSON, its data inputs and the padding it was built with. A request builds one per model and
 border mode and hands the same value to each step, so no step loads, builds or parses again::
 
-    source (name | -symbol.json | Symbol) -> Graph -> infer + walk -> rows -> Report
+    source (name | -symbol.json | Symbol | HybridBlock) -> Graph -> infer + walk -> rows -> Report
                                           -> Document -> render -> cli
 """
 
@@ -18,7 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from nin_mx._mxnet import mx
 from nin_mx.border import ReportMode, parse_report_mode
+from nin_mx.errors import GraphError, one_line
 from nin_mx.graph import Node, data_inputs, load_symbol_file, parse_nodes
 from nin_mx.models import get_model_entry, get_symbol, list_models
 
@@ -30,16 +32,17 @@ class Graph:
     """One MXNet graph, ready to inspect.
 
     Attributes:
-        label: what reports call it: the model's name, the file's base name or the symbol's
-            output name.
+        label: what reports call it: the model's name, the file's base name, the symbol's
+            output name or the block's name.
         symbol: the ``mx.sym.Symbol``.
         nodes: its nodes in graph order, parsed from ``symbol.tojson()`` (the order of its
             internal outputs).
         inputs: the names of its data inputs (variables that are an operator's first input).
         mode: the padding it was built with: a border mode or ``reference`` for a registered
-            model, ``as built`` for a file or a symbol.
+            model, ``as built`` for a file, a symbol or a block.
         model: the registered model's name, or ``None``.
         node_row_ptr: the JSON's ``node_row_ptr`` (each node's first output), if it has one.
+        notes: what loading it said, e.g. that MXNet upgraded a file of an older version.
 
     Two Graphs are equal only if they are the same object (MXNet's ``Symbol.__eq__`` builds an
     operator, it does not compare).
@@ -52,6 +55,7 @@ class Graph:
     mode: ReportMode
     model: str | None = None
     node_row_ptr: Sequence[int] | None = None
+    notes: tuple[str, ...] = ()
 
     @classmethod
     def from_model(cls, name: str, *, border_mode: Any = None, **factory_kwargs: Any) -> Graph:
@@ -74,8 +78,41 @@ class Graph:
         Raises:
             nin_mx.errors.GraphError: one line, for every way the file can be wrong.
         """
-        symbol, _ = load_symbol_file(path)
-        return cls.from_symbol(symbol, label=os.path.basename(os.fspath(path)))
+        symbol, _, notes = load_symbol_file(path)
+        return cls.from_symbol(symbol, label=os.path.basename(os.fspath(path)), notes=notes)
+
+    @classmethod
+    def from_block(cls, block: Any, *, label: str | None = None, inputs: Sequence[str] = ("data",)) -> Graph:
+        """A Gluon ``HybridBlock``, hybridized or not, exported in memory (no files).
+
+        The block is called on symbol variables, as ``HybridBlock.export`` does, so its nodes
+        carry the block's prefixes (``resnetv10_conv0_fwd``) and its parameters' names.
+
+        Args:
+            block: the ``mx.gluon.HybridBlock``; its parameters need not be initialized.
+            label: what reports call it; default: the block's name.
+            inputs: the names of its data inputs, in call order (Gluon's export calls a single
+                input ``data``).
+
+        Raises:
+            ValueError: for a plain ``Block``, which cannot be turned into a symbol.
+            nin_mx.errors.GraphError: if the block cannot be called on symbols.
+        """
+        name = label if label is not None else (getattr(block, "name", None) or type(block).__name__)
+        if not isinstance(block, mx.gluon.HybridBlock):
+            raise ValueError(
+                f"{name}: a Gluon {type(block).__name__} that is not a HybridBlock has no symbol "
+                "graph; make it a HybridBlock (hybrid_forward) to report it"
+            )
+        try:
+            out = block(*(mx.sym.var(n) for n in inputs))
+        except Exception as exc:  # MXNet, or the block's own code, on symbols
+            raise GraphError(f"{name}: cannot be exported to a symbol: {one_line(exc)}") from None
+        if isinstance(out, (list, tuple)):
+            out = mx.sym.Group(list(out))
+        if not isinstance(out, mx.sym.Symbol):
+            raise GraphError(f"{name}: calling it on symbols returned {type(out).__name__}, not a Symbol")
+        return cls.from_symbol(out, label=name)
 
     @classmethod
     def from_symbol(
@@ -85,6 +122,7 @@ class Graph:
         label: str | None = None,
         mode: ReportMode = ReportMode.AS_BUILT,
         model: str | None = None,
+        notes: tuple[str, ...] = (),
     ) -> Graph:
         """An ``mx.sym.Symbol``, parsed from its own JSON.
 
@@ -93,7 +131,8 @@ class Graph:
         """
         if not hasattr(symbol, "get_internals"):
             raise ValueError(
-                f"expected a model name, a -symbol.json path or an mx.sym.Symbol, got {type(symbol).__name__}"
+                "expected a model name, a -symbol.json path, an mx.sym.Symbol or a Gluon HybridBlock, "
+                f"got {type(symbol).__name__}"
             )
         # The symbol's own JSON: its nodes are those of its internals, in the same order, and it
         # is cheaper to write and read than theirs. remove_amp_cast=False keeps every node MXNet
@@ -108,6 +147,7 @@ class Graph:
             mode=mode,
             model=model,
             node_row_ptr=raw.get("node_row_ptr"),
+            notes=notes,
         )
 
     @classmethod
@@ -116,7 +156,7 @@ class Graph:
 
         Args:
             source: a :class:`Graph` (returned as is), a registered model's name, a path to a
-                ``-symbol.json``, or an ``mx.sym.Symbol``.
+                ``-symbol.json``, an ``mx.sym.Symbol`` or a Gluon ``HybridBlock``.
             border_mode: for a model name: ``'valid'``, ``'same'``/``'half'``, ``'full'``, or
                 ``None``/``'reference'``; a file or a symbol is taken as built.
             **factory_kwargs: other factory arguments, for a model name only.
@@ -145,6 +185,8 @@ class Graph:
             if not (str(source).endswith(".json") or os.path.exists(source)):
                 get_model_entry(str(source))  # raises: unknown model, with the closest name
             return cls.from_file(source)
+        if not hasattr(source, "get_internals") and _is_gluon_block(source):
+            return cls.from_block(source)
         return cls.from_symbol(source)
 
     @functools.cached_property
@@ -156,3 +198,8 @@ class Graph:
     def default_input_shape(self) -> tuple[int, ...] | None:
         """A registered model's own input ``(C, H, W)``; ``None`` for other graphs."""
         return get_model_entry(self.model).input_shape if self.model is not None else None
+
+
+def _is_gluon_block(value: Any) -> bool:
+    """Whether ``value`` is a Gluon Block (told from its classes, without importing MXNet)."""
+    return any(cls.__module__ == "mxnet.gluon.block" for cls in type(value).__mro__)

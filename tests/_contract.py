@@ -7,6 +7,8 @@ from __future__ import annotations
 
 CSV_COLUMNS = [
     "border_mode",
+    "ok",
+    "error",
     "name",
     "op",
     "inputs",

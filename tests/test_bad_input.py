@@ -515,7 +515,7 @@ def test_output_to_a_pipe_writes_into_the_pipe(tmp_path):
     reader.join(timeout=30)
     assert proc.returncode == 0, proc.stderr
     assert stat.S_ISFIFO(fifo.stat().st_mode)
-    assert received and received[0].startswith("border_mode,name,op")
+    assert received and received[0].startswith("border_mode,ok,error,name,op")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
 
 

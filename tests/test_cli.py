@@ -275,3 +275,37 @@ def test_failed_run_leaves_an_existing_file_untouched(tmp_path):
         assert proc.returncode in (1, 2)
         assert target.read_bytes() == original
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
+
+
+# A symbol file as MXNet 0.8 wrote it ("param" instead of "attrs", two-entry inputs, no version):
+# MXNet upgrades it on load and logs two lines on stderr about it.
+LEGACY_SYMBOL = {
+    "nodes": [
+        {"op": "null", "param": {}, "name": "data", "inputs": [], "backward_source_id": -1},
+        {"op": "null", "param": {}, "name": "fc1_weight", "inputs": [], "backward_source_id": -1},
+        {"op": "null", "param": {}, "name": "fc1_bias", "inputs": [], "backward_source_id": -1},
+        {
+            "op": "FullyConnected",
+            "param": {"no_bias": "False", "num_hidden": "128"},
+            "name": "fc1",
+            "inputs": [[0, 0], [1, 0], [2, 0]],
+            "backward_source_id": -1,
+        },
+    ],
+    "arg_nodes": [0, 1, 2],
+    "heads": [[3, 0]],
+}
+
+
+def test_mxnet_upgrade_of_a_legacy_file_is_one_note_not_log_lines(tmp_path):
+    path = tmp_path / "legacy-symbol.json"
+    path.write_text(json.dumps(LEGACY_SYMBOL), encoding="utf-8")
+    proc = run(str(path), "--input", "20", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""  # MXNet's "Loading symbol saved by previous version" is not printed
+    (report,) = json.loads(proc.stdout)["reports"]
+    assert report["notes"] == ["saved by MXNet v0.8.0, upgraded on load"]
+    assert report["total_params"] == 20 * 128 + 128
+    table = run(str(path), "--input", "20")
+    assert "  note: saved by MXNet v0.8.0, upgraded on load" in table.stdout.splitlines()
+    assert table.stderr == ""

@@ -204,6 +204,28 @@ def test_csv_rows(nin_doc):
     assert sum(int(r["params"]) for r in same) == 966_986
 
 
+def test_csv_says_which_modes_failed_and_why(failing_doc):
+    rows = list(csv.DictReader(io.StringIO(render_csv(failing_doc))))
+    valid = [r for r in rows if r["border_mode"] == "valid"]
+    same = [r for r in rows if r["border_mode"] == "same"]
+    # valid fails at conv2 (8 -> 4 -> pool 2 < 5): the rows before it, each with the one error
+    assert [r["name"] for r in valid][-1] == "drop1"
+    assert {r["ok"] for r in valid} == {"false"}
+    assert {r["error"] for r in valid} == {failing_doc.reports[0].error}
+    assert "'conv2'" in valid[0]["error"]
+    assert same and {(r["ok"], r["error"]) for r in same} == {("true", "")}
+
+
+def test_csv_gives_a_mode_that_fails_at_its_first_layer_one_row():
+    failed = dataclasses.replace(
+        _tiny_report(), ok=False, error="too small", failed_at="c1", layers=(), output_shape=None
+    )
+    rows = list(csv.DictReader(io.StringIO(render_csv(Document("tiny", failed.input_shapes, [failed])))))
+    assert len(rows) == 1
+    assert (rows[0]["border_mode"], rows[0]["ok"], rows[0]["error"]) == ("valid", "false", "too small")
+    assert {rows[0][key] for key in CSV_COLUMNS[3:]} == {""}
+
+
 def test_csv_of_a_merge_lists_every_input():
     report = _tiny_report()
     merged = dataclasses.replace(

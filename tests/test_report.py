@@ -514,3 +514,20 @@ def test_layer_row_is_an_immutable_named_tuple():
     assert hash(row) == hash(row._replace())
     with pytest.raises(AttributeError):
         row.params = 0  # type: ignore[misc]
+
+
+def test_macs_of_a_layer_fed_by_a_later_output_use_that_output():
+    """split_v2 of 5 channels at index 1: output 0 has 1 channel, output 1 has 4."""
+    data = mx.sym.var("data")
+    parts = mx.sym._internal._split_v2(data, indices=(0, 1), axis=1, sections=0, name="split")
+    conv = mx.sym.Convolution(parts[1], num_filter=4, kernel=(3, 3), no_bias=True, name="conv")
+    fc = mx.sym.FullyConnected(parts[0], num_hidden=5, no_bias=True, name="fc")
+    report = shape_report(mx.sym.Group([conv, fc]), (1, 5, 8, 8))
+    rows = {row.name: row for row in report.layers}
+    ref = mxnet_shapes(mx.sym.Group([conv, fc]), {"data": (1, 5, 8, 8)})
+    assert ref.outputs["split_output1"] == (1, 4, 8, 8)
+    # conv: 4 output channels x 6 x 6 positions x 4 input channels x 3 x 3
+    assert rows["conv"].macs == 4 * 6 * 6 * 4 * 9 == 5184
+    assert rows["conv"].params == math.prod(ref.args["conv_weight"]) == 144
+    # fc: the 1 x 8 x 8 values of output 0, times 5 units
+    assert rows["fc"].macs == 64 * 5
