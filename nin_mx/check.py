@@ -1,0 +1,440 @@
+"""Pitfalls of a graph at one input size, found with the border arithmetic.
+
+:func:`find_pitfalls` runs every rule of :data:`RULES` over the layers of a shape report and
+returns a :class:`~nin_mx.findings.Finding` per layer and rule that applies. Sizes come from
+the pure-Python walk (:func:`nin_mx.walk.spatial_walk`) and :mod:`nin_mx.border`, never from a
+formula of their own; where a rule says at which input sizes a layer breaks, it re-runs the
+walk at other sizes (:mod:`nin_mx.sides`). No MXNet here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from nin_mx import border
+from nin_mx.errors import GraphError, ShapeError
+from nin_mx.findings import Finding, Rule, Severity
+from nin_mx.graph import Node
+from nin_mx.report import LayerRow, Report
+from nin_mx.sides import Span, flattened_map, input_ranges, spatial_at, spatial_input
+from nin_mx.walk import SpatialInfo, axis_name, spatial_walk
+
+__all__ = ["RULES", "Finding", "Severity", "find_pitfalls"]
+
+Shape = tuple[int, ...]
+
+
+class _Graph:
+    """What the rules read: the nodes, the report's rows by node index, the walk at its size."""
+
+    def __init__(self, nodes: Sequence[Node], report: Report) -> None:
+        self.nodes = nodes
+        self.input_shapes = dict(report.input_shapes)
+        by_name = {row.name: row for row in report.layers}
+        self.rows: dict[int, LayerRow] = {n.index: by_name[n.name] for n in nodes if n.name in by_name}
+        resume = {index: row.output_shape for index, row in self.rows.items()}
+        stop = max(self.rows, default=-1) + 1  # a failed report has rows up to its failure
+        self.infos: list[SpatialInfo] = spatial_walk(nodes[:stop], self.input_shapes, resume=resume)
+
+    def input_spatial(self, node: Node) -> Shape | None:
+        return self.infos[node.inputs[0]].spatial if node.inputs else None
+
+    def channels(self, index: int) -> int | None:
+        row = self.rows.get(index)
+        shape = row.output_shape if row else self.input_shapes.get(self.nodes[index].name)
+        return shape[1] if shape is not None and len(shape) > 1 else None
+
+    def window(self, node: Node) -> tuple[SpatialInfo, Shape] | None:
+        """Window and input size of a Convolution or non-global Pooling that the walk followed."""
+        if node.op not in ("Convolution", "Pooling") or (
+            node.op == "Pooling" and node.bool_attr("global_pool")
+        ):
+            return None
+        info, n = self.infos[node.index], self.input_spatial(node)
+        return (info, n) if info.kernel is not None and n is not None and info.spatial is not None else None
+
+
+def _x(shape: Iterable[int]) -> str:
+    return "x".join(map(str, shape))
+
+
+def _and(parts: Sequence[str]) -> str:
+    return " and ".join(parts) if len(parts) < 3 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def _inputs(spans: Sequence[Span], nd: int) -> str:
+    """``square inputs 299..330``, or per axis for a non-square input."""
+
+    def one(span: Span) -> str:
+        low, high = span
+        return f"{low} and larger" if high is None else str(low) if low == high else f"{low}..{high}"
+
+    if len(set(spans)) == 1:
+        return f"square inputs {one(spans[0])}"
+    return "inputs of " + " and ".join(f"{axis_name(a, nd)} {one(s)}" for a, s in enumerate(spans))
+
+
+def _pool_kind(node: Node) -> str:
+    kind = node.attrs.get("pool_type", "max")
+    return {"avg": "average", "lp": "Lp"}.get(kind, kind)
+
+
+def _window_name(node: Node, info: SpatialInfo) -> str:
+    """``3x3 max pool (stride 2)``, ``11x11 convolution (stride 4)``, ``1x7 convolution``."""
+    kind = "convolution" if node.op == "Convolution" else f"{_pool_kind(node)} pool"
+    stride = info.stride or ()
+    strided = "" if set(stride) <= {1} else f" (stride {stride[0] if len(set(stride)) == 1 else _x(stride)})"
+    return f"{_x(info.kernel or ())} {kind}{strided}"
+
+
+def _effective(node: Node, info: SpatialInfo) -> list[int]:
+    dilate = info.dilate if node.op == "Convolution" and info.dilate else (1,) * len(info.kernel)
+    return [border.effective_kernel(k, d) for k, d in zip(info.kernel, dilate)]
+
+
+def _output_one(
+    node: Node, info: SpatialInfo, n: int, axis: int, pad: int, convention: str | None = None
+) -> int:
+    """One output axis at input ``n`` with pad ``pad`` (and a pooling convention), from border.py."""
+    if node.op == "Pooling":
+        rounding = convention or node.attrs.get("pooling_convention", "valid")
+        return border.pool_output_size(n, info.kernel[axis], info.stride[axis], pad, rounding)
+    return border.conv_output_size(n, info.kernel[axis], info.stride[axis], pad, info.dilate[axis])
+
+
+def _output(
+    node: Node, info: SpatialInfo, n: Sequence[int], pad: Sequence[int], convention: str | None = None
+) -> Shape:
+    return tuple(_output_one(node, info, m, a, p, convention) for a, (m, p) in enumerate(zip(n, pad)))
+
+
+# --- the rules: each takes the graph and one node, and returns a Finding or None ----------------
+
+
+def _fixed_global_pool(g: _Graph, node: Node) -> Finding | None:
+    """A fixed pooling kernel equal to its input (output 1x1): it breaks at other input sizes."""
+    found = g.window(node) if node.op == "Pooling" else None
+    if found is None:
+        return None
+    info, n = found
+    if any(k < m for k, m in zip(info.kernel, n)) or set(info.spatial) != {1} or set(info.kernel) == {1}:
+        return None
+    spans = input_ranges(g.nodes, g.input_shapes, node.index, lambda out: [(o > 1) - (o < 1) for o in out])
+    what = f"fixed {_x(info.kernel)} {_pool_kind(node)} pool"
+    detail: dict[str, Any] = {
+        "kernel": list(info.kernel),
+        "map": list(n),
+        "input_ranges": None,  # per input axis [lo, hi]: the sides at which it pools to 1x1
+        "fails_below_at": None,  # the layer that fails just below them
+        "above": None,  # the pool's output just above them
+    }
+    if spans is None:
+        message = f"{what} equals global pooling at this input ({_x(n)} map), not at every size"
+    elif all(low == 1 and high is None for low, high in spans):
+        return None  # 1 x 1 at every input size: nothing breaks
+    else:
+        name = spatial_input(g.input_shapes)[0]  # type: ignore[index]
+        below, above, parts = None, None, []
+        if any(low > 1 for low, _ in spans):
+            try:
+                spatial_at(g.nodes, g.input_shapes, node.index, name, [max(1, low - 1) for low, _ in spans])
+            except ShapeError as exc:
+                below = exc.layer
+            except GraphError:
+                pass
+            if below is not None:
+                parts.append(
+                    "smaller ones fail here" if below == node.name else f"smaller ones fail at {below}"
+                )
+        if all(high is not None for _, high in spans):
+            try:
+                above = spatial_at(g.nodes, g.input_shapes, node.index, name, [high + 1 for _, high in spans])
+            except (ShapeError, GraphError):
+                above = None
+            if above is not None:
+                parts.append(f"larger ones pool to {_x(above)} and more")
+        detail.update(
+            input_ranges=[list(s) for s in spans],
+            fails_below_at=below,
+            above=None if above is None else list(above),
+        )
+        rest = "".join(f", {part}" for part in parts)
+        message = f"{what} equals global pooling only for {_inputs(spans, len(n))} ({_x(n)} map){rest}"
+    return Finding(
+        "fixed-global-pool", Severity.WARNING, node.name, f"{message}; use global_pool=True", detail
+    )
+
+
+def _padded_global_pool(g: _Graph, node: Node) -> Finding | None:
+    """A pooling kernel that covers its input, padded so that it outputs more than 1x1."""
+    found = g.window(node) if node.op == "Pooling" else None
+    if found is None:
+        return None
+    info, n = found
+    if any(k < m for k, m in zip(info.kernel, n)) or set(info.spatial) == {1}:
+        return None
+    channels = g.channels(node.index) or 1
+    values = channels * math.prod(info.spatial)
+    return Finding(
+        "padded-global-pool",
+        Severity.WARNING,
+        node.name,
+        f"{_x(info.kernel)} {_pool_kind(node)} pool covers its whole {_x(n)} input, but pad "
+        f"{tuple(info.pad)} makes it output {_x(info.spatial)}, not 1x1: the next layer gets "
+        f"{math.prod(info.spatial)}x the values ({values:,} instead of {channels:,} per sample); "
+        "use global_pool=True (or pad 0)",
+        {"kernel": list(info.kernel), "pad": list(info.pad), "map": list(n), "output": list(info.spatial)},
+    )
+
+
+def _ignored_pool_attrs(g: _Graph, node: Node) -> Finding | None:
+    """global_pool=True with a kernel, stride or pad that MXNet ignores."""
+    if node.op != "Pooling" or not node.bool_attr("global_pool"):
+        return None
+    # Gluon's GlobalAvgPool2D writes kernel (1, 1), stride (1, 1), pad (0, 0): neutral, not flagged.
+    ignored = {}
+    for key, neutral in (("kernel", 1), ("stride", 1), ("pad", 0)):
+        value = node.tuple_attr(key)
+        if value and set(value) != {neutral}:
+            ignored[key] = list(value)
+    if not ignored:
+        return None
+    n = g.input_spatial(node)
+    names = _and([f"{key} {tuple(value)}" for key, value in ignored.items()])
+    return Finding(
+        "ignored-pool-attrs",
+        Severity.INFO,
+        node.name,
+        f"global_pool=True ignores {names}: the layer pools the whole {_x(n) + ' ' if n else ''}map to "
+        "1x1; drop them, or set global_pool=False if that window was meant",
+        {"ignored": ignored, "map": list(n) if n else None},
+    )
+
+
+_MODES = (border.BorderMode.SAME, border.BorderMode.VALID, border.BorderMode.FULL)  # ties: the first
+
+
+def _custom_padding(g: _Graph, node: Node) -> Finding | None:
+    """A pad that matches no border mode (0, ke//2, ke-1) along an axis."""
+    found = g.window(node)
+    if found is None:
+        return None
+    info, n = found
+    nd, dilate = len(n), info.dilate if node.op == "Convolution" else (1,) * len(n)
+    axes, pads = [], list(info.pad)
+    for a, (k, d, p) in enumerate(zip(info.kernel, dilate, info.pad)):
+        candidates = {mode: border.pad_for(mode, k, d) for mode in _MODES}
+        if p not in candidates.values():
+            mode = min(_MODES, key=lambda m: abs(candidates[m] - p))  # the nearest mode's pad
+            pads[a] = candidates[mode]
+            axes.append({"axis": axis_name(a, nd), "pad": p, "needs": mode.value, "needs_pad": pads[a]})
+    if not axes:
+        return None
+    try:
+        instead: Shape | None = _output(node, info, n, pads)
+    except border.EmptyOutputError:
+        instead = None
+    needs = " and ".join(f"{x['axis']} ({x['needs']} pads {x['needs_pad']})" for x in axes)
+    return Finding(
+        "custom-padding",
+        Severity.WARNING,
+        node.name,
+        f"pad {tuple(info.pad)} of a {_window_name(node, info)} matches no border mode along {needs}: it "
+        f"outputs {_x(info.spatial)} from {_x(n)}, pad {tuple(pads)} gives "
+        f"{_x(instead) if instead else 'an empty map'}; set the pad a border mode gives",
+        {
+            "pad": list(info.pad),
+            "axes": axes,
+            "output": list(info.spatial),
+            "instead": instead and list(instead),
+        },
+    )
+
+
+def _even_kernel_same(g: _Graph, node: Node) -> Finding | None:
+    """An even kernel padded by half of it on both sides: the map grows by one."""
+    found = g.window(node)
+    if found is None:
+        return None
+    info, n = found
+    effective, nd = _effective(node, info), len(n)
+    flagged = [a for a, (ke, p) in enumerate(zip(effective, info.pad)) if ke % 2 == 0 and p == ke // 2]
+    if not flagged:
+        return None
+    # An asymmetric 'same' pads ke//2 - 1 before and ke//2 after: one row more, padded ke//2 - 1.
+    longer = [m + (a in flagged) for a, m in enumerate(n)]
+    asymmetric = _output(node, info, longer, [p - (a in flagged) for a, p in enumerate(info.pad)])
+    split = " / ".join(dict.fromkeys(f"({info.pad[a] - 1}, {info.pad[a]})" for a in flagged))
+    where = " and ".join(axis_name(a, nd) for a in flagged)
+    result = f"outputs {_x(info.spatial)} from {_x(n)}"
+    if asymmetric == info.spatial:
+        result += f" as an asymmetric pad {split} would, but shifted by one pixel"
+    else:
+        result += f", where an asymmetric pad {split} gives {_x(asymmetric)}"
+    return Finding(
+        "even-kernel-same",
+        Severity.INFO,
+        node.name,
+        f"{_window_name(node, info)} has an even kernel along {where} padded"
+        f" by half of it on both sides ('same' pads symmetrically): it {result}; pad asymmetrically "
+        "(mx.sym.pad) or use an odd kernel",
+        {
+            "axes": [axis_name(a, nd) for a in flagged],
+            "output": list(info.spatial),
+            "asymmetric": list(asymmetric),
+        },
+    )
+
+
+def _input_size_dependent_params(g: _Graph, node: Node) -> Finding | None:
+    """A FullyConnected weight whose shape depends on the input size."""
+    if node.op != "FullyConnected" or not node.bool_attr("flatten", True):
+        return None
+    source = flattened_map(g.nodes, g.infos, node.index)
+    spatial = g.infos[source].spatial if source is not None else None
+    channels = g.channels(source) if source is not None else None
+    if spatial is None or channels is None or math.prod(spatial) <= 1:
+        return None
+    weight = [int(node.attrs.get("num_hidden", "0")), channels * math.prod(spatial)]
+    spans = input_ranges(
+        g.nodes, g.input_shapes, source, lambda out: [(o > m) - (o < m) for o, m in zip(out, spatial)]
+    )
+    fits = "this input size only" if spans is None else f"{_inputs(spans, len(spatial))} only"
+    return Finding(
+        "input-size-dependent-params",
+        Severity.INFO,
+        node.name,
+        f"flattens a {channels}x{_x(spatial)} map, so its weight {tuple(weight)} fits {fits}; pool "
+        "globally before it to take any input size",
+        {"map": [channels, *spatial], "weight": weight, "input_ranges": spans and [list(s) for s in spans]},
+    )
+
+
+def _pooling_convention_sensitive(g: _Graph, node: Node) -> Finding | None:
+    """A pooling whose output differs between floor and ceil rounding."""
+    found = g.window(node) if node.op == "Pooling" else None
+    convention = node.attrs.get("pooling_convention", "valid")
+    if found is None or convention not in ("valid", "full"):
+        return None
+    info, n = found
+    floor, ceil = (_output(node, info, n, info.pad, c) for c in ("valid", "full"))
+    if floor == ceil:
+        return None
+    other, other_shape = ("valid", floor) if convention == "full" else ("full", ceil)
+    rounding = {"valid": "floor", "full": "ceil"}
+    return Finding(
+        "pooling-convention-sensitive",
+        Severity.INFO,
+        node.name,
+        f"{_window_name(node, info)} on {_x(n)} outputs {_x(info.spatial)} with {rounding[convention]} "
+        f"rounding ('{convention}'), {_x(other_shape)} with {rounding[other]} ('{other}'): keep the rounding "
+        "of the framework the weights come from (Caffe: 'full'; TF, Keras: 'valid')",
+        {"convention": convention, "valid": list(floor), "full": list(ceil)},
+    )
+
+
+_UNITS = {"height": "row", "width": "column", "depth": "slice"}
+
+
+def _unread(node: Node, info: SpatialInfo, n: int, axis: int) -> int | None:
+    """Input rows after the last one any window reads (``None``: no window fits).
+
+    The windows start every ``stride`` positions of the padded input (their number from
+    border.py); a window reads the taps ``start + j * dilate``. The search goes back from the
+    last window while an earlier one could still reach further.
+    """
+    kernel, stride, pad = info.kernel[axis], info.stride[axis], info.pad[axis]
+    dilate = info.dilate[axis] if node.op == "Convolution" else 1
+    try:
+        out = _output_one(node, info, n, axis, pad)
+    except border.EmptyOutputError:
+        return None
+    span, last_row = _effective(node, info)[axis] - 1, pad + n - 1  # padded coordinates
+    best = None
+    start = (out - 1) * stride
+    while start >= 0 and (best is None or start + span > best):
+        if start <= last_row:
+            tap = start + dilate * min(kernel - 1, (last_row - start) // dilate)
+            if tap >= pad:
+                best = tap if best is None else max(best, tap)
+        start -= stride
+    return n if best is None else last_row - best
+
+
+def _unread_border(g: _Graph, node: Node) -> Finding | None:
+    """A strided window that never reads the last rows/columns of its input."""
+    found = g.window(node)
+    if found is None or node.attrs.get("pooling_convention") == "same":  # 'same' pads as it needs
+        return None
+    info, n = found
+    nd = len(n)
+    unread = [(_unread(node, info, m, a) or 0) if info.stride[a] > 1 else 0 for a, m in enumerate(n)]
+    if not any(unread):
+        return None
+    # The sizes nearest n whose last window ends on the last row: n - unread, and a stride more.
+    whole = [
+        [s for s in (m - u, m - u + info.stride[a]) if s >= 1 and _unread(node, info, s, a) == 0]
+        if u
+        else [m]
+        for a, (m, u) in enumerate(zip(n, unread))
+    ]
+    lost = " and ".join(
+        f"{u} {_UNITS.get(axis_name(a, nd), 'entry')}{'s' * (u > 1)}" for a, u in enumerate(unread) if u
+    )
+    picks = (
+        [_x(w[min(i, len(w) - 1)] for w in whole) for i in range(max(map(len, whole)))] if all(whole) else []
+    )
+    hint = f"; a {' or '.join(picks)} input is read to its last row" if picks else ""
+    skips = any(ke < s for ke, s in zip(_effective(node, info), info.stride))
+    inner = " (a window smaller than its stride also skips rows inside)" if skips else ""
+    return Finding(
+        "unread-border",
+        Severity.INFO,
+        node.name,
+        f"{_window_name(node, info)} never reads the last {lost} of its {_x(n)} input{inner}{hint} "
+        "(or pad it)",
+        {"unread": unread, "read_whole": whole, "skips_inside": skips},
+    )
+
+
+# The table the README lists: id -> severity, summary (the check's docstring), check.
+RULES: Mapping[str, Rule] = {
+    "fixed-global-pool": Rule.of(Severity.WARNING, _fixed_global_pool),
+    "padded-global-pool": Rule.of(Severity.WARNING, _padded_global_pool),
+    "ignored-pool-attrs": Rule.of(Severity.INFO, _ignored_pool_attrs),
+    "custom-padding": Rule.of(Severity.WARNING, _custom_padding),
+    "even-kernel-same": Rule.of(Severity.INFO, _even_kernel_same),
+    "input-size-dependent-params": Rule.of(Severity.INFO, _input_size_dependent_params),
+    "pooling-convention-sensitive": Rule.of(Severity.INFO, _pooling_convention_sensitive),
+    "unread-border": Rule.of(Severity.INFO, _unread_border),
+}
+
+
+def find_pitfalls(
+    nodes: Sequence[Node], report: Report, *, rules: Iterable[str] | None = None
+) -> list[Finding]:
+    """Runs the rules of :data:`RULES` over every layer of a report.
+
+    Args:
+        nodes: the graph's nodes (:func:`nin_mx.graph.parse_nodes` of the reported symbol).
+        report: its shape report at one input size; of a failed report, the layers before
+            the failure are checked.
+        rules: the ids of the rules to run; default: all.
+
+    Returns:
+        The findings in graph order, and in the order of :data:`RULES` within a layer.
+
+    Raises:
+        ValueError: for an unknown rule id.
+    """
+    selected = list(RULES) if rules is None else list(rules)
+    unknown = [rule for rule in selected if rule not in RULES]
+    if unknown:
+        raise ValueError(f"unknown rule {unknown[0]!r}; the rules are {', '.join(RULES)}")
+    if not report.layers:
+        return []
+    g = _Graph(nodes, report)
+    checks = [RULES[rule].check for rule in selected]
+    return [f for index in g.rows for check in checks if (f := check(g, nodes[index])) is not None]
