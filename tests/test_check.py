@@ -50,9 +50,13 @@ def _fails(symbol: mx.sym.Symbol, shape: tuple[int, ...]) -> bool:
     return False
 
 
-def _manual(name: str, shape: tuple[int, ...]) -> mx.sym.Symbol:
-    """A registered model with the hand-computed final pooling kernel for ``shape``. (The one place
-    that names the factories' manual-pooling arguments.)"""
+def _manual(name: str, shape: tuple[int, ...], kernel: tuple[int, int]) -> mx.sym.Symbol:
+    """A registered model whose final pool has the fixed ``kernel``, the map size at ``shape``.
+
+    The one place that names the factories' manual-pooling arguments: ``pooling='manual',
+    data_shape=shape`` here (the factory computes the kernel), ``pool_kernel=kernel`` once the
+    factories take the kernel itself. The tests check the kernel against the hand-computed one.
+    """
     return get_symbol(name, pooling="manual", data_shape=shape)
 
 
@@ -154,10 +158,11 @@ def test_fixed_global_pool_negative(symbol):
 #   48..55, iff S in 199..230.
 # inception_resnet_v2 at 299: S -> (S - 3) // 2 + 1 - 2 -> v -> (v - 3) // 2 + 1 - 2 -> four
 #   floor 3/2 reductions to 8; the map is 8 iff the stem's first output is 149..164, iff S in 299..330.
+# The kernels: DESIGN.md's map sizes (8x8 at 32, 6x6 at 224 with ceil pools, 8x8 at 299).
 MANUAL = {
-    "nin_cifar10": ((1, 3, 32, 32), 32, 35),
-    "nin_imagenet": ((1, 3, 224, 224), 199, 230),
-    "inception_resnet_v2": ((1, 3, 299, 299), 299, 330),
+    "nin_cifar10": ((1, 3, 32, 32), (8, 8), 32, 35),
+    "nin_imagenet": ((1, 3, 224, 224), (6, 6), 199, 230),
+    "inception_resnet_v2": ((1, 3, 299, 299), (8, 8), 299, 330),
 }
 
 
@@ -167,11 +172,12 @@ def test_every_model_has_a_manual_case():
 
 @pytest.mark.parametrize("name", sorted(MANUAL))
 def test_our_manual_pool_gets_fixed_global_pool(name):
-    shape, low, high = MANUAL[name]
-    symbol = _manual(name, shape)
+    shape, kernel, low, high = MANUAL[name]
+    symbol = _manual(name, shape, kernel)
     [finding] = _pitfalls(symbol, shape, "fixed-global-pool")
     pool = [n for n in parse_nodes(symbol.tojson()) if n.op == "Pooling"][-1]
-    assert finding.layer == pool.name
+    assert pool.tuple_attr("kernel") == kernel and not pool.bool_attr("global_pool")
+    assert finding.layer == pool.name and finding.detail["kernel"] == list(kernel)
     assert finding.detail["input_ranges"] == [[low, high]] * 2
     assert f"only for square inputs {low}..{high}" in finding.message
     assert "smaller ones fail here, larger ones pool to 2x2 and more" in finding.message
