@@ -1,7 +1,8 @@
 """``nin-shape-report``: per-layer output shapes of a model under every border mode.
 
 Exit codes: 0 when the report was produced; 1 when the model or file cannot be built or no
-requested border mode can be inferred; 2 for usage errors. Errors are one line on stderr
+requested border mode can be inferred; 2 for usage errors; 3 when ``--check`` or ``--params``
+finds a warning or an error. Errors are one line on stderr
 (``--debug`` shows the traceback). Only the report goes to stdout (or to ``--output``,
 written atomically).
 
@@ -34,8 +35,10 @@ examples:
   nin-shape-report nin_imagenet --input 3,256,256 --border-mode reference,valid --format markdown
   nin-shape-report resnet18_v1-symbol.json --input 3,224,224 --format json --output r.json
   nin-shape-report nin_cifar10 --compare-pooling --min-input
+  nin-shape-report resnet18_v1-symbol.json --input 3,224,224 --check --params resnet18_v1-0000.params
 
-exit codes: 0 report produced, 1 model/file/shape error, 2 usage error
+exit codes: 0 report produced, 1 model/file/shape error, 2 usage error,
+            3 --check/--params found a warning or an error
 """
 
 
@@ -95,6 +98,17 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also find the smallest square input each border mode accepts",
     )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="also diagnose the graph: fixed-kernel 'global' pools, paddings that match no border "
+        "mode and the other pitfalls (README, 'Checks'); exit 3 on a warning or an error",
+    )
+    parser.add_argument(
+        "--params",
+        metavar="FILE",
+        help="also check this .params checkpoint's array names and shapes against the graph",
+    )
     parser.add_argument("--list-models", action="store_true", help="list the models and exit")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
@@ -111,7 +125,8 @@ class Request:
         modes: the border modes to report, in order (a file: ``as built`` only).
         shapes: the input shape (batch included), or shapes by input name.
         mode_note: a border mode was asked for a file, which is reported as built.
-        compare_pooling, min_input: the optional sections.
+        compare_pooling, min_input, check: the optional sections.
+        params: a checkpoint to check against the graph, or ``None``.
         output: the file to write, or ``None`` for stdout.
     """
 
@@ -123,6 +138,8 @@ class Request:
     mode_note: bool = False
     compare_pooling: bool = False
     min_input: bool = False
+    check: bool = False
+    params: str | None = None
     output: str | None = None
 
 
@@ -207,6 +224,10 @@ def _resolve(args: argparse.Namespace) -> Request:
         raise ValueError("--compare-pooling needs one of nin_mx's models, not a symbol file")
     if fmt is OutputFormat.CSV and (args.compare_pooling or args.min_input):
         raise ValueError("--compare-pooling and --min-input are shown in table, markdown and json formats")
+    if fmt is OutputFormat.CSV and (args.check or args.params is not None):
+        raise ValueError("--check and --params are shown in table, markdown and json formats")
+    if args.params is not None and not args.params.strip():
+        raise ValueError("--params is empty")
     if args.output:
         folder = os.path.dirname(os.path.abspath(args.output))
         if not os.path.isdir(folder):
@@ -224,6 +245,8 @@ def _resolve(args: argparse.Namespace) -> Request:
         mode_note=is_file and args.border_mode != "valid,same,full",
         compare_pooling=args.compare_pooling,
         min_input=args.min_input,
+        check=args.check,
+        params=args.params,
         output=args.output,
     )
 
@@ -234,6 +257,11 @@ def _build_document(request: Request) -> tuple[Any, list[str]]:
     from nin_mx.report import Document, report_graph
     from nin_mx.source import Graph
 
+    stored = None
+    if request.params is not None:  # first: a bad checkpoint fails before any report is made
+        from nin_mx.params import load_params
+
+        stored = load_params(request.params)
     notes = []
     if request.is_file:
         graphs = [Graph.from_file(request.source)]
@@ -264,7 +292,15 @@ def _build_document(request: Request) -> tuple[Any, list[str]]:
             }
         except ValueError as exc:
             raise ValueError(f"--min-input: {exc}") from exc
-    doc = Document(graphs[0].label, reports[0].input_shapes, reports, comparison, min_input)
+    findings = None
+    if request.check or stored is not None:
+        from nin_mx.diagnose import diagnose
+
+        findings = [
+            diagnose(graph, report, pitfalls=request.check, params=stored)
+            for graph, report in zip(graphs, reports)
+        ]
+    doc = Document(graphs[0].label, reports[0].input_shapes, reports, comparison, min_input, findings)
     return doc, notes
 
 
@@ -332,6 +368,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             sys.stdout.write(text)
             sys.stdout.flush()
+        if doc.findings is not None:
+            from nin_mx.diagnose import has_problems
+
+            if any(has_problems(findings) for findings in doc.findings):
+                return 3
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

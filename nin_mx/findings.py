@@ -1,13 +1,13 @@
 """What a check finds: :class:`Finding`, its :class:`Severity`, and the :class:`Rule` tables.
 
-The graph rules live in :mod:`nin_mx.check` (``RULES``), the checkpoint rules in
+The graph rules live in :mod:`nin_mx.rules` (``RULES``), the checkpoint rules in
 :mod:`nin_mx.params` (``PARAMS_RULES``); both tables map a rule id to a :class:`Rule`.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -61,7 +61,7 @@ class Finding:
     """One diagnosis of a graph (or of a checkpoint against it).
 
     Attributes:
-        rule: the rule's id, a key of ``nin_mx.check.RULES`` or ``nin_mx.params.PARAMS_RULES``.
+        rule: the rule's id, a key of ``nin_mx.rules.RULES`` or ``nin_mx.params.PARAMS_RULES``.
         severity: ``error``, ``warning`` or ``info`` (a string is converted).
         layer: the node it is about; ``None`` for an array of a checkpoint that no node uses.
         message: one line: what happens, with its numbers, and what to do.
@@ -90,13 +90,17 @@ class Rule(NamedTuple):
         severity: the severity of every finding of the rule.
         summary: one line, for the docs (the check's docstring, with :meth:`of`).
         check: the function that finds it (private; its arguments depend on the table).
+        ops: the operators it looks at (``None``: every node), so that a run asks each node
+            only the rules that can apply to it.
     """
 
     severity: Severity
     summary: str
     check: Callable[..., Any]
+    ops: frozenset[str] | None = None
 
     @classmethod
-    def of(cls, severity: Severity, check: Callable[..., Any]) -> Rule:
+    def of(cls, severity: Severity, check: Callable[..., Any], ops: Iterable[str] | None = None) -> Rule:
         """A rule whose summary is the first line of its check's docstring."""
-        return cls(severity, (check.__doc__ or "").strip().splitlines()[0], check)
+        summary = (check.__doc__ or "").strip().splitlines()[0]
+        return cls(severity, summary, check, None if ops is None else frozenset(ops))

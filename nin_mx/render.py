@@ -11,15 +11,18 @@ import dataclasses
 import enum
 import io
 import json
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from nin_mx.findings import Finding
 from nin_mx.report import Document, LayerRow, Report
 
 __all__ = [
     "SCHEMA_VERSION",
     "Document",
     "OutputFormat",
+    "finding_to_dict",
     "parse_format",
     "render",
     "render_csv",
@@ -148,7 +151,34 @@ def _summary_lines(doc: Document) -> list[str]:
         rank = max(1, len(next(iter(doc.input_shapes.values()))) - 2)  # 1-D, 2-D or 3-D input
         sizes = ", ".join(f"{mode} {_dims((side,) * rank)}" for mode, side in doc.min_input.items())
         lines.append(f"smallest square input: {sizes}")
+    if doc.findings is not None:
+        for report, findings in zip(doc.reports, doc.findings):
+            lines += _finding_lines(str(report.border_mode), findings)
     return lines
+
+
+def _finding_lines(mode: str, findings: Sequence[Finding]) -> list[str]:
+    """``findings under valid: 2 (1 warning, 1 info)`` and one line per finding."""
+    if not findings:
+        return [f"findings under {mode}: none"]
+    counts = Counter(f.severity.value for f in findings)
+    summary = ", ".join(f"{counts[s]} {s}" for s in ("error", "warning", "info") if counts[s])
+    lines = [f"findings under {mode}: {len(findings)} ({summary})"]
+    for f in findings:
+        where = f" at {f.layer}" if f.layer else ""
+        lines.append(f"  {f.severity.value} {f.rule}{where}: {f.message}")
+    return lines
+
+
+def finding_to_dict(finding: Finding) -> dict[str, Any]:
+    """A finding as JSON: ``rule``, ``severity``, ``layer``, ``message``, ``detail``."""
+    return _OneLine(
+        rule=finding.rule,
+        severity=finding.severity.value,
+        layer=finding.layer,
+        message=finding.message,
+        detail=dict(finding.detail),
+    )
 
 
 def _title(doc: Document) -> str:
@@ -240,16 +270,22 @@ def to_dict(doc: Document) -> dict[str, Any]:
         "input_shapes": {name: list(shape) for name, shape in doc.input_shapes.items()},
         "reports": [],
     }
-    for report in doc.reports:
+    for i, report in enumerate(doc.reports):
         entry = _fields(report)
         del entry["model"], entry["input_shapes"]
         entry["layers"] = [row._asdict() for row in report.layers]
+        if doc.findings is not None:
+            entry["findings"] = [finding_to_dict(f) for f in doc.findings[i]]
         result["reports"].append(entry)
     if doc.pooling_comparison is not None:
         result["pooling_comparison"] = _fields(doc.pooling_comparison)
     if doc.min_input is not None:
         result["min_input"] = dict(doc.min_input)
     return result
+
+
+class _OneLine(dict):  # type: ignore[type-arg]
+    """An object the JSON writer puts on one line whatever it holds (a finding)."""
 
 
 def _is_leaf(value: Any) -> bool:
@@ -263,6 +299,8 @@ def _encode(value: Any, indent: str = "") -> str:
     """JSON with two-space indentation, except that an object or array whose members are all
     leaves (a layer row, a shape) is written on one line."""
     compact = (", ", ": ")
+    if isinstance(value, _OneLine):
+        return json.dumps(value, separators=compact)
     if isinstance(value, dict) and value and not all(_is_leaf(v) for v in value.values()):
         inner = indent + "  "
         members = (f"{inner}{json.dumps(str(k))}: {_encode(v, inner)}" for k, v in value.items())

@@ -38,6 +38,7 @@ from nin_mx.source import Graph
 from nin_mx.walk import spatial_walk
 
 if TYPE_CHECKING:
+    from nin_mx.findings import Finding
     from nin_mx.pooling import PoolingComparison
 
 __all__ = [
@@ -128,6 +129,8 @@ class Document:
         reports: one :class:`Report` per border mode, all of the same graph.
         pooling_comparison: a :class:`nin_mx.pooling.PoolingComparison`, or ``None``.
         min_input: border mode -> smallest square input side, or ``None``.
+        findings: with ``--check`` or ``--params``: the findings of each report, in the
+            reports' order (:func:`nin_mx.diagnose.diagnose`), or ``None``.
     """
 
     model: str
@@ -135,6 +138,7 @@ class Document:
     reports: Sequence[Report]
     pooling_comparison: PoolingComparison | None = None
     min_input: Mapping[str, int] | None = None
+    findings: Sequence[Sequence[Finding]] | None = None
 
 
 def resolve_inputs(graph: Graph, shapes: InputShapes) -> dict[str, Shape]:

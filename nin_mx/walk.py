@@ -17,7 +17,7 @@ from nin_mx._validate import INT32_MAX
 from nin_mx.errors import GraphError, ShapeError
 from nin_mx.graph import Node
 
-__all__ = ["SpatialInfo", "axis_name", "spatial_walk"]
+__all__ = ["SpatialInfo", "axis_name", "channels_last", "spatial_walk"]
 
 Shape = tuple[int, ...]
 _FLOAT32_EXACT = 2**23  # below this, a float32 quotient rounds up to the right integer
@@ -229,7 +229,7 @@ def _step(node: Node, inp: SpatialInfo) -> SpatialInfo:
     return SpatialInfo(out, kernel, stride, pad, dilate, rf, jump)
 
 
-def _channels_last(node: Node) -> bool:
+def channels_last(node: Node) -> bool:
     """True for a layout such as NHWC, which the walk (reading shape[2:] as space) does not model."""
     layout = node.attrs.get("layout", "None").strip()
     return layout not in ("", "None") and not layout.startswith("NC")
@@ -308,7 +308,7 @@ def spatial_walk(
             )
         elif op in _WINDOWED:
             data = infos[node.inputs[0]] if node.inputs else _UNKNOWN
-            if "layout" in node.attrs and _channels_last(node):
+            if "layout" in node.attrs and channels_last(node):
                 append(_UNKNOWN)  # its output's shape[2:] is not its spatial size
                 continue
             info = _step(node, data) if data.spatial is not None else _UNKNOWN

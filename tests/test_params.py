@@ -10,7 +10,7 @@ import os
 import mxnet as mx
 import pytest
 from mxnet.gluon.model_zoo import vision
-from test_check import _manual
+from test_rules import _manual
 
 from nin_mx.errors import GraphError, ShapeError
 from nin_mx.findings import Severity
@@ -198,7 +198,7 @@ def test_after_a_global_pool_the_weight_does_not_depend_on_the_input(tmp_path):
 def test_the_input_a_classifier_after_a_fixed_pool_fits():
     # inception_resnet_v2 with the manual 8x8 pool, run at 331: the pool gives 2x2, fc needs 4 * 1536
     # inputs; a checkpoint of the 1x1 graph (fc_weight (1000, 1536)) fits inputs 299..330 (see
-    # test_check's hand computation). A loaded mapping: no 220 MB file.
+    # test_rules's hand computation). A loaded mapping: no 220 MB file.
     symbol = _manual("inception_resnet_v2", (1, 3, 299, 299), (8, 8))
     args, _, auxs = symbol.infer_shape(data=(1, 3, 299, 299))
     stored = {

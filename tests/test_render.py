@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from _contract import CSV_COLUMNS
 
-from nin_mx import compare_border_modes, compare_pooling
+from nin_mx import check, compare_border_modes, compare_pooling
 from nin_mx.render import (
     SCHEMA_VERSION,
     Document,
@@ -47,10 +47,18 @@ def failing_doc() -> Document:
 
 @pytest.fixture(scope="module")
 def full_doc() -> Document:
-    """With the pooling comparison and minimum sizes, as --compare-pooling --min-input."""
-    return _doc(
+    """With the pooling comparison, minimum sizes and findings, as --compare-pooling --min-input
+    --check."""
+    reports = compare_border_modes("nin_cifar10", (1, 3, 32, 32))
+    findings = [check("nin_cifar10", (1, 3, 32, 32), border_mode=r.border_mode) for r in reports]
+    assert all(findings)  # the pools' ceil rounding, at least: every finding key is emitted
+    return Document(
+        "nin_cifar10",
+        reports[0].input_shapes,
+        reports,
         pooling_comparison=compare_pooling("nin_cifar10", (1, 3, 32, 32)),
         min_input={"valid": 24, "same": 6, "full": 1},
+        findings=findings,
     )
 
 
@@ -150,7 +158,7 @@ def _emitted_keys(value, parent: str = "") -> set[str]:
     keys: set[str] = set()
     if isinstance(value, dict):
         for key, child in value.items():
-            if parent not in ("input_shapes", "min_input"):
+            if parent not in ("input_shapes", "min_input", "detail"):
                 keys.add(key)
             keys |= _emitted_keys(child, key)
     elif isinstance(value, list):
@@ -181,6 +189,7 @@ def test_readme_json_tables_name_their_objects():
         "### `reports[]`",
         "### `reports[].layers[]`",
         "### `pooling_comparison`",
+        "### `reports[].findings[]`",
     ):
         assert heading in section
 

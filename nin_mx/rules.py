@@ -9,6 +9,7 @@ walk at other sizes (:mod:`nin_mx.sides`). No MXNet here.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -19,7 +20,10 @@ from nin_mx.findings import Finding, Rule, Severity
 from nin_mx.graph import Node
 from nin_mx.report import LayerRow, Report
 from nin_mx.sides import Span, flattened_map, input_ranges, spatial_at, spatial_input
-from nin_mx.walk import SpatialInfo, axis_name, spatial_walk
+from nin_mx.walk import SpatialInfo, axis_name, channels_last
+
+_UNKNOWN = SpatialInfo(None)
+_info = functools.partial(tuple.__new__, SpatialInfo)  # from a 7-tuple, without keywords
 
 __all__ = ["RULES", "Finding", "Severity", "find_pitfalls"]
 
@@ -27,16 +31,32 @@ Shape = tuple[int, ...]
 
 
 class _Graph:
-    """What the rules read: the nodes, the report's rows by node index, the walk at its size."""
+    """What the rules read: the nodes, the report's rows by node index, the walk at its size.
+
+    The walk is the report's own: its rows hold each node's window, receptive field and
+    MXNet's output shape, which the report checked against the border arithmetic. So the
+    :class:`SpatialInfo` of each node is read off its row, not walked a second time.
+    """
 
     def __init__(self, nodes: Sequence[Node], report: Report) -> None:
         self.nodes = nodes
         self.input_shapes = dict(report.input_shapes)
         by_name = {row.name: row for row in report.layers}
         self.rows: dict[int, LayerRow] = {n.index: by_name[n.name] for n in nodes if n.name in by_name}
-        resume = {index: row.output_shape for index, row in self.rows.items()}
         stop = max(self.rows, default=-1) + 1  # a failed report has rows up to its failure
-        self.infos: list[SpatialInfo] = spatial_walk(nodes[:stop], self.input_shapes, resume=resume)
+        self.infos: list[SpatialInfo] = []
+        append, rows = self.infos.append, self.rows
+        for node in nodes[:stop]:  # what spatial_walk, resumed from MXNet's shapes, gives
+            row = rows.get(node.index)
+            if row is None:  # a variable: a data input, or a weight
+                shape = self.input_shapes.get(node.name)
+                nd = len(shape) - 2 if shape is not None else 0
+                append(SpatialInfo(shape[2:], rf=(1,) * nd, jump=(1,) * nd) if nd > 0 else _UNKNOWN)
+            elif len(row.output_shape) <= 2 or ("layout" in node.attrs and channels_last(node)):
+                append(_UNKNOWN)
+            else:
+                append(_info((row.output_shape[2:], *row[7:])))  # kernel ... jump, as the walk has them
+        self._windows: dict[int, tuple[SpatialInfo, Shape] | None] = {}
 
     def input_spatial(self, node: Node) -> Shape | None:
         return self.infos[node.inputs[0]].spatial if node.inputs else None
@@ -48,12 +68,19 @@ class _Graph:
 
     def window(self, node: Node) -> tuple[SpatialInfo, Shape] | None:
         """Window and input size of a Convolution or non-global Pooling that the walk followed."""
-        if node.op not in ("Convolution", "Pooling") or (
+        try:
+            return self._windows[node.index]
+        except KeyError:
+            pass
+        found = None
+        if node.op in ("Convolution", "Pooling") and not (
             node.op == "Pooling" and node.bool_attr("global_pool")
         ):
-            return None
-        info, n = self.infos[node.index], self.input_spatial(node)
-        return (info, n) if info.kernel is not None and n is not None and info.spatial is not None else None
+            info, n = self.infos[node.index], self.input_spatial(node)
+            if info.kernel is not None and n is not None and info.spatial is not None:
+                found = (info, n)
+        self._windows[node.index] = found  # several rules ask for the same node
+        return found
 
 
 def _x(shape: Iterable[int]) -> str:
@@ -89,9 +116,15 @@ def _window_name(node: Node, info: SpatialInfo) -> str:
     return f"{_x(info.kernel or ())} {kind}{strided}"
 
 
-def _effective(node: Node, info: SpatialInfo) -> list[int]:
+def _effective(node: Node, info: SpatialInfo) -> tuple[int, ...]:
     dilate = info.dilate if node.op == "Convolution" and info.dilate else (1,) * len(info.kernel)
-    return [border.effective_kernel(k, d) for k, d in zip(info.kernel, dilate)]
+    return _effective_kernels(info.kernel, dilate)
+
+
+@functools.lru_cache(maxsize=1024)
+def _effective_kernels(kernel: Shape, dilate: Shape) -> tuple[int, ...]:
+    """Per axis, from border.py (a graph repeats a few windows many times)."""
+    return tuple(border.effective_kernel(k, d) for k, d in zip(kernel, dilate))
 
 
 def _output_one(
@@ -216,6 +249,12 @@ def _ignored_pool_attrs(g: _Graph, node: Node) -> Finding | None:
 _MODES = (border.BorderMode.SAME, border.BorderMode.VALID, border.BorderMode.FULL)  # ties: the first
 
 
+@functools.lru_cache(maxsize=1024)
+def _mode_pads(kernel: int, dilate: int) -> dict[border.BorderMode, int]:
+    """The pad each border mode gives a kernel (a graph asks for the same few many times)."""
+    return {mode: border.pad_for(mode, kernel, dilate) for mode in _MODES}
+
+
 def _custom_padding(g: _Graph, node: Node) -> Finding | None:
     """A pad that matches no border mode (0, ke//2, ke-1) along an axis."""
     found = g.window(node)
@@ -225,7 +264,7 @@ def _custom_padding(g: _Graph, node: Node) -> Finding | None:
     nd, dilate = len(n), info.dilate if node.op == "Convolution" else (1,) * len(n)
     axes, pads = [], list(info.pad)
     for a, (k, d, p) in enumerate(zip(info.kernel, dilate, info.pad)):
-        candidates = {mode: border.pad_for(mode, k, d) for mode in _MODES}
+        candidates = _mode_pads(k, d)
         if p not in candidates.values():
             mode = min(_MODES, key=lambda m: abs(candidates[m] - p))  # the nearest mode's pad
             pads[a] = candidates[mode]
@@ -400,15 +439,16 @@ def _unread_border(g: _Graph, node: Node) -> Finding | None:
 
 
 # The table the README lists: id -> severity, summary (the check's docstring), check.
+_POOL, _WINDOWS = ("Pooling",), ("Convolution", "Pooling")
 RULES: Mapping[str, Rule] = {
-    "fixed-global-pool": Rule.of(Severity.WARNING, _fixed_global_pool),
-    "padded-global-pool": Rule.of(Severity.WARNING, _padded_global_pool),
-    "ignored-pool-attrs": Rule.of(Severity.INFO, _ignored_pool_attrs),
-    "custom-padding": Rule.of(Severity.WARNING, _custom_padding),
-    "even-kernel-same": Rule.of(Severity.INFO, _even_kernel_same),
-    "input-size-dependent-params": Rule.of(Severity.INFO, _input_size_dependent_params),
-    "pooling-convention-sensitive": Rule.of(Severity.INFO, _pooling_convention_sensitive),
-    "unread-border": Rule.of(Severity.INFO, _unread_border),
+    "fixed-global-pool": Rule.of(Severity.WARNING, _fixed_global_pool, _POOL),
+    "padded-global-pool": Rule.of(Severity.WARNING, _padded_global_pool, _POOL),
+    "ignored-pool-attrs": Rule.of(Severity.INFO, _ignored_pool_attrs, _POOL),
+    "custom-padding": Rule.of(Severity.WARNING, _custom_padding, _WINDOWS),
+    "even-kernel-same": Rule.of(Severity.INFO, _even_kernel_same, _WINDOWS),
+    "input-size-dependent-params": Rule.of(Severity.INFO, _input_size_dependent_params, ("FullyConnected",)),
+    "pooling-convention-sensitive": Rule.of(Severity.INFO, _pooling_convention_sensitive, _POOL),
+    "unread-border": Rule.of(Severity.INFO, _unread_border, _WINDOWS),
 }
 
 
@@ -436,5 +476,14 @@ def find_pitfalls(
     if not report.layers:
         return []
     g = _Graph(nodes, report)
-    checks = [RULES[rule].check for rule in selected]
-    return [f for index in g.rows for check in checks if (f := check(g, nodes[index])) is not None]
+    by_op: dict[str, list[Any]] = {}  # op -> the checks that can apply to it, in table order
+    findings = []
+    for index in g.rows:
+        node = nodes[index]
+        checks = by_op.get(node.op)
+        if checks is None:
+            checks = by_op[node.op] = [
+                RULES[r].check for r in selected if RULES[r].ops is None or node.op in RULES[r].ops
+            ]
+        findings += [f for check in checks if (f := check(g, node)) is not None]
+    return findings

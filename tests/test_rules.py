@@ -18,10 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nin_mx import get_symbol, list_models
-from nin_mx.check import RULES, Finding, Severity, find_pitfalls
 from nin_mx.graph import parse_nodes
 from nin_mx.models import get_model_entry
+from nin_mx.pooling import manual_pool_kernel
 from nin_mx.report import shape_report
+from nin_mx.rules import RULES, Finding, Severity, find_pitfalls
 from nin_mx.sides import side_interval
 
 MODES = ("valid", "same", "full", "reference")
@@ -51,13 +52,10 @@ def _fails(symbol: mx.sym.Symbol, shape: tuple[int, ...]) -> bool:
 
 
 def _manual(name: str, shape: tuple[int, ...], kernel: tuple[int, int]) -> mx.sym.Symbol:
-    """A registered model whose final pool has the fixed ``kernel``, the map size at ``shape``.
-
-    The one place that names the factories' manual-pooling arguments: ``pooling='manual',
-    data_shape=shape`` here (the factory computes the kernel), ``pool_kernel=kernel`` once the
-    factories take the kernel itself. The tests check the kernel against the hand-computed one.
-    """
-    return get_symbol(name, pooling="manual", data_shape=shape)
+    """A registered model whose final pool has the fixed ``kernel``, the map size at ``shape``
+    (what ``nin_mx.manual_symbol`` computes from ``infer_shape``, checked here too)."""
+    assert manual_pool_kernel(name, shape) == kernel
+    return get_symbol(name, pool_kernel=kernel)
 
 
 DATA = mx.sym.var("data")
@@ -647,6 +645,40 @@ def test_finding_is_frozen_data():
 
 
 def test_check_does_not_import_mxnet():
-    code = "import sys, nin_mx.check; print('mxnet.base' in sys.modules)"
+    code = "import sys, nin_mx.rules; print('mxnet.base' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.parametrize("mode", ["valid", "same", "full", None])
+@pytest.mark.parametrize("name", list_models())
+def test_the_rules_read_the_reports_own_walk(name, mode):
+    """The rules take each node's window and size from the report's rows instead of walking the
+    graph again: the same SpatialInfo the walk (resumed from MXNet's shapes) gives."""
+    from nin_mx.rules import _Graph
+    from nin_mx.walk import spatial_walk
+
+    symbol = get_symbol(name, border_mode=mode)
+    nodes = parse_nodes(symbol.tojson())
+    report = shape_report(symbol, (1, *get_model_entry(name).input_shape))
+    resume = {
+        n.index: row.output_shape for n, row in zip([n for n in nodes if n.op != "null"], report.layers)
+    }
+    assert _Graph(nodes, report).infos == spatial_walk(nodes, report.input_shapes, resume=resume)
+
+
+@pytest.mark.parametrize("zoo", ["densenet121", "inceptionv3", "mobilenetv2_0.25"])
+def test_the_rules_read_the_walk_of_gluon_graphs_too(zoo):
+    from mxnet.gluon.model_zoo import vision
+
+    from nin_mx.rules import _Graph
+    from nin_mx.walk import spatial_walk
+
+    symbol = vision.get_model(zoo, pretrained=False)(mx.sym.var("data"))
+    side = 299 if zoo == "inceptionv3" else 224
+    nodes = parse_nodes(symbol.tojson())
+    report = shape_report(symbol, (1, 3, side, side))
+    resume = {
+        n.index: row.output_shape for n, row in zip([n for n in nodes if n.op != "null"], report.layers)
+    }
+    assert _Graph(nodes, report).infos == spatial_walk(nodes, report.input_shapes, resume=resume)
