@@ -68,7 +68,12 @@ def _cases(zoo: Path) -> dict[str, list[str]]:
         cases[f"zoo-{name}-table"] = [path, "--input", f"3,{good},{good}"]
         cases[f"zoo-{name}-json"] = [path, "--input", f"3,{good},{good}", "--format", "json"]
         cases[f"zoo-{name}-fails"] = [path, "--input", f"3,{bad},{bad}"]
-    cases["zoo-resnet18_v1-min-input"] = [str(zoo / "resnet18_v1-symbol.json"), "--input", "3,224,224", "--min-input"]
+    cases["zoo-resnet18_v1-min-input"] = [
+        str(zoo / "resnet18_v1-symbol.json"),
+        "--input",
+        "3,224,224",
+        "--min-input",
+    ]
     cases["zoo-resnet18_v1-mode-note"] = [
         str(zoo / "resnet18_v1-symbol.json"),
         "--input",
@@ -82,14 +87,13 @@ def _cases(zoo: Path) -> dict[str, list[str]]:
 
 
 def _export_zoo(zoo: Path) -> None:
-    import mxnet as mx
-    from mxnet.gluon.model_zoo import vision
+    from nin_mx._mxnet import mx  # not `import mxnet`: see nin_mx._mxnet's numpy.bool shim
 
     zoo.mkdir(parents=True, exist_ok=True)
     for name, side, _ in ZOO:
         if (zoo / f"{name}-symbol.json").exists():
             continue
-        net = vision.get_model(name, pretrained=False)
+        net = mx.gluon.model_zoo.vision.get_model(name, pretrained=False)
         net.initialize()
         net.hybridize()
         net(mx.nd.zeros((1, 3, side, side)))
