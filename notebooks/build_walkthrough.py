@@ -85,11 +85,11 @@ CELLS = [
         import tempfile
 
         import matplotlib.pyplot as plt
-        import mxnet as mx
         from IPython.display import SVG, display
 
         import nin_mx
         from nin_mx import Document
+        from nin_mx._mxnet import mx  # MXNet as nin_mx loads it: on Python 3.12, numpy.bool put back first
         from nin_mx.render import render
 
         %matplotlib inline

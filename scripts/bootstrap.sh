@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Sets up nin_mx in ./.venv: Debian's graphviz (for the notebook's graph drawings), a virtual
+# Sets up nin_mx in a virtual environment: Debian's graphviz (for the notebook's graph drawings), the
 # environment, and the package with its test extras. Safe to run again; it only adds what is missing.
+#   PYTHON  the Python that creates the environment (default: python3)
+#   VENV    where it goes, relative to the repository or absolute (default: .venv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,13 +16,22 @@ if ! command -v dot >/dev/null 2>&1; then
   fi
 fi
 
-PYTHON=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-  "$PYTHON" -m venv .venv
+VENV=${VENV:-.venv}
+if [ ! -x "$VENV/bin/python" ]; then
+  "${PYTHON:-python3}" -m venv "$VENV"
+elif [ -n "${PYTHON:-}" ]; then
+  # An environment made by another Python would be reused silently; refuse it instead.
+  version='import sys; print("%d.%d" % sys.version_info[:2])'
+  want=$("$PYTHON" -c "$version")
+  have=$("$VENV/bin/python" -c "$version")
+  if [ "$want" != "$have" ]; then
+    echo "bootstrap: $VENV has Python $have, not $want ($PYTHON); remove it or choose another VENV" >&2
+    exit 1
+  fi
 fi
-stamp=.venv/.nin_mx-installed
+stamp=$VENV/.nin_mx-installed
 if [ ! -f "$stamp" ] || [ setup.py -nt "$stamp" ]; then
-  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]'
   touch "$stamp"
 fi

@@ -87,14 +87,13 @@ def _cases(zoo: Path) -> dict[str, list[str]]:
 
 
 def _export_zoo(zoo: Path) -> None:
-    import mxnet as mx
-    from mxnet.gluon.model_zoo import vision
+    from nin_mx._mxnet import mx  # not `import mxnet`: see nin_mx._mxnet's numpy.bool shim
 
     zoo.mkdir(parents=True, exist_ok=True)
     for name, side, _ in ZOO:
         if (zoo / f"{name}-symbol.json").exists():
             continue
-        net = vision.get_model(name, pretrained=False)
+        net = mx.gluon.model_zoo.vision.get_model(name, pretrained=False)
         net.initialize()
         net.hybridize()
         net(mx.nd.zeros((1, 3, side, side)))
