@@ -37,6 +37,11 @@ _EXPORTS = {
     "compare_border_modes": "nin_mx.report",
     "shape_report": "nin_mx.report",
     "min_input_size": "nin_mx.min_input",
+    "GraphDiff": "nin_mx.diff",
+    "RowDiff": "nin_mx.diff",
+    "RowStatus": "nin_mx.diff",
+    "diff_reports": "nin_mx.diff",
+    "graph_attrs": "nin_mx.diff",
     "OutputFormat": "nin_mx.render",
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""The performance figures of issue 5, each a ratio measured side by side in one run.
+"""The performance figures of issues 5 and 12, each a ratio measured side by side in one run.
 
 Every figure divides a nin_mx measurement by a baseline measured in the same run: the two
 are sampled in alternating (ABBA) order after a warm-up, and the ratio is the ratio of the
@@ -14,6 +14,9 @@ whenever the measurements ran, 1 on a setup error).
     (d) help-wall  `nin-shape-report --help` wall time ÷ `python -c "import mxnet"`
     (e) depth      shape_report of inception_resnet_v2(repeats=(100, 200, 100)) ÷ default
     (f) pooling    compare_pooling ÷ one bound forward pass (bind included) of the same graph
+    (g) diff       diff_reports of inception_resnet_v2, default vs manual pool ÷ one shape_report
+    (h) diff-depth diff_reports of the repeats=(100, 200, 100) report against itself ÷ the
+                   default-depth report against itself
 
 plus two informational figures (no target): (a2) ``shape_report`` by model name, symbol
 build included, ÷ print_summary, and (e2) the depth ratio by name, builds included.
@@ -26,7 +29,7 @@ Usage:
     python scripts/bench.py                     # full run, about 80 s on an idle machine
     python scripts/bench.py --quick             # 3 repeats: a smoke test, about 40 s
     python scripts/bench.py --only a,f --repeats 9 --json results.json
-    python scripts/bench.py --profile b         # cProfile of one figure's nin_mx side
+    python scripts/bench.py --profile b         # cProfile of one figure's nin_mx side (a, b, e-h)
 
 Results and the profile of the slow figures are in BENCHMARKS.md.
 """
@@ -176,9 +179,27 @@ SPECS = (
         "sym.bind(args, aux) + forward(is_train=False) + asnumpy()",
         3.5,
     ),
+    Spec(
+        "diff",
+        "g",
+        "diff",
+        "diff_reports (default vs manual pool, attributes compared) ÷ one shape_report",
+        "diff_reports(report, manual_report, attrs_a=graph_attrs(...), attrs_b=graph_attrs(...))",
+        f"shape_report(symbol, {SHAPE})",
+        3.0,
+    ),
+    Spec(
+        "diff-depth",
+        "h",
+        "diff",
+        f"diff_reports of a report against itself, repeats={DEEP_REPEATS} ÷ default repeats",
+        f"diff_reports(deep report, deep report again, attrs ...), repeats={DEEP_REPEATS}",
+        "diff_reports(report, report again, attrs ...), default repeats",
+        15.0,
+    ),
 )
-GROUPS = ("cli", "report", "depth", "pooling")  # subprocesses first, before MXNet runs here
-DEFAULT_REPEATS = {"cli": 10, "report": 21, "depth": 9, "pooling": 7}
+GROUPS = ("cli", "report", "depth", "pooling", "diff")  # subprocesses first, before MXNet runs here
+DEFAULT_REPEATS = {"cli": 10, "report": 21, "depth": 9, "pooling": 7, "diff": 15}
 QUICK_REPEATS = 3
 
 
@@ -522,7 +543,65 @@ def run_pooling(selected: set[str], repeats: int, warmup: int) -> list[dict[str,
     ]
 
 
-RUNNERS = {"cli": run_cli, "report": run_report, "depth": run_depth, "pooling": run_pooling}
+def run_diff(selected: set[str], repeats: int, warmup: int) -> list[dict[str, Any]]:
+    """(g) and (h): the reports are made beforehand; the attribute maps are made in the timed
+    call, as a caller makes them from the graphs. Each side gets two separately made (equal,
+    not identical) reports."""
+    import mxnet as mx
+
+    from nin_mx import Graph, diff_reports, graph_attrs, manual_symbol, shape_report
+
+    def side(graph: Any) -> Any:
+        report = shape_report(graph, SHAPE)
+        if not report.ok:
+            raise BenchError(f"shape_report of {graph.label} failed: {report.error}")
+        return graph, report
+
+    def diff(a: tuple[Any, Any], b: tuple[Any, Any]) -> Callable[[], Any]:
+        return lambda: diff_reports(a[1], b[1], attrs_a=graph_attrs(a[0]), attrs_b=graph_attrs(b[0]))
+
+    default = Graph.from_model(MODEL)
+    calls: dict[str, Callable[[], dict[str, float]]] = {}
+    notes = {}
+    if "diff" in selected:
+        base, manual = side(default), side(Graph.from_symbol(manual_symbol(MODEL, SHAPE), label="manual"))
+        pooled = diff(base, manual)()
+        if pooled.counts.changed != 1:
+            raise BenchError(f"default vs manual pool: expected one changed row, got {pooled.counts}")
+        fresh = _Fresh(mx, default.symbol)
+        calls["diff"] = _timed(diff(base, manual))
+        calls["report"] = _timed(lambda: shape_report(fresh.symbol, SHAPE), before=fresh.reload)
+        notes["diff"] = (
+            f"{len(pooled.rows)} rows a side; the report's symbol is a fresh load_json copy each time"
+        )
+    if "diff-depth" in selected:
+        deep = Graph.from_model(MODEL, repeats=DEEP_REPEATS)
+        deep_a, deep_b = side(deep), side(deep)
+        small_a, small_b = side(default), side(default)
+        calls["deep"] = _timed(diff(deep_a, deep_b))
+        calls["small"] = _timed(diff(small_a, small_b))
+        n_small, n_deep = len(small_a[1].layers), len(deep_a[1].layers)
+        notes["diff-depth"] = (
+            f"{n_small} -> {n_deep} rows (x{n_deep / n_small:.2f}: the ratio of a linear diff)"
+        )
+    samples = _sample(calls, repeats, warmup)
+    specs = {s.key: s for s in SPECS}
+    results = []
+    for key, numerator, denominator in (("diff", "diff", "report"), ("diff-depth", "deep", "small")):
+        if key in selected:
+            spec = specs[key]
+            results.append(
+                _figure(
+                    spec,
+                    Series(spec.numerator, "s", samples[f"{numerator}/time"]),
+                    Series(spec.denominator, "s", samples[f"{denominator}/time"]),
+                    notes[key],
+                )
+            )
+    return results
+
+
+RUNNERS = {"cli": run_cli, "report": run_report, "depth": run_depth, "pooling": run_pooling, "diff": run_diff}
 
 
 # --- profiles ----------------------------------------------------------------------------
@@ -535,7 +614,15 @@ def profile(letter: str, lines: int) -> None:
     passes show up in ``asnumpy``; run with ``MXNET_ENGINE_TYPE=NaiveEngine`` to see them
     where they are called.
     """
-    from nin_mx import compare_pooling, get_symbol, shape_report
+    from nin_mx import (
+        Graph,
+        compare_pooling,
+        diff_reports,
+        get_symbol,
+        graph_attrs,
+        manual_symbol,
+        shape_report,
+    )
     from nin_mx._mxnet import mx
     from nin_mx.cli import main as cli_main
 
@@ -546,6 +633,11 @@ def profile(letter: str, lines: int) -> None:
             cli_main(list(CLI_ARGS))
 
     deep = get_symbol(MODEL, border_mode="valid", repeats=DEEP_REPEATS)
+
+    def diff_of(graph: Any, other: Any) -> Callable[[], Any]:
+        a, b = shape_report(graph, SHAPE), shape_report(other, SHAPE)
+        return lambda: diff_reports(a, b, attrs_a=graph_attrs(graph), attrs_b=graph_attrs(other))
+
     # (what, runs): several runs, so that one garbage collection does not land on one function
     targets: dict[str, tuple[Callable[[], Any], int]] = {
         "a": (lambda: shape_report(symbol, SHAPE), 10),
@@ -553,6 +645,13 @@ def profile(letter: str, lines: int) -> None:
         "e": (lambda: shape_report(deep, SHAPE), 3),
         "f": (lambda: (compare_pooling(MODEL, SHAPE), mx.nd.waitall()), 1),
     }
+    if letter in ("g", "h"):
+        default = Graph.from_model(MODEL)
+        if letter == "g":
+            targets["g"] = (diff_of(default, Graph.from_symbol(manual_symbol(MODEL, SHAPE))), 10)
+        else:
+            deep_graph = Graph.from_model(MODEL, repeats=DEEP_REPEATS)
+            targets["h"] = (diff_of(deep_graph, deep_graph), 3)
     if letter not in targets:
         raise BenchError(f"--profile takes one of {', '.join(targets)}, got {letter!r}")
     target, runs = targets[letter]
@@ -694,7 +793,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=1, metavar="N", help="warm-up runs (default 1)")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--only", metavar="NAME", help="figures to measure, by key or letter: a,cli-wall")
-    parser.add_argument("--profile", metavar="FIGURE", help="print a cProfile of figure a, b, e or f")
+    parser.add_argument("--profile", metavar="FIGURE", help="print a cProfile of figure a, b, e, f, g or h")
     parser.add_argument("--profile-lines", type=int, default=30, metavar="N", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
@@ -709,7 +808,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         info = machine()
         print(
-            f"nin_mx benchmark (issue 5): {info['cpus']} CPUs ({info['cpus_usable']} usable), "
+            f"nin_mx benchmark (issues 5, 12): {info['cpus']} CPUs ({info['cpus_usable']} usable), "
             f"{info['cpu_model']}; Python {info['python']}, MXNet {info['mxnet']}, "
             f"numpy {info['numpy']}; nin_mx {info['git_commit']}"
             f"{' + uncommitted changes' if info['nin_mx_uncommitted_changes'] else ''}"

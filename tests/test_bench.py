@@ -1,4 +1,4 @@
-"""scripts/bench.py runs and reports every figure of issue 5 (a smoke test: no time is asserted).
+"""scripts/bench.py runs and reports every figure of issues 5 and 12 (a smoke test: no time is asserted).
 
 The figures are ratios measured side by side on a shared machine; whether they meet their
 targets is for BENCHMARKS.md, never for the test suite.
@@ -25,6 +25,8 @@ FIGURES = {
     "depth": "e",
     "depth-by-name": "e2",
     "pooling": "f",
+    "diff": "g",
+    "diff-depth": "h",
 }
 QUICK_REPEATS = 3
 
