@@ -547,9 +547,8 @@ def run_diff(selected: set[str], repeats: int, warmup: int) -> list[dict[str, An
     """(g) and (h): the reports are made beforehand; the attribute maps are made in the timed
     call, as a caller makes them from the graphs. Each side gets two separately made (equal,
     not identical) reports."""
-    import mxnet as mx
-
     from nin_mx import Graph, diff_reports, graph_attrs, manual_symbol, shape_report
+    from nin_mx._mxnet import mx
 
     def side(graph: Any) -> Any:
         report = shape_report(graph, SHAPE)
