@@ -21,16 +21,14 @@ from nin_mx import Graph, list_models, manual_symbol, shape_report
 from nin_mx.align import is_automatic_name
 from nin_mx.diff import DiffCounts, GraphDiff, RowStatus, diff_reports, graph_attrs
 from nin_mx.pooling import manual_pool_kernel
-from nin_mx.render import (
-    SCHEMA_VERSION,
-    Document,
+from nin_mx.render import SCHEMA_VERSION, Document, render_json
+from nin_mx.render_diff import (
     diff_to_dict,
     render_diff,
     render_diff_csv,
     render_diff_json,
     render_diff_markdown,
     render_diff_table,
-    render_json,
 )
 from nin_mx.report import LayerRow, Report
 
