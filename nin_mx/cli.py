@@ -2,7 +2,7 @@
 
 Exit codes: 0 when the report was produced; 1 when the model or file cannot be built or no
 requested border mode can be inferred; 2 for usage errors; 3 when ``--check`` or ``--params``
-finds a warning or an error. Errors are one line on stderr
+finds a warning or an error, or ``--diff`` finds differences (as ``diff(1)``). Errors are one line on stderr
 (``--debug`` shows the traceback). Only the report goes to stdout (or to ``--output``,
 written atomically).
 
@@ -36,9 +36,10 @@ examples:
   nin-shape-report resnet18_v1-symbol.json --input 3,224,224 --format json --output r.json
   nin-shape-report nin_cifar10 --compare-pooling --min-input
   nin-shape-report resnet18_v1-symbol.json --input 3,224,224 --check --params resnet18_v1-0000.params
+  nin-shape-report nin_imagenet --diff nin_imagenet --border-mode valid,same
 
 exit codes: 0 report produced, 1 model/file/shape error, 2 usage error,
-            3 --check/--params found a warning or an error
+            3 --check/--params found a warning or an error, or --diff found differences
 """
 
 
@@ -109,6 +110,15 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="also check this .params checkpoint's array names and shapes against the graph",
     )
+    parser.add_argument(
+        "--diff",
+        metavar="MODEL|FILE",
+        help="compare with a second graph layer by layer (exit 3 when they differ); --border-mode "
+        "then takes one mode, or two (a then b)",
+    )
+    parser.add_argument(
+        "--all", action="store_true", help="with --diff: list every pair, not only the differences"
+    )
     parser.add_argument("--list-models", action="store_true", help="list the models and exit")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
@@ -127,6 +137,9 @@ class Request:
         mode_note: a border mode was asked for a file, which is reported as built.
         compare_pooling, min_input, check: the optional sections.
         params: a checkpoint to check against the graph, or ``None``.
+        diff: the second graph of ``--diff`` (its border mode is ``modes[-1]``), or ``None``;
+            ``diff_is_file`` says whether it is a symbol file, ``all_rows`` whether every pair
+            is listed.
         output: the file to write, or ``None`` for stdout.
     """
 
@@ -140,6 +153,9 @@ class Request:
     min_input: bool = False
     check: bool = False
     params: str | None = None
+    diff: str | None = None
+    diff_is_file: bool = False
+    all_rows: bool = False
     output: str | None = None
 
 
@@ -176,6 +192,36 @@ def _is_file_argument(model: str) -> bool:
     )
 
 
+def _resolve_diff(
+    args: argparse.Namespace, modes: tuple[ReportMode, ...]
+) -> tuple[bool, tuple[ReportMode, ...]]:
+    """``--diff``'s second graph and the border modes of both sides (a, b)."""
+    if not args.diff.strip():
+        raise ValueError("--diff is empty")
+    diff_is_file = _is_file_argument(args.diff)
+    if not diff_is_file:
+        get_model_entry(args.diff)  # unknown model: ValueError with the closest name
+    if args.compare_pooling or args.min_input or args.check or args.params is not None:
+        raise ValueError(
+            "--diff compares two graphs; --check, --params, --compare-pooling and --min-input apply to one"
+        )
+    if args.border_mode == "valid,same,full":  # not given: each model's published padding
+        return diff_is_file, (ReportMode.REFERENCE,)
+    if len(modes) > 2:
+        raise ValueError(f"--diff takes one border mode, or two (a then b), got {args.border_mode!r}")
+    return diff_is_file, modes
+
+
+def _file_modes(
+    modes: tuple[ReportMode, ...], is_file: bool, diff_is_file: bool | None
+) -> tuple[ReportMode, ...]:
+    """The report modes of the request: a file is reported as built; with ``--diff``, (a, b)."""
+    if diff_is_file is None:
+        return (ReportMode.AS_BUILT,) if is_file else modes
+    a, b = modes[0], modes[-1]
+    return (ReportMode.AS_BUILT if is_file else a, ReportMode.AS_BUILT if diff_is_file else b)
+
+
 def _resolve(args: argparse.Namespace) -> Request:
     """Checks every argument without importing MXNet; raises ValueError for usage errors."""
     if args.model is None:
@@ -192,6 +238,11 @@ def _resolve(args: argparse.Namespace) -> Request:
         raise ValueError(f"--batch must be one positive integer, got {args.batch!r}")
     batch = _positive_ints(args.batch, "--batch")
     modes = _parse_modes(args.border_mode)
+    diff_is_file = False
+    if args.diff is not None:
+        diff_is_file, modes = _resolve_diff(args, modes)
+    elif args.all:
+        raise ValueError("--all lists the pairs of --diff")
     for option, value in (("--input", args.input), ("--output", args.output)):
         if value is not None and not value.strip():
             raise ValueError(f"{option} is empty")
@@ -213,14 +264,17 @@ def _resolve(args: argparse.Namespace) -> Request:
         raise ValueError("a symbol file needs --input C,H,W (or --shape NAME=N,C,H,W)")
     else:
         shapes = (batch[0], *get_model_entry(args.model).input_shape)
-    if not is_file:
-        expected = len(get_model_entry(args.model).input_shape) + 1
+    models = [
+        m for m, file in ((args.model, is_file), (args.diff, diff_is_file)) if m is not None and not file
+    ]
+    for model in dict.fromkeys(models):
+        expected = len(get_model_entry(model).input_shape) + 1
         given = [shapes] if isinstance(shapes, tuple) else list(shapes.values())
         if isinstance(shapes, dict) and set(shapes) != {"data"}:
-            raise ValueError(f"{args.model} has one input, 'data'")
+            raise ValueError(f"{model} has one input, 'data'")
         if any(len(s) != expected for s in given):
-            raise ValueError(f"{args.model} takes a {expected - 2}-D image input: --input C,H,W")
-    elif args.compare_pooling:
+            raise ValueError(f"{model} takes a {expected - 2}-D image input: --input C,H,W")
+    if is_file and args.compare_pooling:
         raise ValueError("--compare-pooling needs one of nin_mx's models, not a symbol file")
     if fmt is OutputFormat.CSV and (args.compare_pooling or args.min_input):
         raise ValueError("--compare-pooling and --min-input are shown in table, markdown and json formats")
@@ -234,19 +288,23 @@ def _resolve(args: argparse.Namespace) -> Request:
             raise ValueError(f"--output: folder {folder} does not exist")
         if os.path.isdir(args.output):
             raise ValueError(f"--output: {args.output} is a folder")
-        if is_file and os.path.realpath(args.output) == os.path.realpath(args.model):
-            raise ValueError(f"--output would overwrite the symbol file {args.model}")
+        for source, file in ((args.model, is_file), (args.diff, diff_is_file)):
+            if file and os.path.realpath(args.output) == os.path.realpath(source):
+                raise ValueError(f"--output would overwrite the symbol file {source}")
     return Request(
         source=args.model,
         is_file=is_file,
         fmt=fmt,
-        modes=(ReportMode.AS_BUILT,) if is_file else modes,
+        modes=_file_modes(modes, is_file, diff_is_file if args.diff is not None else None),
         shapes=shapes,
-        mode_note=is_file and args.border_mode != "valid,same,full",
+        mode_note=is_file and (args.diff is None or diff_is_file) and args.border_mode != "valid,same,full",
         compare_pooling=args.compare_pooling,
         min_input=args.min_input,
         check=args.check,
         params=args.params,
+        diff=args.diff,
+        diff_is_file=diff_is_file,
+        all_rows=args.all,
         output=args.output,
     )
 
@@ -304,6 +362,29 @@ def _build_document(request: Request) -> tuple[Any, list[str]]:
     return doc, notes
 
 
+def _build_diff(request: Request) -> tuple[Any, list[str]]:
+    """``--diff``: both graphs' reports, aligned; returns the diff and the lines for stderr."""
+    from nin_mx.diff import diff_reports, graph_attrs
+    from nin_mx.report import report_graph
+    from nin_mx.source import Graph
+
+    sides = (
+        (request.source, request.is_file, request.modes[0]),
+        (request.diff, request.diff_is_file, request.modes[-1]),
+    )
+    graphs = [
+        Graph.from_file(src) if file else Graph.from_model(src, border_mode=mode) for src, file, mode in sides
+    ]
+    a, b = (report_graph(graph, request.shapes) for graph in graphs)
+    errors = [f"{side} ({r.border_mode}): {r.error}" for side, r in (("a", a), ("b", b)) if not r.ok]
+    notes = (
+        ["note: border modes apply to nin_mx's own models; a symbol file is reported as built"]
+        if request.mode_note
+        else []
+    )
+    return diff_reports(a, b, attrs_a=graph_attrs(graphs[0]), attrs_b=graph_attrs(graphs[1])), notes + errors
+
+
 def _write_atomically(path: str, text: str) -> None:
     """Writes ``text`` to ``path`` through a temporary file and a rename, so a failed run
     leaves an existing file as it was. A symbolic link is followed (the link stays), and a
@@ -352,6 +433,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     try:
+        if request.diff is not None:
+            return _run_diff(parser.prog, request)
         from nin_mx.render import render
 
         doc, notes = _build_document(request)
@@ -363,11 +446,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"{parser.prog}: {report.border_mode}: {report.error}", file=sys.stderr)
         if not any(report.ok for report in doc.reports):
             return 1
-        if request.output:
-            _write_atomically(request.output, text)
-        else:
-            sys.stdout.write(text)
-            sys.stdout.flush()
+        _emit(request, text)
         if doc.findings is not None:
             from nin_mx.diagnose import has_problems
 
@@ -389,6 +468,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{parser.prog}: {kind}{one_line(exc)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _run_diff(prog: str, request: Request) -> int:
+    """``--diff``: prints the diff; 0 when the graphs agree, 3 when they differ, 1 when neither
+    side's shapes can be inferred."""
+    from nin_mx.render_diff import render_diff
+
+    diff, lines = _build_diff(request)
+    text = render_diff(diff, request.fmt, all_rows=request.all_rows)
+    for line in lines:
+        print(line if line.startswith("note:") else f"{prog}: {line}", file=sys.stderr)
+    if diff.error_a is not None and diff.error_b is not None:
+        return 1
+    _emit(request, text)
+    return 3 if diff.has_differences else 0
+
+
+def _emit(request: Request, text: str) -> None:
+    """The output, to ``--output`` (atomically) or stdout."""
+    if request.output:
+        _write_atomically(request.output, text)
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
 
 
 def run() -> None:
