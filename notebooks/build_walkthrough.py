@@ -31,6 +31,8 @@ KERNEL_NAME = "python3"
 TAG_PLOT = "plot"  # a matplotlib figure: image/png
 TAG_GRAPH = "graph"  # a Graphviz drawing: image/svg+xml
 TAG_POOLING = "pooling-comparison"  # compare_pooling's result as text
+TAG_CHECK = "check"  # nin_mx.check finding the hand-computed pool
+TAG_DIFF = "diff"  # the manual-kernel model diffed against the global one
 
 
 def _md(text: str) -> tuple[str, str, tuple[str, ...]]:
@@ -524,6 +526,54 @@ CELLS = [
         Had the pad of 1 been applied, the zeros it adds would have pulled the average of a map of
         ones below 1, as the explicitly padded 9x9 window shows.
 
+        ### Let nin_mx find it: `check` and `--diff`
+
+        In a graph someone else wrote, the hand-computed pool is just a `Pooling(kernel=(8, 8))`
+        among hundreds of layers. `nin_mx.check` (the CLI's `--check`) runs the pitfall rules over
+        a report: `fixed-global-pool` is a non-global pool whose kernel equals its input, and its
+        message says for which input sizes it still pools to 1x1. The global model gets no
+        warning.
+        """
+    ),
+    _code(
+        """
+        for label, graph in (("manual", manual), ("global", global_)):
+            findings = nin_mx.check(graph, size_299)
+            warnings = [f for f in findings if f.severity >= "warning"]
+            print(f"{label}: {len(findings)} findings, {len(warnings)} warnings")
+            for f in warnings:
+                print(f"  {f.severity.value} {f.rule} at {f.layer}: {f.message}")
+        """,
+        TAG_CHECK,
+    ),
+    _md(
+        """
+        The classic way to find it by hand is to put the two versions side by side. `--diff` (or
+        `nin_mx.diff_reports`) pairs the layers of two graphs — by name where names agree, by
+        structure where they do not — and lists what differs: at 299x299 only the pool's
+        attributes (the shapes agree, which is the whole confusion); at 331x331 the pool's output
+        and the classifier's weights too.
+        """
+    ),
+    _code(
+        """
+        from nin_mx.render_diff import render_diff
+
+        for side in (299, 331):
+            shape = (1, 3, side, side)
+            diff = nin_mx.diff_reports(
+                nin_mx.shape_report(global_, shape),
+                nin_mx.shape_report(manual, shape),
+                attrs_a=nin_mx.graph_attrs(nin_mx.Graph.from_symbol(global_)),
+                attrs_b=nin_mx.graph_attrs(nin_mx.Graph.from_symbol(manual)),
+            )
+            print(f"--- at {side}x{side}")
+            print(render_diff(diff, "table").split("\\n", 2)[2])  # without the title line
+        """,
+        TAG_DIFF,
+    ),
+    _md(
+        """
         ## 5. Inspect any saved MXNet model with `nin-shape-report`
 
         The command-line tool reports any `-symbol.json`, not just nin_mx's models. Here we take a

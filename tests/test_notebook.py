@@ -78,6 +78,14 @@ def check_outputs(nb):
     assert "every internal shape equal: True" in pooling
     assert "manual -> kernel (8, 8) exceeds input (5, 5)" in pooling
 
+    check = "".join(_text(cell) for cell in _tagged(nb, build_walkthrough.TAG_CHECK))
+    assert "manual: " in check and "1 warnings" in check and "global: " in check
+    assert "warning fixed-global-pool at global_pool: fixed 8x8 average pool" in check
+    assert "global: " in check and check.split("global: ")[1].split(" findings, ")[1].startswith("0 warnings")
+    diff = "".join(_text(cell) for cell in _tagged(nb, build_walkthrough.TAG_DIFF))
+    assert "1 changed, 0 only in a, 0 only in b, 822 same" in diff  # at 299: the pool only
+    assert "attrs.global_pool" in diff and "--- at 331x331" in diff
+
 
 def test_committed_notebook_is_the_generators():
     committed = nbformat.read(NOTEBOOK, as_version=4)
