@@ -452,6 +452,14 @@ RULES: Mapping[str, Rule] = {
 }
 
 
+# The rules whose answer depends only on a node's window (kernel, stride, pad, dilation), its
+# input size and these attributes, not on the rest of the graph.
+_WINDOW_ONLY = frozenset(
+    {_padded_global_pool, _custom_padding, _even_kernel_same, _pooling_convention_sensitive, _unread_border}
+)
+_WINDOW_ATTRS = ("pooling_convention", "global_pool", "pool_type", "count_include_pad")
+
+
 def find_pitfalls(
     nodes: Sequence[Node], report: Report, *, rules: Iterable[str] | None = None
 ) -> list[Finding]:
@@ -477,6 +485,7 @@ def find_pitfalls(
         return []
     g = _Graph(nodes, report)
     by_op: dict[str, list[Any]] = {}  # op -> the checks that can apply to it, in table order
+    clean: set[tuple[Any, ...]] = set()  # (check, window, input size) that found nothing
     findings = []
     for index in g.rows:
         node = nodes[index]
@@ -485,5 +494,19 @@ def find_pitfalls(
             checks = by_op[node.op] = [
                 RULES[r].check for r in selected if RULES[r].ops is None or node.op in RULES[r].ops
             ]
-        findings += [f for check in checks if (f := check(g, node)) is not None]
+        # A graph repeats a few windows many times: a rule that reads only the window and its
+        # input size, and found nothing there, finds nothing at the next node that has them.
+        found = g.window(node)
+        window = (node.op, *found[0][1:5], found[1], *map(node.attrs.get, _WINDOW_ATTRS)) if found else None
+        for check in checks:
+            if window is not None and check in _WINDOW_ONLY:
+                if (check, window) in clean:
+                    continue
+                finding = check(g, node)
+                if finding is None:
+                    clean.add((check, window))
+            else:
+                finding = check(g, node)
+            if finding is not None:
+                findings.append(finding)
     return findings

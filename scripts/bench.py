@@ -197,9 +197,18 @@ SPECS = (
         "diff_reports(report, report again, attrs ...), default repeats",
         15.0,
     ),
+    Spec(
+        "check",
+        "i",
+        "check",
+        "shape report + --check's findings ÷ the shape report alone (issue 11)",
+        f"diagnose(graph, report_graph(graph, {SHAPE}))",
+        f"report_graph(graph, {SHAPE})",
+        1.3,
+    ),
 )
-GROUPS = ("cli", "report", "depth", "pooling", "diff")  # subprocesses first, before MXNet runs here
-DEFAULT_REPEATS = {"cli": 10, "report": 21, "depth": 9, "pooling": 7, "diff": 15}
+GROUPS = ("cli", "report", "depth", "pooling", "diff", "check")  # subprocesses first, before MXNet runs here
+DEFAULT_REPEATS = {"cli": 10, "report": 21, "depth": 9, "pooling": 7, "diff": 15, "check": 21}
 QUICK_REPEATS = 3
 
 
@@ -600,7 +609,41 @@ def run_diff(selected: set[str], repeats: int, warmup: int) -> list[dict[str, An
     return results
 
 
-RUNNERS = {"cli": run_cli, "report": run_report, "depth": run_depth, "pooling": run_pooling, "diff": run_diff}
+def run_check(selected: set[str], repeats: int, warmup: int) -> list[dict[str, Any]]:
+    """(i): a report with and without its findings, of one prebuilt graph (as the CLI has it)."""
+    from nin_mx.diagnose import diagnose
+    from nin_mx.report import report_graph
+    from nin_mx.source import Graph
+
+    graph = Graph.from_model(MODEL)
+    findings = diagnose(graph, report_graph(graph, SHAPE))
+    if any(f.severity >= "warning" for f in findings):
+        raise BenchError(f"{MODEL} with its defaults should have no warning: {findings}")
+    calls = {
+        "checked": _timed(lambda: diagnose(graph, report_graph(graph, SHAPE))),
+        "report": _timed(lambda: report_graph(graph, SHAPE)),
+    }
+    samples = _sample(calls, repeats, warmup)
+    spec = next(s for s in SPECS if s.key == "check")
+    note = f"{len(graph.nodes)} nodes; {len(findings)} findings (info), every rule run"
+    return [
+        _figure(
+            spec,
+            Series(spec.numerator, "s", samples["checked/time"]),
+            Series(spec.denominator, "s", samples["report/time"]),
+            note,
+        )
+    ]
+
+
+RUNNERS = {
+    "cli": run_cli,
+    "report": run_report,
+    "depth": run_depth,
+    "pooling": run_pooling,
+    "diff": run_diff,
+    "check": run_check,
+}
 
 
 # --- profiles ----------------------------------------------------------------------------

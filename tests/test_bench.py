@@ -27,6 +27,7 @@ FIGURES = {
     "pooling": "f",
     "diff": "g",
     "diff-depth": "h",
+    "check": "i",
 }
 QUICK_REPEATS = 3
 
