@@ -44,19 +44,19 @@ class _Graph:
         by_name = {row.name: row for row in report.layers}
         self.rows: dict[int, LayerRow] = {n.index: by_name[n.name] for n in nodes if n.name in by_name}
         stop = max(self.rows, default=-1) + 1  # a failed report has rows up to its failure
-        self.infos: list[SpatialInfo] = []
-        append, rows = self.infos.append, self.rows
-        for node in nodes[:stop]:  # what spatial_walk, resumed from MXNet's shapes, gives
-            row = rows.get(node.index)
-            if row is None:  # a variable: a data input, or a weight
-                shape = self.input_shapes.get(node.name)
-                nd = len(shape) - 2 if shape is not None else 0
-                append(SpatialInfo(shape[2:], rf=(1,) * nd, jump=(1,) * nd) if nd > 0 else _UNKNOWN)
-            elif len(row.output_shape) <= 2 or ("layout" in node.attrs and channels_last(node)):
-                append(_UNKNOWN)
-            else:
-                append(_info((row.output_shape[2:], *row[7:])))  # kernel ... jump, as the walk has them
+        self.infos = _Infos(self, stop)
         self._windows: dict[int, tuple[SpatialInfo, Shape] | None] = {}
+
+    def info(self, index: int) -> SpatialInfo:
+        """What spatial_walk, resumed from MXNet's shapes, gives of node ``index``."""
+        node, row = self.nodes[index], self.rows.get(index)
+        if row is None:  # a variable: a data input, or a weight
+            shape = self.input_shapes.get(node.name)
+            nd = len(shape) - 2 if shape is not None else 0
+            return SpatialInfo(shape[2:], rf=(1,) * nd, jump=(1,) * nd) if nd > 0 else _UNKNOWN
+        if len(row.output_shape) <= 2 or ("layout" in node.attrs and channels_last(node)):
+            return _UNKNOWN
+        return _info((row.output_shape[2:], *row[7:]))  # kernel ... jump, as the walk has them
 
     def input_spatial(self, node: Node) -> Shape | None:
         return self.infos[node.inputs[0]].spatial if node.inputs else None
@@ -81,6 +81,27 @@ class _Graph:
                 found = (info, n)
         self._windows[node.index] = found  # several rules ask for the same node
         return found
+
+
+class _Infos(Sequence[SpatialInfo]):
+    """The walk of the nodes before ``stop``, read off the rows as a rule asks (a rule reads a
+    few nodes of a large graph)."""
+
+    def __init__(self, graph: _Graph, stop: int) -> None:
+        self._graph, self._stop = graph, stop
+        self._cache: dict[int, SpatialInfo] = {}
+
+    def __len__(self) -> int:
+        return self._stop
+
+    def __getitem__(self, index: int) -> SpatialInfo:  # type: ignore[override]
+        if not 0 <= index < self._stop:
+            raise IndexError(index)
+        try:
+            return self._cache[index]
+        except KeyError:
+            info = self._cache[index] = self._graph.info(index)
+            return info
 
 
 def _x(shape: Iterable[int]) -> str:
@@ -494,6 +515,8 @@ def find_pitfalls(
             checks = by_op[node.op] = [
                 RULES[r].check for r in selected if RULES[r].ops is None or node.op in RULES[r].ops
             ]
+        if not checks:
+            continue
         # A graph repeats a few windows many times: a rule that reads only the window and its
         # input size, and found nothing there, finds nothing at the next node that has them.
         found = g.window(node)

@@ -664,7 +664,7 @@ def test_the_rules_read_the_reports_own_walk(name, mode):
     resume = {
         n.index: row.output_shape for n, row in zip([n for n in nodes if n.op != "null"], report.layers)
     }
-    assert _Graph(nodes, report).infos == spatial_walk(nodes, report.input_shapes, resume=resume)
+    assert list(_Graph(nodes, report).infos) == spatial_walk(nodes, report.input_shapes, resume=resume)
 
 
 @pytest.mark.parametrize("zoo", ["densenet121", "inceptionv3", "mobilenetv2_0.25"])
@@ -681,4 +681,4 @@ def test_the_rules_read_the_walk_of_gluon_graphs_too(zoo):
     resume = {
         n.index: row.output_shape for n, row in zip([n for n in nodes if n.op != "null"], report.layers)
     }
-    assert _Graph(nodes, report).infos == spatial_walk(nodes, report.input_shapes, resume=resume)
+    assert list(_Graph(nodes, report).infos) == spatial_walk(nodes, report.input_shapes, resume=resume)
