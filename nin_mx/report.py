@@ -149,7 +149,7 @@ class Document:
     def _repr_html_(self) -> str:
         from nin_mx.render_html import render_html  # render_html imports this module
 
-        return render_html(self)
+        return render_html(self, fragment=True)
 
 
 def resolve_inputs(graph: Graph, shapes: InputShapes) -> dict[str, Shape]:
