@@ -120,6 +120,11 @@ class GraphDiff:
     error_a: str | None = None
     error_b: str | None = None
 
+    def _repr_html_(self) -> str:
+        from nin_mx.render_html import diff_to_html  # it imports this module
+
+        return diff_to_html(self, fragment=True)
+
     @property
     def has_differences(self) -> bool:
         """Whether any row is ``changed``, ``only_a`` or ``only_b`` (a "differences found" exit)."""

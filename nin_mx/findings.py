@@ -82,6 +82,11 @@ class Finding:
         if "\n" in self.message or not self.message.strip():
             raise ValueError(f"a finding's message is one non-empty line, got {self.message!r}")
 
+    def _repr_html_(self) -> str:
+        from nin_mx.render_html import findings_to_html  # it imports this module
+
+        return findings_to_html([self])
+
 
 class Rule(NamedTuple):
     """An entry of a rule table.

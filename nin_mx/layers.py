@@ -1,7 +1,8 @@
 """Symbol building blocks shared by every model: conv(+BN)(+ReLU), mlpconv, final pooling.
 
 Padding comes from a border mode through :func:`nin_mx.border.pad_for`; no padding is
-computed here.
+computed here. :func:`block_scope` tags every node built inside it with the block it belongs to
+(the ``__block__`` attribute, which :mod:`nin_mx.views` groups by).
 """
 
 from __future__ import annotations
@@ -12,10 +13,21 @@ from typing import Any
 from nin_mx import border
 from nin_mx._mxnet import mx
 from nin_mx._validate import check_dims
+from nin_mx.views import BLOCK_ATTR
 
-__all__ = ["conv", "final_pool", "mlpconv"]
+__all__ = ["block_scope", "conv", "final_pool", "mlpconv"]
 
 Symbol = Any  # mx.sym.Symbol; MXNet is imported lazily, so no annotation can name it eagerly.
+
+
+def block_scope(name: str) -> Any:
+    """A context in which every node built (operators and their weights) carries
+    ``__block__=name``; MXNet writes it into each node's ``attrs`` in the symbol JSON.
+
+    Shapes and parameters do not change: MXNet's double-underscore attributes are symbol
+    annotations, not operator arguments.
+    """
+    return mx.AttrScope(**{BLOCK_ATTR: name})
 
 
 def conv(

@@ -42,6 +42,7 @@ class OutputFormat(str, enum.Enum):
     MARKDOWN = "markdown"
     CSV = "csv"
     JSON = "json"
+    HTML = "html"  # nin_mx.render_html
 
 
 def parse_format(value: OutputFormat | str) -> OutputFormat:
@@ -325,5 +326,10 @@ _RENDERERS = {
 
 
 def render(doc: Document, fmt: OutputFormat | str = OutputFormat.TABLE) -> str:
-    """Renders a document in the given format."""
-    return _RENDERERS[parse_format(fmt)](doc)
+    """Renders a document in the given format (``html``: :func:`nin_mx.render_html.render_html`)."""
+    fmt = parse_format(fmt)
+    if fmt is OutputFormat.HTML:
+        from nin_mx.render_html import render_html  # it imports this module
+
+        return render_html(doc)
+    return _RENDERERS[fmt](doc)

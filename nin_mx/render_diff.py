@@ -196,6 +196,10 @@ def render_diff(diff: GraphDiff, fmt: OutputFormat | str = OutputFormat.TABLE, a
     fmt = parse_format(fmt)
     if fmt is OutputFormat.JSON:
         return render_diff_json(diff)
+    if fmt is OutputFormat.HTML:
+        from nin_mx.render_html import diff_to_html  # it imports this module
+
+        return diff_to_html(diff, all_rows)
     renderer = {
         OutputFormat.TABLE: render_diff_table,
         OutputFormat.MARKDOWN: render_diff_markdown,

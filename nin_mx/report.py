@@ -40,6 +40,7 @@ from nin_mx.walk import spatial_walk
 if TYPE_CHECKING:
     from nin_mx.findings import Finding
     from nin_mx.pooling import PoolingComparison
+    from nin_mx.views import BlockMap
 
 __all__ = [
     "Document",
@@ -131,6 +132,10 @@ class Document:
         min_input: border mode -> smallest square input side, or ``None``.
         findings: with ``--check`` or ``--params``: the findings of each report, in the
             reports' order (:func:`nin_mx.diagnose.diagnose`), or ``None``.
+        blocks: the graph's blocks (:func:`nin_mx.views.block_map` of its nodes), for the
+            ``blocks`` view; ``None``: that view falls back to stages.
+
+    In Jupyter a document shows as HTML (:func:`nin_mx.render_html.render_html`).
     """
 
     model: str
@@ -139,6 +144,12 @@ class Document:
     pooling_comparison: PoolingComparison | None = None
     min_input: Mapping[str, int] | None = None
     findings: Sequence[Sequence[Finding]] | None = None
+    blocks: BlockMap | None = None
+
+    def _repr_html_(self) -> str:
+        from nin_mx.render_html import render_html  # render_html imports this module
+
+        return render_html(self, fragment=True)
 
 
 def resolve_inputs(graph: Graph, shapes: InputShapes) -> dict[str, Shape]:

@@ -1,19 +1,28 @@
 #!/usr/bin/env bash
-# Sets up nin_mx in a virtual environment: Debian's graphviz (for the notebook's graph drawings), the
-# environment, and the package with its test extras. Safe to run again; it only adds what is missing.
+# Sets up nin_mx in a virtual environment: Debian's graphviz (for the notebook's graph drawings) and
+# chromium (for the HTML report's browser test, tests/test_html_browser.py), the environment, and the
+# package with its test extras. Safe to run again; it only adds what is missing.
 #   PYTHON  the Python that creates the environment (default: python3)
 #   VENV    where it goes, relative to the repository or absolute (default: .venv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v dot >/dev/null 2>&1; then
+# Debian packages: install PACKAGE as root (or through sudo), or say what will fail without it.
+apt_install() {
+  local package=$1 consequence=$2
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null
   elif command -v sudo >/dev/null 2>&1; then
-    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null
   else
-    echo "bootstrap: graphviz ('dot') is missing and cannot be installed without root; graph drawings will fail" >&2
+    echo "bootstrap: $package is missing and cannot be installed without root; $consequence" >&2
   fi
+}
+if ! command -v dot >/dev/null 2>&1; then
+  apt_install graphviz "graph drawings will fail"
+fi
+if [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium "the HTML browser test will fail"
 fi
 
 VENV=${VENV:-.venv}

@@ -25,6 +25,7 @@ from nin_mx.render import (
     render_table,
     to_dict,
 )
+from nin_mx.render_html import render_html
 from nin_mx.report import LayerRow, Report
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -329,14 +330,20 @@ def test_optional_sections_in_table(full_doc):
 
 @pytest.mark.parametrize("fmt", list(OutputFormat))
 def test_render_dispatches_by_name(nin_doc, fmt):
-    expected = {"table": render_table, "markdown": render_markdown, "csv": render_csv, "json": render_json}
+    expected = {
+        "table": render_table,
+        "markdown": render_markdown,
+        "csv": render_csv,
+        "json": render_json,
+        "html": render_html,
+    }
     assert render(nin_doc, fmt.value) == expected[fmt.value](nin_doc)
 
 
 def test_unknown_format():
     assert parse_format("json") is OutputFormat.JSON
-    with pytest.raises(ValueError, match="table, markdown, csv, json"):
+    with pytest.raises(ValueError, match="table, markdown, csv, json, html"):
         parse_format("yaml")
     report = _tiny_report()
     with pytest.raises(ValueError):
-        render(Document("tiny", report.input_shapes, [report]), "html")
+        render(Document("tiny", report.input_shapes, [report]), "yaml")

@@ -16,6 +16,11 @@ residual sum and the concatenations need equal sizes.
 Shapes at 299 x 299 (reference padding): stem 149, 147, 147, 73, 73, 71, 35;
 Mixed_5b 35 x 35 x 320; Mixed_6a 17 x 17 x 1088; Mixed_7a 8 x 8 x 2080;
 conv_7b 8 x 8 x 1536.
+
+Every node carries its block in the ``__block__`` attribute (:func:`nin_mx.layers.block_scope`):
+``stem``, ``mixed_5b``, ``block35_1`` ... ``block35_10``, ``mixed_6a``, ``block17_1`` ...
+``block17_20``, ``mixed_7a``, ``block8_1`` ... ``block8_10`` and ``head`` (conv_7b, the pool,
+dropout, classifier and softmax).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from nin_mx import border
 from nin_mx._mxnet import mx
 from nin_mx._validate import check_int
 from nin_mx.border import BorderMode
+from nin_mx.layers import block_scope as _block
 from nin_mx.layers import conv as _conv
 from nin_mx.layers import final_pool
 from nin_mx.models._common import check_num_classes, resolve_border_mode
@@ -199,20 +205,28 @@ def inception_resnet_v2(
         raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}")
     mode = resolve_border_mode(border_mode, BorderMode.VALID)
 
-    x = _stem(mx.sym.var("data"), mode)  # 35 x 35 x 192
-    x = _mixed_5b(x)  # 35 x 35 x 320
+    x = mx.sym.var("data")
+    with _block("stem"):
+        x = _stem(x, mode)  # 35 x 35 x 192
+    with _block("mixed_5b"):
+        x = _mixed_5b(x)  # 35 x 35 x 320
     for i in range(1, n35 + 1):
-        x = _block35(x, f"block35_{i}")
-    x = _reduction_a(x, mode)  # 17 x 17 x 1088
+        with _block(f"block35_{i}"):
+            x = _block35(x, f"block35_{i}")
+    with _block("mixed_6a"):
+        x = _reduction_a(x, mode)  # 17 x 17 x 1088
     for i in range(1, n17 + 1):
-        x = _block17(x, f"block17_{i}")
-    x = _reduction_b(x, mode)  # 8 x 8 x 2080
-    for i in range(1, n8):
-        x = _block8(x, f"block8_{i}")
-    x = _block8(x, f"block8_{n8}", scale=1.0, relu=False)
-    x = _conv_bn(x, "conv_7b_1x1", 1536, 1)  # 8 x 8 x 1536
-    x = final_pool(x, "global_pool", pool_kernel)  # 1 x 1 x 1536
-    x = mx.sym.Flatten(x, name="flatten")
-    x = mx.sym.Dropout(x, name="dropout", p=dropout)
-    x = mx.sym.FullyConnected(x, name="fc", num_hidden=num_classes)
-    return mx.sym.SoftmaxOutput(x, name="softmax")
+        with _block(f"block17_{i}"):
+            x = _block17(x, f"block17_{i}")
+    with _block("mixed_7a"):
+        x = _reduction_b(x, mode)  # 8 x 8 x 2080
+    for i in range(1, n8 + 1):
+        with _block(f"block8_{i}"):
+            x = _block8(x, f"block8_{i}") if i < n8 else _block8(x, f"block8_{i}", scale=1.0, relu=False)
+    with _block("head"):
+        x = _conv_bn(x, "conv_7b_1x1", 1536, 1)  # 8 x 8 x 1536
+        x = final_pool(x, "global_pool", pool_kernel)  # 1 x 1 x 1536
+        x = mx.sym.Flatten(x, name="flatten")
+        x = mx.sym.Dropout(x, name="dropout", p=dropout)
+        x = mx.sym.FullyConnected(x, name="fc", num_hidden=num_classes)
+        return mx.sym.SoftmaxOutput(x, name="softmax")

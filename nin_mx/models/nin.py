@@ -12,6 +12,11 @@ connected layer.
 ``border_mode`` sets the padding of the spatial convolutions (conv1 ... conv4); ``None``
 keeps the reference pads. Pools keep pad 0 and round by ``pooling_convention``: ``'full'``
 (ceil, as Caffe) by default, or ``'valid'`` (floor, MXNet's default).
+
+Every node carries its block in the ``__block__`` attribute (:func:`nin_mx.layers.block_scope`):
+``mlpconv1``, ``mlpconv2``, ... one per mlpconv layer with the pool and dropout that follow it
+(the paper's "mlpconv layer + subsampling"), and ``head``: the final global pool, flatten and
+softmax.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from typing import Any
 from nin_mx import border
 from nin_mx._mxnet import mx
 from nin_mx.border import BorderMode
-from nin_mx.layers import final_pool, mlpconv
+from nin_mx.layers import block_scope, final_pool, mlpconv
 from nin_mx.models._common import check_num_classes, resolve_border_mode
 from nin_mx.models._registry import register_model
 
@@ -51,9 +56,10 @@ def _check_convention(value: border.PoolingConvention | str) -> border.PoolingCo
 
 
 def _head(x: Any, pool_kernel: Sequence[int] | None, pool_name: str) -> Any:
-    x = final_pool(x, pool_name, pool_kernel)
-    x = mx.sym.Flatten(x, name="flatten")
-    return mx.sym.SoftmaxOutput(x, name="softmax")
+    with block_scope("head"):
+        x = final_pool(x, pool_name, pool_kernel)
+        x = mx.sym.Flatten(x, name="flatten")
+        return mx.sym.SoftmaxOutput(x, name="softmax")
 
 
 @register_model(
@@ -89,13 +95,16 @@ def nin_cifar10(
     convention = _check_convention(pooling_convention)
     mode = resolve_border_mode(border_mode, BorderMode.SAME)
     x = mx.sym.var("data")
-    x = mlpconv(x, ("conv1", "cccp1", "cccp2"), (192, 160, 96), 5, border_mode=mode)
-    x = _pool(x, "pool1", "max", convention)
-    x = mx.sym.Dropout(x, name="drop1", p=0.5)
-    x = mlpconv(x, ("conv2", "cccp3", "cccp4"), (192, 192, 192), 5, border_mode=mode)
-    x = _pool(x, "pool2", "avg", convention)
-    x = mx.sym.Dropout(x, name="drop2", p=0.5)
-    x = mlpconv(x, ("conv3", "cccp5", "cccp6"), (192, 192, num_classes), 3, border_mode=mode)
+    with block_scope("mlpconv1"):
+        x = mlpconv(x, ("conv1", "cccp1", "cccp2"), (192, 160, 96), 5, border_mode=mode)
+        x = _pool(x, "pool1", "max", convention)
+        x = mx.sym.Dropout(x, name="drop1", p=0.5)
+    with block_scope("mlpconv2"):
+        x = mlpconv(x, ("conv2", "cccp3", "cccp4"), (192, 192, 192), 5, border_mode=mode)
+        x = _pool(x, "pool2", "avg", convention)
+        x = mx.sym.Dropout(x, name="drop2", p=0.5)
+    with block_scope("mlpconv3"):
+        x = mlpconv(x, ("conv3", "cccp5", "cccp6"), (192, 192, num_classes), 3, border_mode=mode)
     return _head(x, pool_kernel, "pool3")
 
 
@@ -131,20 +140,24 @@ def nin_imagenet(
     check_num_classes(num_classes)
     convention = _check_convention(pooling_convention)
     x = mx.sym.var("data")
-    x = mlpconv(
-        x,
-        ("conv1", "cccp1", "cccp2"),
-        (96, 96, 96),
-        11,
-        stride=4,
-        border_mode=resolve_border_mode(border_mode, BorderMode.VALID),
-    )
-    x = _pool(x, "pool0", "max", convention)
+    with block_scope("mlpconv1"):
+        x = mlpconv(
+            x,
+            ("conv1", "cccp1", "cccp2"),
+            (96, 96, 96),
+            11,
+            stride=4,
+            border_mode=resolve_border_mode(border_mode, BorderMode.VALID),
+        )
+        x = _pool(x, "pool0", "max", convention)
     mode = resolve_border_mode(border_mode, BorderMode.SAME)
-    x = mlpconv(x, ("conv2", "cccp3", "cccp4"), (256, 256, 256), 5, border_mode=mode)
-    x = _pool(x, "pool2", "max", convention)
-    x = mlpconv(x, ("conv3", "cccp5", "cccp6"), (384, 384, 384), 3, border_mode=mode)
-    x = _pool(x, "pool3", "max", convention)
-    x = mx.sym.Dropout(x, name="drop", p=0.5)
-    x = mlpconv(x, ("conv4", "cccp7", "cccp8"), (1024, 1024, num_classes), 3, border_mode=mode)
+    with block_scope("mlpconv2"):
+        x = mlpconv(x, ("conv2", "cccp3", "cccp4"), (256, 256, 256), 5, border_mode=mode)
+        x = _pool(x, "pool2", "max", convention)
+    with block_scope("mlpconv3"):
+        x = mlpconv(x, ("conv3", "cccp5", "cccp6"), (384, 384, 384), 3, border_mode=mode)
+        x = _pool(x, "pool3", "max", convention)
+        x = mx.sym.Dropout(x, name="drop", p=0.5)
+    with block_scope("mlpconv4"):
+        x = mlpconv(x, ("conv4", "cccp7", "cccp8"), (1024, 1024, num_classes), 3, border_mode=mode)
     return _head(x, pool_kernel, "pool4")
