@@ -28,7 +28,7 @@ __all__ = ["main", "run"]
 
 EPILOG = """\
 examples:
-  nin-shape-report inception_resnet_v2
+  nin-shape-report inception_resnet_v2 --view stages
   nin-shape-report nin_imagenet --input 3,256,256 --border-mode reference,valid --format markdown
   nin-shape-report resnet18_v1-symbol.json --input 3,224,224 --format json --output r.json
   nin-shape-report nin_cifar10 --compare-pooling --min-input
@@ -81,7 +81,19 @@ def _build_parser() -> argparse.ArgumentParser:
         default="valid,same,full",
         help="comma-separated: valid, same (or half), full, reference; or all (default: valid,same,full)",
     )
-    parser.add_argument("--format", metavar="FORMAT", default="table", help="table, markdown, csv or json")
+    parser.add_argument(
+        "--format",
+        metavar="FORMAT",
+        default="table",
+        help="table, markdown, csv, json or html (a self-contained page)",
+    )
+    parser.add_argument(
+        "--view",
+        metavar="VIEW",
+        default="layers",
+        help="layers (a row per layer, the default), blocks (a row per block; identical consecutive "
+        "blocks collapse to one) or stages (consecutive layers of one output size)",
+    )
     parser.add_argument(
         "--output", metavar="FILE", help="write the report here (atomically) instead of stdout"
     )
@@ -170,7 +182,10 @@ def _build_document(request: Request) -> tuple[Any, list[str]]:
             diagnose(graph, report, pitfalls=request.check, params=stored)
             for graph, report in zip(graphs, reports)
         ]
-    doc = Document(graphs[0].label, reports[0].input_shapes, reports, comparison, min_input, findings)
+    from nin_mx.views import block_map
+
+    blocks = block_map(graphs[0].nodes)
+    doc = Document(graphs[0].label, reports[0].input_shapes, reports, comparison, min_input, findings, blocks)
     return doc, notes
 
 
@@ -247,10 +262,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if request.diff is not None:
             return _run_diff(parser.prog, request)
-        from nin_mx.render import render
+        from nin_mx.render_view import render_view
 
         doc, notes = _build_document(request)
-        text = render(doc, request.fmt)
+        text = render_view(doc, request.fmt, request.view)
         for note in notes:
             print(note, file=sys.stderr)
         for report in doc.reports:

@@ -16,6 +16,7 @@ from nin_mx._validate import check_dims
 from nin_mx.border import BorderMode, ReportMode, parse_border_mode
 from nin_mx.models import get_model_entry, list_models
 from nin_mx.render import OutputFormat
+from nin_mx.views import View, parse_view
 
 __all__ = ["Request", "resolve"]
 
@@ -38,6 +39,7 @@ class Request:
         diff: the second graph of ``--diff`` (its border mode is ``modes[-1]``), or ``None``;
             ``diff_is_file`` says whether it is a symbol file, ``all_rows`` whether every pair
             is listed.
+        view: how rows are grouped (layers, blocks, stages).
         output: the file to write, or ``None`` for stdout.
     """
 
@@ -54,6 +56,7 @@ class Request:
     diff: str | None = None
     diff_is_file: bool = False
     all_rows: bool = False
+    view: View = View.LAYERS
     output: str | None = None
 
 
@@ -136,6 +139,12 @@ def resolve(args: argparse.Namespace) -> Request:
         raise ValueError(f"--batch must be one positive integer, got {args.batch!r}")
     batch = _positive_ints(args.batch, "--batch")
     modes = _parse_modes(args.border_mode)
+    try:
+        view = parse_view(args.view.strip().lower())
+    except ValueError:
+        raise ValueError(f"unknown view {args.view!r} (choose from layers, blocks, stages)") from None
+    if args.diff is not None and view is not View.LAYERS:
+        raise ValueError("--view groups one graph's report; --diff pairs layers")
     diff_is_file = False
     if args.diff is not None:
         diff_is_file, modes = _resolve_diff(args, modes)
@@ -175,9 +184,11 @@ def resolve(args: argparse.Namespace) -> Request:
     if is_file and args.compare_pooling:
         raise ValueError("--compare-pooling needs one of nin_mx's models, not a symbol file")
     if fmt is OutputFormat.CSV and (args.compare_pooling or args.min_input):
-        raise ValueError("--compare-pooling and --min-input are shown in table, markdown and json formats")
+        raise ValueError(
+            "--compare-pooling and --min-input are shown in the table, markdown, json and html formats"
+        )
     if fmt is OutputFormat.CSV and (args.check or args.params is not None):
-        raise ValueError("--check and --params are shown in table, markdown and json formats")
+        raise ValueError("--check and --params are shown in the table, markdown, json and html formats")
     if args.params is not None and not args.params.strip():
         raise ValueError("--params is empty")
     if args.output:
@@ -203,5 +214,6 @@ def resolve(args: argparse.Namespace) -> Request:
         diff=args.diff,
         diff_is_file=diff_is_file,
         all_rows=args.all,
+        view=view,
         output=args.output,
     )

@@ -33,6 +33,7 @@ TAG_GRAPH = "graph"  # a Graphviz drawing: image/svg+xml
 TAG_POOLING = "pooling-comparison"  # compare_pooling's result as text
 TAG_CHECK = "check"  # nin_mx.check finding the hand-computed pool
 TAG_DIFF = "diff"  # the manual-kernel model diffed against the global one
+TAG_VIEWS = "views"  # the stage views of the three models, as HTML tables
 
 
 def _md(text: str) -> tuple[str, str, tuple[str, ...]]:
@@ -60,11 +61,12 @@ CELLS = [
         1. NIN's **mlpconv** blocks (1x1 "cccp" convolutions) and why **global average pooling**
            can replace the fully connected classifier;
         2. the **border modes** `valid`, `same` (alias `half`) and `full`, for one convolution and
-           for whole networks, with plots;
+           for whole networks (with the stage view of each model), with plots;
         3. MXNet's two **pooling conventions** (floor and ceil) and why a published NIN kernel
            breaks under one of them;
         4. the **manual-kernel pitfall**: a final pooling kernel read off `infer_shape` equals
-           `global_pool=True` at one input size, and only there;
+           `global_pool=True` at one input size, and only there — and how `nin_mx.check` and
+           `--diff` find it in a graph;
         5. how to **inspect any saved MXNet model** with the `nin-shape-report` command;
         6. **pictures** of one mlpconv block and one Inception-ResNet-A block.
 
@@ -313,6 +315,32 @@ CELLS = [
     ),
     _md(
         """
+        ### At a glance: the stage view
+
+        A layer table of Inception-ResNet-v2 has 823 rows. The *stage view* groups consecutive
+        layers by output size (`nin-shape-report MODEL --view stages`; `--view blocks` groups by
+        block and collapses the repeated ones to `block35_1..10 x10`); each row gives the input
+        and output shape under every border mode, the parameters, MACs and receptive field, and
+        the totals are the layer table's. In Jupyter the HTML renderer draws it as a table:
+        """
+    ),
+    _code(
+        """
+        from IPython.display import HTML
+
+        from nin_mx.render_html import render_html
+
+        for model in ("nin_cifar10", "nin_imagenet", "inception_resnet_v2"):
+            entry_shape = (1, *nin_mx.models.get_model_entry(model).input_shape)
+            reports = nin_mx.compare_border_modes(model, entry_shape)
+            doc = Document(model, reports[0].input_shapes, reports)
+            print(f"{model}: {len(reports[0].layers)} layers")
+            display(HTML(render_html(doc, view="stages", fragment=True)))
+        """,
+        TAG_VIEWS,
+    ),
+    _md(
+        """
         ### Spatial size against depth
 
         One line per border mode: the height of the output of every convolution and pooling layer,
@@ -557,8 +585,6 @@ CELLS = [
     ),
     _code(
         """
-        from nin_mx.render_diff import render_diff
-
         for side in (299, 331):
             shape = (1, 3, side, side)
             diff = nin_mx.diff_reports(
@@ -567,8 +593,8 @@ CELLS = [
                 attrs_a=nin_mx.graph_attrs(nin_mx.Graph.from_symbol(global_)),
                 attrs_b=nin_mx.graph_attrs(nin_mx.Graph.from_symbol(manual)),
             )
-            print(f"--- at {side}x{side}")
-            print(render_diff(diff, "table").split("\\n", 2)[2])  # without the title line
+            print(f"--- at {side}x{side}: {diff.counts}")
+            display(diff)  # a GraphDiff shows itself as an HTML table in Jupyter
         """,
         TAG_DIFF,
     ),

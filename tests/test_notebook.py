@@ -83,8 +83,17 @@ def check_outputs(nb):
     assert "warning fixed-global-pool at global_pool: fixed 8x8 average pool" in check
     assert "global: " in check and check.split("global: ")[1].split(" findings, ")[1].startswith("0 warnings")
     diff = "".join(_text(cell) for cell in _tagged(nb, build_walkthrough.TAG_DIFF))
-    assert "1 changed, 0 only in a, 0 only in b, 822 same" in diff  # at 299: the pool only
-    assert "attrs.global_pool" in diff and "--- at 331x331" in diff
+    assert "--- at 299x299: DiffCounts(same=822, changed=1, only_a=0, only_b=0)" in diff  # the pool only
+    assert "--- at 331x331: DiffCounts(same=819, changed=4," in diff  # the pool, flatten, dropout, fc
+    html = [
+        o.data["text/html"] for c in _tagged(nb, build_walkthrough.TAG_DIFF) for o in c.outputs if "data" in o
+    ]
+    assert len(html) == 2 and all("global_pool" in "".join(h) for h in html)
+    views = _tagged(nb, build_walkthrough.TAG_VIEWS)
+    tables = [
+        "".join(o.data["text/html"]) for c in views for o in c.outputs if "text/html" in o.get("data", {})
+    ]
+    assert len(tables) == 3 and all("stage1" in t and "<table" in t for t in tables)
 
 
 def test_committed_notebook_is_the_generators():
