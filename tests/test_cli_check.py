@@ -7,13 +7,12 @@ our models with a hand-computed pool); expected findings come from the construct
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import mxnet as mx
 import pytest
+from _cli import run_cli as run
 from mxnet.gluon import nn
 
 from nin_mx import check, get_symbol, list_models
@@ -21,16 +20,6 @@ from nin_mx.errors import ShapeError
 from nin_mx.findings import Finding, Severity
 
 FINDING_KEYS = ["rule", "severity", "layer", "message", "detail"]
-
-
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "nin_mx", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
 
 
 def _net(num_hidden: int = 10) -> mx.sym.Symbol:

@@ -4,21 +4,9 @@ from __future__ import annotations
 
 import html.parser
 import json
-import os
-import subprocess
-import sys
 
 import pytest
-
-
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "nin_mx", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
+from _cli import run_cli as run
 
 
 def test_block_view_of_inception_resnet_v2_collapses_the_repeated_blocks():

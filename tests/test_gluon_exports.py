@@ -10,12 +10,10 @@ are the second.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import mxnet as mx
 import pytest
+from _cli import run_cli as _cli
 from _gluon import (
     Export,
     aux_total,
@@ -114,16 +112,6 @@ def test_depthwise_convolutions_count_one_input_channel(reports):
     assert depthwise.output_shape == (1, 8, 112, 112)
     assert depthwise.params == 8 * 1 * 3 * 3
     assert depthwise.macs == 8 * 112 * 112 * 1 * 3 * 3
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "nin_mx", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
 
 
 @pytest.mark.parametrize("name", NAMES)
