@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 from nin_mx._mxnet import mx
 from nin_mx.errors import GraphError, one_line
 
-__all__ = ["Node", "data_inputs", "load_symbol_file", "parse_nodes"]
+__all__ = ["Node", "data_inputs", "existing_file", "load_symbol_file", "parse_nodes"]
 
 Shape = tuple[int, ...]
 _NO_ATTRS: Mapping[str, str] = {}
@@ -237,6 +237,20 @@ def _load_notes(lines: Sequence[str]) -> tuple[str, ...]:
     return tuple(notes)
 
 
+def existing_file(path: str | os.PathLike[str], kind: str) -> str:
+    """``path`` as a string, if it names a file that exists and is not a folder.
+
+    Raises:
+        GraphError: ``'<path>: no such file'`` or ``'<path>: is a directory, not a <kind> file'``.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise GraphError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise GraphError(f"{path}: is a directory, not a {kind} file")
+    return path
+
+
 def load_symbol_file(path: str | os.PathLike[str]) -> tuple[Any, list[Node], tuple[str, ...]]:
     """Loads a saved ``-symbol.json`` and checks it before MXNet sees it.
 
@@ -251,11 +265,7 @@ def load_symbol_file(path: str | os.PathLike[str]) -> tuple[Any, list[Node], tup
             a JSON that is not a symbol graph, or one MXNet cannot load (an unknown operator,
             a malformed attribute).
     """
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise GraphError(f"{path}: no such file")
-    if os.path.isdir(path):
-        raise GraphError(f"{path}: is a directory, not a -symbol.json file")
+    path = existing_file(path, "-symbol.json")
     try:
         with open(path, "rb") as handle:
             raw = handle.read()

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple, Union
 from nin_mx._mxnet import mx
 from nin_mx.errors import GraphError, ShapeError
 from nin_mx.findings import Finding, Rule, Severity
-from nin_mx.graph import Node, data_inputs
+from nin_mx.graph import Node, data_inputs, existing_file
 from nin_mx.infer import infer_shapes
 from nin_mx.sides import flattened_map, side_interval, spatial_at, spatial_input
 from nin_mx.walk import spatial_walk
@@ -60,11 +60,7 @@ def load_params(path: str | os.PathLike[str]) -> dict[str, StoredArray]:
             file that is not an NDArray file (or is truncated), arrays saved as a list without
             names, or a name stored twice.
     """
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise GraphError(f"{path}: no such file")
-    if os.path.isdir(path):
-        raise GraphError(f"{path}: is a directory, not a .params file")
+    path = existing_file(path, ".params")
     try:
         if os.path.getsize(path) == 0:
             raise GraphError(f"{path}: the file is empty")
