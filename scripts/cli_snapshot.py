@@ -32,6 +32,7 @@ ZOO = (
     ("inceptionv3", 299, 64),
     ("alexnet", 224, 32),
 )
+EXTRA = (("squeezenet1.0", 224),)  # only diffed
 
 
 def _cases(zoo: Path) -> dict[str, list[str]]:
@@ -83,6 +84,49 @@ def _cases(zoo: Path) -> dict[str, list[str]]:
         "--format",
         "csv",
     ]
+    # Views, checks, checkpoints, diffs and HTML (the issue "Layers you can see").
+    for model in MODELS:
+        for view in ("blocks", "stages"):
+            cases[f"{model}-view-{view}"] = [model, "--view", view]
+            cases[f"{model}-view-{view}-json"] = [model, "--view", view, "--format", "json"]
+        cases[f"{model}-check"] = [model, "--check"]
+        cases[f"{model}-html"] = [model, "--format", "html"]
+    cases["irv2-stages-csv"] = ["inception_resnet_v2", "--view", "stages", "--format", "csv"]
+    cases["irv2-blocks-markdown"] = ["inception_resnet_v2", "--view", "blocks", "--format", "markdown"]
+    cases["nin_cifar10-check-html"] = ["nin_cifar10", "--check", "--format", "html", "--input", "3,40,40"]
+    cases["nin_cifar10-check-json"] = ["nin_cifar10", "--check", "--format", "json", "--input", "3,40,40"]
+    for name, good, _ in ZOO:
+        path = str(zoo / f"{name}-symbol.json")
+        params = str(zoo / f"{name}-0000.params")
+        cases[f"zoo-{name}-check"] = [path, "--input", f"3,{good},{good}", "--check"]
+        cases[f"zoo-{name}-check-json"] = [path, "--input", f"3,{good},{good}", "--check", "--format", "json"]
+        cases[f"zoo-{name}-params"] = [path, "--input", f"3,{good},{good}", "--params", params]
+        cases[f"zoo-{name}-params-small"] = [path, "--input", "3,331,331", "--params", params, "--check"]
+        cases[f"zoo-{name}-blocks"] = [path, "--input", f"3,{good},{good}", "--view", "blocks"]
+        cases[f"zoo-{name}-html"] = [path, "--input", f"3,{good},{good}", "--check", "--format", "html"]
+    cases["diff-modes"] = ["nin_cifar10", "--diff", "nin_cifar10", "--border-mode", "valid,same"]
+    cases["diff-modes-all"] = ["nin_cifar10", "--diff", "nin_cifar10", "--border-mode", "valid,full", "--all"]
+    for fmt in (*FORMATS, "html"):
+        cases[f"diff-zoo-{fmt}"] = [
+            str(zoo / "squeezenet1.1-symbol.json"),
+            "--diff",
+            str(zoo / "squeezenet1.0-symbol.json"),
+            "--input",
+            "3,224,224",
+            "--format",
+            fmt,
+        ]
+    cases["diff-irv2-manual"] = ["inception_resnet_v2", "--diff", str(zoo / "irv2-manual-symbol.json")]
+    cases["diff-irv2-manual-331"] = [
+        "inception_resnet_v2",
+        "--diff",
+        str(zoo / "irv2-manual-symbol.json"),
+        "--input",
+        "3,331,331",
+        "--format",
+        "json",
+    ]
+    cases["diff-usage-check"] = ["nin_cifar10", "--diff", "nin_imagenet", "--check"]
     return cases
 
 
@@ -90,14 +134,19 @@ def _export_zoo(zoo: Path) -> None:
     from nin_mx._mxnet import mx  # not `import mxnet`: see nin_mx._mxnet's numpy.bool shim
 
     zoo.mkdir(parents=True, exist_ok=True)
-    for name, side, _ in ZOO:
+    for name, side in (*((n, s) for n, s, _ in ZOO), *EXTRA):
         if (zoo / f"{name}-symbol.json").exists():
             continue
+        mx.random.seed(0)
         net = mx.gluon.model_zoo.vision.get_model(name, pretrained=False)
         net.initialize()
         net.hybridize()
         net(mx.nd.zeros((1, 3, side, side)))
         net.export(str(zoo / name))
+    if not (zoo / "irv2-manual-symbol.json").exists():
+        import nin_mx
+
+        nin_mx.manual_symbol("inception_resnet_v2", (1, 3, 299, 299)).save(str(zoo / "irv2-manual-symbol.json"))
 
 
 def _run(name: str, argv: list[str], out: Path, zoo: Path) -> None:
