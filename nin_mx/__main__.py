@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nin_mx.cli import run
+from nin_mx.cli.main import run
 
 if __name__ == "__main__":
     run()

@@ -201,7 +201,7 @@ CELLS = [
 
         ## 2. Border modes
 
-        `nin_mx.border` is the one place where the project computes pads and output sizes; it uses
+        `nin_mx.core.border` is the one place where the project computes pads and output sizes; it uses
         Theano's names (Dumoulin & Visin, [arXiv:1603.07285](https://arxiv.org/abs/1603.07285)).
         For a kernel `k` on an input of size `n`:
 
@@ -328,7 +328,7 @@ CELLS = [
         """
         from IPython.display import HTML
 
-        from nin_mx.render_html import render_html
+        from nin_mx.render import render_html
 
         for model in ("nin_cifar10", "nin_imagenet", "inception_resnet_v2"):
             entry_shape = (1, *nin_mx.models.get_model_entry(model).input_shape)
@@ -664,7 +664,7 @@ CELLS = [
     ),
     _code(
         """
-        from nin_mx.layers import mlpconv
+        from nin_mx.models.layers import mlpconv
 
         block = mlpconv(mx.sym.var("data"), ("conv1", "cccp1", "cccp2"), (192, 160, 96), kernel=5)
         boxes = {"fixedsize": "false", "height": "0.5"}  # boxes that fit their labels

@@ -611,9 +611,9 @@ def run_diff(selected: set[str], repeats: int, warmup: int) -> list[dict[str, An
 
 def run_check(selected: set[str], repeats: int, warmup: int) -> list[dict[str, Any]]:
     """(i): a report with and without its findings, of one prebuilt graph (as the CLI has it)."""
-    from nin_mx.diagnose import diagnose
-    from nin_mx.report import report_graph
-    from nin_mx.source import Graph
+    from nin_mx.checks.check import diagnose
+    from nin_mx.graph.source import Graph
+    from nin_mx.report.rows import report_graph
 
     graph = Graph.from_model(MODEL)
     findings = diagnose(graph, report_graph(graph, SHAPE))
@@ -666,7 +666,7 @@ def profile(letter: str, lines: int) -> None:
         shape_report,
     )
     from nin_mx._mxnet import mx
-    from nin_mx.cli import main as cli_main
+    from nin_mx.cli.main import main as cli_main
 
     symbol = get_symbol(MODEL, border_mode="valid")
 

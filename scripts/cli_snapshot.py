@@ -146,7 +146,9 @@ def _export_zoo(zoo: Path) -> None:
     if not (zoo / "irv2-manual-symbol.json").exists():
         import nin_mx
 
-        nin_mx.manual_symbol("inception_resnet_v2", (1, 3, 299, 299)).save(str(zoo / "irv2-manual-symbol.json"))
+        nin_mx.manual_symbol("inception_resnet_v2", (1, 3, 299, 299)).save(
+            str(zoo / "irv2-manual-symbol.json")
+        )
 
 
 def _run(name: str, argv: list[str], out: Path, zoo: Path) -> None:

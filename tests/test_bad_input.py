@@ -269,7 +269,7 @@ def test_usage_errors_do_not_import_mxnet(corpus):
     argvs = [list(p.values[0]) for p in USAGE_ERRORS] + [["--help"], ["--list-models"]]
     script = (
         "import contextlib, io, json, sys\n"
-        "from nin_mx.cli import main\n"
+        "from nin_mx.cli.main import main\n"
         "codes = []\n"
         "for argv in json.loads(sys.argv[1]):\n"
         "    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
@@ -360,7 +360,7 @@ def test_each_branch_alone_works(name):
     """The two summed graphs fail at the sum only: each branch on its own has a shape."""
     import mxnet as mx
 
-    from nin_mx.report import shape_report
+    from nin_mx.report.rows import shape_report
 
     for head in (3, 6):  # conv1, conv2
         graph = copy.deepcopy(FILES[name])
@@ -585,7 +585,7 @@ ONE_LINE = [
 def test_one_line_of_real_mxnet_errors(trigger, expected):
     from mxnet.base import MXNetError
 
-    from nin_mx.errors import one_line
+    from nin_mx.core.errors import one_line
 
     with pytest.raises(MXNetError) as info:
         trigger()

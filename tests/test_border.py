@@ -1,4 +1,4 @@
-"""nin_mx.border against the reference: MXNet 1.9.1's own shape inference.
+"""nin_mx.core.border against the reference: MXNet 1.9.1's own shape inference.
 
 Every property builds the layer in MXNet, asks MXNet for the output shape and compares it
 with the pure-Python arithmetic: when MXNet rejects the layer, border must raise
@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mxnet.base import MXNetError
 
-from nin_mx import border
-from nin_mx.border import BorderMode, EmptyOutputError, PoolingConvention
+from nin_mx.core import border
+from nin_mx.core.border import BorderMode, EmptyOutputError, PoolingConvention
 
 PROPERTY = settings(max_examples=400, deadline=None, database=None)
 FEW = settings(max_examples=150, deadline=None, database=None)

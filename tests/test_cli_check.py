@@ -16,8 +16,8 @@ from _cli import run_cli as run
 from mxnet.gluon import nn
 
 from nin_mx import check, get_symbol, list_models
-from nin_mx.errors import ShapeError
-from nin_mx.findings import Finding, Severity
+from nin_mx.checks.findings import Finding, Severity
+from nin_mx.core.errors import ShapeError
 
 FINDING_KEYS = ["rule", "severity", "layer", "message", "detail"]
 

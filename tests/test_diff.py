@@ -18,11 +18,10 @@ import pytest
 
 import nin_mx
 from nin_mx import Graph, list_models, manual_symbol, shape_report
-from nin_mx.align import is_automatic_name
-from nin_mx.diff import DiffCounts, GraphDiff, RowStatus, diff_reports, graph_attrs
-from nin_mx.pooling import manual_pool_kernel
-from nin_mx.render import SCHEMA_VERSION, Document, render_json
-from nin_mx.render_diff import (
+from nin_mx.analysis.align import is_automatic_name
+from nin_mx.analysis.diff import DiffCounts, GraphDiff, RowStatus, diff_reports, graph_attrs
+from nin_mx.document import Document
+from nin_mx.render.diff import (
     diff_to_dict,
     render_diff,
     render_diff_csv,
@@ -30,7 +29,9 @@ from nin_mx.render_diff import (
     render_diff_markdown,
     render_diff_table,
 )
-from nin_mx.report import LayerRow, Report
+from nin_mx.render.text import SCHEMA_VERSION, render_json
+from nin_mx.report.comparison import manual_pool_kernel
+from nin_mx.report.rows import LayerRow, Report
 
 IRV2 = "inception_resnet_v2"
 S299 = (1, 3, 299, 299)
@@ -381,9 +382,7 @@ def test_the_diff_is_deterministic_and_symmetric(block_removed_diff, irv2, irv2_
 
 
 def test_importing_the_diff_does_not_import_mxnet():
-    code = (
-        "import sys, nin_mx.diff; print(any(m.startswith(('mxnet', 'nin_mx._mxnet')) for m in sys.modules))"
-    )
+    code = "import sys, nin_mx.analysis.diff; print(any(m.startswith(('mxnet', 'nin_mx._mxnet')) for m in sys.modules))"
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
@@ -474,7 +473,7 @@ def test_json_layout(block_removed_diff, irv2, irv2_9):
 
 
 def _encode_again(text: str) -> str:
-    from nin_mx.render import _encode
+    from nin_mx.render.text import _encode
 
     return _encode(json.loads(text)) + "\n"
 

@@ -17,7 +17,7 @@ from mxnet.gluon import nn
 from mxnet.gluon.model_zoo import vision
 
 from nin_mx import Graph, compare_border_modes, min_input_size, shape_report
-from nin_mx.errors import GraphError
+from nin_mx.core.errors import GraphError
 
 
 def _zoo_names() -> list[str]:

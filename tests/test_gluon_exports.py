@@ -25,8 +25,8 @@ from _gluon import (
 )
 
 from nin_mx import shape_report
-from nin_mx.graph import parse_nodes
-from nin_mx.infer import internal_outputs
+from nin_mx.graph.infer import internal_outputs
+from nin_mx.graph.nodes import parse_nodes
 
 # (name, input side); the small and mid-sized members of the zoo, chosen for runtime
 ZOO = (

@@ -1,4 +1,4 @@
-"""nin_mx.graph, walk and infer: the pure-Python spatial walk against MXNet and published receptive fields.
+"""nin_mx.graph.nodes, walk and infer: the pure-Python spatial walk against MXNet and published receptive fields.
 
 References:
 * MXNet 1.9.1's infer_shape, for every node's output size and for the layer it rejects first;
@@ -18,9 +18,8 @@ from _gluon import visible_output_counts
 from mxnet.base import MXNetError
 
 from nin_mx import shape_report
-from nin_mx.errors import GraphError, ShapeError, one_line
-from nin_mx.graph import parse_nodes
-from nin_mx.infer import (
+from nin_mx.core.errors import GraphError, ShapeError, one_line
+from nin_mx.graph.infer import (
     MUTATED_INPUTS,
     VISIBLE_OUTPUTS,
     aux_variables,
@@ -28,8 +27,9 @@ from nin_mx.infer import (
     infer_shapes,
     internal_outputs,
 )
+from nin_mx.graph.nodes import parse_nodes
+from nin_mx.graph.walk import axis_name, spatial_walk
 from nin_mx.models import get_model_entry, get_symbol, list_models
-from nin_mx.walk import axis_name, spatial_walk
 
 BORDER_MODES = [None, "valid", "same", "full"]
 

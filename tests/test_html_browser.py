@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from nin_mx import Document, Graph
-from nin_mx.diagnose import diagnose
-from nin_mx.render_html import render_html
-from nin_mx.report import report_graph
-from nin_mx.views import View, block_map, group_rows
+from nin_mx.analysis.views import View, block_map, group_rows
+from nin_mx.checks.check import diagnose
+from nin_mx.render.html import render_html
+from nin_mx.report.rows import report_graph
 
 CHROMIUM = "/usr/bin/chromium"
 _CONSOLE = re.compile(r"CONSOLE.*|Uncaught.*")

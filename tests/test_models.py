@@ -17,13 +17,13 @@ import mxnet as mx
 import pytest
 
 import nin_mx
-from nin_mx.errors import ShapeError
-from nin_mx.graph import parse_nodes
-from nin_mx.infer import infer_shapes
+from nin_mx.core.errors import ShapeError
+from nin_mx.graph.infer import infer_shapes
+from nin_mx.graph.nodes import parse_nodes
 from nin_mx.models import get_model_entry, get_symbol, list_models, register_model
 from nin_mx.models import inception_resnet_v2 as irv2_module
 from nin_mx.models import nin as nin_module
-from nin_mx.pooling import manual_symbol
+from nin_mx.report.comparison import manual_symbol
 
 BORDER_MODES = [None, "valid", "same", "half", "full"]
 

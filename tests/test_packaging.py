@@ -147,7 +147,7 @@ def test_help_imports_neither_numpy_nor_mxnet():
     code = (
         "import contextlib, io, sys\n"
         "import nin_mx\n"
-        "from nin_mx.cli import main\n"
+        "from nin_mx.cli.main import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    try:\n"
         "        main(['--help'])\n"

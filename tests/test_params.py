@@ -12,10 +12,10 @@ import pytest
 from mxnet.gluon.model_zoo import vision
 from test_rules import _manual
 
-from nin_mx.errors import GraphError, ShapeError
-from nin_mx.findings import Severity
-from nin_mx.graph import parse_nodes
-from nin_mx.params import PARAMS_RULES, StoredArray, check_params, load_params
+from nin_mx.checks.findings import Severity
+from nin_mx.checks.params import PARAMS_RULES, StoredArray, check_params, load_params
+from nin_mx.core.errors import GraphError, ShapeError
+from nin_mx.graph.nodes import parse_nodes
 
 DATA = mx.sym.var("data")
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from nin_mx.errors import ShapeError
+from nin_mx.core.errors import ShapeError
 from nin_mx.models import get_model_entry, list_models
-from nin_mx.pooling import compare_pooling, default_probe_shape
+from nin_mx.report.comparison import compare_pooling, default_probe_shape
 
 # name -> (factory kwargs, manual kernel, channels entering the final pool)
 REFERENCE = {

@@ -2,7 +2,7 @@
 
 * Single convolution, deconvolution and pooling layers (kernel, stride, pad, dilation, adj,
   target_shape, pooling convention, 1-D, 2-D and 3-D, max/avg/sum, global): the pure-Python
-  walk (``nin_mx.border`` through ``nin_mx.walk.spatial_walk``) gives MXNet's output size,
+  walk (``nin_mx.core.border`` through ``nin_mx.walk.spatial_walk``) gives MXNet's output size,
   and rejects exactly what MXNet rejects, naming the same layer.
 * Chains of up to 30 convolution and pooling layers: one ``infer_shape`` over the internals
   checks every layer.
@@ -30,10 +30,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mxnet.base import MXNetError
 
-from nin_mx.errors import GraphError, ShapeError
-from nin_mx.graph import parse_nodes
-from nin_mx.report import shape_report
-from nin_mx.walk import spatial_walk
+from nin_mx.core.errors import GraphError, ShapeError
+from nin_mx.graph.nodes import parse_nodes
+from nin_mx.graph.walk import spatial_walk
+from nin_mx.report.rows import shape_report
 
 SETTINGS = {
     "deadline": None,

@@ -13,7 +13,8 @@ import pytest
 from _contract import CSV_COLUMNS
 
 from nin_mx import check, compare_border_modes, compare_pooling
-from nin_mx.render import (
+from nin_mx.render.html import render_html
+from nin_mx.render.text import (
     SCHEMA_VERSION,
     Document,
     OutputFormat,
@@ -25,8 +26,7 @@ from nin_mx.render import (
     render_table,
     to_dict,
 )
-from nin_mx.render_html import render_html
-from nin_mx.report import LayerRow, Report
+from nin_mx.report.rows import LayerRow, Report
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -9,12 +9,12 @@ import pytest
 
 from nin_mx import Document, Graph, diff_reports
 from nin_mx._mxnet import mx
-from nin_mx.findings import Finding
-from nin_mx.render import render, render_json, to_dict
-from nin_mx.render_html import diff_to_html, findings_to_html, render_html
-from nin_mx.render_view import render_view, view_to_dict
-from nin_mx.report import report_graph
-from nin_mx.views import block_map, group_rows
+from nin_mx.analysis.views import block_map, group_rows
+from nin_mx.checks.findings import Finding
+from nin_mx.render.html import diff_to_html, findings_to_html, render_html
+from nin_mx.render.text import render, render_json, to_dict
+from nin_mx.render.view import render_view, view_to_dict
+from nin_mx.report.rows import report_graph
 
 _VOID = {"meta", "br", "hr", "img", "input", "link", "col", "wbr", "area", "base", "source"}
 EVIL = "conv<script>alert(1)</script>&x"

@@ -23,7 +23,7 @@ from _gluon import (
 
 from nin_mx import compare_border_modes, get_symbol, list_models, min_input_size, shape_report
 from nin_mx.models import get_model_entry
-from nin_mx.report import LayerRow
+from nin_mx.report.rows import LayerRow
 
 MODES = ("valid", "same", "full", "reference")
 

@@ -18,12 +18,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nin_mx import get_symbol, list_models
-from nin_mx.graph import parse_nodes
+from nin_mx.checks.rules import RULES, Finding, Severity, find_pitfalls
+from nin_mx.graph.nodes import parse_nodes
+from nin_mx.graph.sides import side_interval
 from nin_mx.models import get_model_entry
-from nin_mx.pooling import manual_pool_kernel
-from nin_mx.report import shape_report
-from nin_mx.rules import RULES, Finding, Severity, find_pitfalls
-from nin_mx.sides import side_interval
+from nin_mx.report.comparison import manual_pool_kernel
+from nin_mx.report.rows import shape_report
 
 MODES = ("valid", "same", "full", "reference")
 
@@ -645,7 +645,7 @@ def test_finding_is_frozen_data():
 
 
 def test_check_does_not_import_mxnet():
-    code = "import sys, nin_mx.rules; print('mxnet.base' in sys.modules)"
+    code = "import sys, nin_mx.checks.rules; print('mxnet.base' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 
@@ -655,8 +655,8 @@ def test_check_does_not_import_mxnet():
 def test_the_rules_read_the_reports_own_walk(name, mode):
     """The rules take each node's window and size from the report's rows instead of walking the
     graph again: the same SpatialInfo the walk (resumed from MXNet's shapes) gives."""
-    from nin_mx.rules import _Graph
-    from nin_mx.walk import spatial_walk
+    from nin_mx.checks.rules import _Graph
+    from nin_mx.graph.walk import spatial_walk
 
     symbol = get_symbol(name, border_mode=mode)
     nodes = parse_nodes(symbol.tojson())
@@ -671,8 +671,8 @@ def test_the_rules_read_the_reports_own_walk(name, mode):
 def test_the_rules_read_the_walk_of_gluon_graphs_too(zoo):
     from mxnet.gluon.model_zoo import vision
 
-    from nin_mx.rules import _Graph
-    from nin_mx.walk import spatial_walk
+    from nin_mx.checks.rules import _Graph
+    from nin_mx.graph.walk import spatial_walk
 
     symbol = vision.get_model(zoo, pretrained=False)(mx.sym.var("data"))
     side = 299 if zoo == "inceptionv3" else 224

@@ -12,8 +12,7 @@ from _gluon import export_zoo
 
 from nin_mx import Document, Graph, list_models
 from nin_mx._mxnet import mx
-from nin_mx.report import report_graph
-from nin_mx.views import (
+from nin_mx.analysis.views import (
     BLOCK_ATTR,
     GroupBasis,
     View,
@@ -22,6 +21,7 @@ from nin_mx.views import (
     group_rows,
     parse_view,
 )
+from nin_mx.report.rows import report_graph
 
 MODES = ("valid", "same", "full")
 SIDES = {"nin_cifar10": 32, "nin_imagenet": 224, "inception_resnet_v2": 299}

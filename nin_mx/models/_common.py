@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from nin_mx import border
-from nin_mx._validate import check_int
+from nin_mx.core import border
+from nin_mx.core.validate import check_int
 
 __all__ = ["check_num_classes", "resolve_border_mode"]
 

@@ -28,15 +28,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from nin_mx import border
 from nin_mx._mxnet import mx
-from nin_mx._validate import check_int
-from nin_mx.border import BorderMode
-from nin_mx.layers import block_scope as _block
-from nin_mx.layers import conv as _conv
-from nin_mx.layers import final_pool
+from nin_mx.core import border
+from nin_mx.core.border import BorderMode
+from nin_mx.core.validate import check_int
 from nin_mx.models._common import check_num_classes, resolve_border_mode
 from nin_mx.models._registry import register_model
+from nin_mx.models.layers import block_scope as _block
+from nin_mx.models.layers import conv as _conv
+from nin_mx.models.layers import final_pool
 
 __all__ = ["inception_resnet_v2"]
 

@@ -24,12 +24,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from nin_mx import border
 from nin_mx._mxnet import mx
-from nin_mx.border import BorderMode
-from nin_mx.layers import block_scope, final_pool, mlpconv
+from nin_mx.core import border
+from nin_mx.core.border import BorderMode
 from nin_mx.models._common import check_num_classes, resolve_border_mode
 from nin_mx.models._registry import register_model
+from nin_mx.models.layers import block_scope, final_pool, mlpconv
 
 __all__ = ["nin_cifar10", "nin_imagenet"]
 

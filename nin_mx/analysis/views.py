@@ -1,0 +1,420 @@
+"""Views of a report: one row per layer, per block or per stage (torchinfo's "depth").
+
+Pure data, no MXNet. :func:`group_rows` turns a document (anything with ``reports``, one report
+per border mode) into a :class:`DocumentView`: groups of consecutive layers, the same groups
+for every mode, each with its input and output shapes, parameters, aux states, MACs and the
+receptive field of its output under each mode. Every layer of a report is in exactly one
+group, so a view's totals equal the report's.
+
+- ``layers``: one group per layer (the default report).
+- ``blocks``: layers grouped by the block they belong to. nin_mx's own factories tag every
+  node with its block (the ``__block__`` node attribute, :func:`nin_mx.layers.block_scope`);
+  a Gluon export gives its blocks through its names (``resnetv10_stage1_conv0_fwd`` is in
+  ``resnetv10_stage1``, see :func:`gluon_block`). A graph with neither, or whose names give
+  a single block, is shown by stages. Consecutive blocks that are identical under every mode
+  (the same operators, shapes, parameters and windows, in the same order) collapse into one
+  row: ``block35_1..10`` with ``repeat`` 10.
+- ``stages``: by output resolution. A stage starts at a layer whose output spatial size has
+  not occurred before in the graph, under any of the modes (a stage of one mode is cut where
+  any mode's size changes, so that the groups are the same for all). A layer that goes back
+  to an earlier size (the 35 x 35 branch of a reduction block, whose other branch is already
+  at 17 x 17) stays in the current stage, so every stage is a run of consecutive layers.
+
+Block names come from the graph's nodes, which a report does not keep: :func:`block_map`
+reads them, and a Document carries them in its ``blocks`` field.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
+
+from nin_mx.core.attrs import BLOCK_ATTR
+from nin_mx.core.validate import Shape
+
+if TYPE_CHECKING:
+    from nin_mx.report.rows import LayerRow, Report
+
+__all__ = [
+    "BLOCK_ATTR",
+    "BlockMap",
+    "DocumentView",
+    "GroupBasis",
+    "GroupStats",
+    "View",
+    "ViewRow",
+    "block_map",
+    "gluon_block",
+    "group_rows",
+    "parse_view",
+]
+
+
+class View(str, enum.Enum):
+    """How many layers a row of the report holds."""
+
+    LAYERS = "layers"
+    BLOCKS = "blocks"
+    STAGES = "stages"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def parse_view(value: View | str) -> View:
+    """Converts a user's string to a View.
+
+    Raises:
+        ValueError: naming the valid views.
+    """
+    try:
+        return View(str(value).strip().lower() if not isinstance(value, View) else value)
+    except ValueError:
+        valid = ", ".join(v.value for v in View)
+        raise ValueError(f"view must be one of {valid}, got {value!r}") from None
+
+
+class GroupBasis(str, enum.Enum):
+    """What a view's groups were made from."""
+
+    LAYER = "layer"
+    ATTRIBUTE = "__block__ attribute"
+    PREFIX = "name prefix"
+    SIZE = "output size"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class BlockMap(NamedTuple):
+    """The block of each operator node, by node name, and where the names come from."""
+
+    basis: GroupBasis
+    names: Mapping[str, str]
+
+
+class GroupStats(NamedTuple):
+    """One group under one border mode.
+
+    Attributes:
+        input_shape: the shape of the group's first input from outside it (batch axis
+            included), ``None`` if unknown.
+        output_shape: the shape of its last layer's output.
+        params, aux, macs: sums over its layers (over every repeat of a collapsed row).
+        receptive_field: of its last layer's output, ``None`` outside the spatial domain.
+        layers: how many of its layers this report has (fewer when the report fails in it).
+    """
+
+    input_shape: Shape | None
+    output_shape: Shape
+    params: int
+    aux: int
+    macs: int
+    receptive_field: Shape | None
+    layers: int
+
+
+class ViewRow(NamedTuple):
+    """One row of a view: a layer, a block (or a run of identical blocks) or a stage.
+
+    Attributes:
+        name: the layer's or block's name, ``block35_1..10`` for identical blocks, or
+            ``stage<k>``.
+        repeat: how many identical blocks the row stands for (1 but for collapsed blocks).
+        first, last: the names of its first and last layers.
+        layers: its number of layers, every repeat included.
+        op: the operator of a one-layer row, else ``None``.
+        stats: per report (border mode), in the document's order; ``None`` where the report
+            has none of its layers (it failed before).
+        fails: per report, whether the report's failing layer is in this row.
+    """
+
+    name: str
+    repeat: int
+    first: str
+    last: str
+    layers: int
+    op: str | None
+    stats: tuple[GroupStats | None, ...]
+    fails: tuple[bool, ...]
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """A document's reports grouped into rows (:func:`group_rows`).
+
+    Attributes:
+        view: the view asked for.
+        basis: what the groups were made from; ``output size`` for a ``blocks`` view of a
+            graph without block names.
+        modes: the border mode of each report.
+        rows: the groups, in graph order.
+    """
+
+    view: View
+    basis: GroupBasis
+    modes: tuple[str, ...]
+    rows: tuple[ViewRow, ...]
+
+    def totals(self, index: int = 0) -> tuple[int, int, int]:
+        """``(params, aux, macs)`` of report ``index``, summed over the rows."""
+        stats = [row.stats[index] for row in self.rows if row.stats[index] is not None]
+        return (
+            sum(s.params for s in stats),  # type: ignore[union-attr]
+            sum(s.aux for s in stats),  # type: ignore[union-attr]
+            sum(s.macs for s in stats),  # type: ignore[union-attr]
+        )
+
+
+_COUNTER = re.compile(r"[A-Za-z]+[0-9]+")
+
+
+def gluon_block(name: str) -> str | None:
+    """The Gluon block a node belongs to, from its name; ``None`` if it is not Gluon's.
+
+    Gluon names a node ``<prefixes><leaf block><n>_fwd`` or ``<prefixes><operator><n>``,
+    each prefix a child block (``resnetv10_``, ``stage1_``). The block is the name without
+    its layer: ``resnetv10_stage1_conv0_fwd`` and ``resnetv10_stage1__plus0`` are in
+    ``resnetv10_stage1``; ``alexnet0_conv0_relu_fwd`` (a layer's own activation) is in
+    ``alexnet0``; ``densenet0_flatten0_flatten0`` (an operator named like its block) in
+    ``densenet0``.
+    """
+    parts = name.split("_")
+    if parts[-1] == "fwd":
+        parts.pop()
+        # a leaf block's own named children (Conv2D's 'relu_'), down to the layer's counter
+        while len(parts) > 1 and parts[-1].isalpha() and _COUNTER.fullmatch(parts[-2]):
+            parts.pop()
+    if len(parts) < 2 or not _COUNTER.fullmatch(parts[-1]):
+        return None
+    layer = parts.pop()
+    while parts and not parts[-1]:  # '_plus0' under a prefix leaves an empty part
+        parts.pop()
+    if len(parts) > 1 and parts[-1] == layer:
+        parts.pop()
+    return "_".join(parts) if parts and all(parts) else None
+
+
+def block_map(nodes: Iterable[Any]) -> BlockMap | None:
+    """The block of every operator node (nodes with ``name``, ``op``, ``attrs``).
+
+    From the ``__block__`` attribute when any operator has one (operators without it have no
+    block), else from Gluon names when every operator has one, some end in ``_fwd`` and
+    they give at least two blocks; ``None`` otherwise.
+    """
+    ops = [node for node in nodes if node.op != "null"]
+    tagged = {node.name: node.attrs[BLOCK_ATTR] for node in ops if BLOCK_ATTR in node.attrs}
+    if tagged:
+        return BlockMap(GroupBasis.ATTRIBUTE, tagged)
+    prefixes = {node.name: gluon_block(node.name) for node in ops}
+    if (
+        prefixes
+        and all(block is not None for block in prefixes.values())
+        and any(name.endswith("_fwd") for name in prefixes)
+        and len(set(prefixes.values())) > 1
+    ):
+        return BlockMap(GroupBasis.PREFIX, prefixes)  # type: ignore[arg-type]
+    return None
+
+
+Source = Union[Sequence["Report"], Any]  # reports, or a document that holds them
+
+
+def group_rows(source: Source, view: View | str, *, blocks: BlockMap | None = None) -> DocumentView:
+    """Groups the layers of a document's reports into the rows of a view.
+
+    Args:
+        source: a :class:`~nin_mx.document.Document` (or anything with ``reports``) or its reports (one graph, one report per
+            border mode).
+        view: ``layers``, ``blocks`` or ``stages``.
+        blocks: the graph's blocks (:func:`block_map`); default: the document's ``blocks``.
+            Without any, a ``blocks`` view is made by stages.
+
+    Returns:
+        A :class:`DocumentView`; its rows hold every layer of every report once.
+
+    Raises:
+        ValueError: for an unknown view.
+    """
+    view = parse_view(view)
+    reports: Sequence[Report] = getattr(source, "reports", source)  # type: ignore[assignment]
+    if blocks is None:
+        blocks = getattr(source, "blocks", None)
+    by_report = [{row.name: row for row in report.layers} for report in reports]
+    order: dict[str, None] = {}
+    for report in reports:
+        order.update(dict.fromkeys(row.name for row in report.layers))
+    names = list(order)
+    if view is View.LAYERS:
+        basis, runs = GroupBasis.LAYER, [[name] for name in names]
+    elif view is View.BLOCKS and blocks is not None:
+        basis, runs = blocks.basis, _runs(names, [blocks.names.get(name) for name in names])
+    else:
+        basis, runs = GroupBasis.SIZE, _stage_runs(names, by_report)
+    groups = [(run, [_stats(run, rows, report) for rows, report in zip(by_report, reports)]) for run in runs]
+    if view is View.BLOCKS and blocks is not None:
+        labels = [blocks.names.get(run[0]) or _span(run[0], run[-1]) for run, _ in groups]
+        rows = _collapse(groups, labels, by_report, reports)
+    else:
+        labels = [
+            run[0] if view is View.LAYERS else f"stage{k}" for k, (run, _) in enumerate(groups, start=1)
+        ]
+        rows = [_row(label, 1, run, stats, by_report, reports) for label, (run, stats) in zip(labels, groups)]
+    return DocumentView(view, basis, tuple(str(r.border_mode) for r in reports), tuple(rows))
+
+
+def _runs(names: Sequence[str], keys: Sequence[Any]) -> list[list[str]]:
+    """Maximal runs of consecutive names with the same key."""
+    runs: list[list[str]] = []
+    previous: Any = object()
+    for name, key in zip(names, keys):
+        if not runs or key != previous:
+            runs.append([])
+        runs[-1].append(name)
+        previous = key
+    return runs
+
+
+def _stage_runs(names: Sequence[str], by_report: Sequence[Mapping[str, LayerRow]]) -> list[list[str]]:
+    """A new run at each layer whose spatial output size is new in one of the reports."""
+    seen: list[set[Shape]] = [set() for _ in by_report]
+    runs: list[list[str]] = []
+    for name in names:
+        new = False
+        for rows, sizes in zip(by_report, seen):
+            row = rows.get(name)
+            if row is not None:
+                size = tuple(row.output_shape[2:])
+                new = new or size not in sizes
+                sizes.add(size)
+        if new or not runs:
+            runs.append([])
+        runs[-1].append(name)
+    return runs
+
+
+def _stats(run: Sequence[str], rows: Mapping[str, LayerRow], report: Report) -> GroupStats | None:
+    present = [rows[name] for name in run if name in rows]
+    if not present:
+        return None
+    members = set(run)
+    input_shape = None
+    for row in present:
+        outside = next((name for name in row.inputs if name not in members), None)
+        if outside is not None:
+            if outside in rows:
+                input_shape = tuple(rows[outside].output_shape)
+            elif outside in report.input_shapes:
+                input_shape = tuple(report.input_shapes[outside])
+            break
+    last = present[-1]
+    return GroupStats(
+        input_shape,
+        tuple(last.output_shape),
+        sum(row.params for row in present),
+        sum(row.aux for row in present),
+        sum(row.macs for row in present),
+        last.receptive_field,
+        len(present),
+    )
+
+
+def _row(
+    label: str,
+    repeat: int,
+    run: Sequence[str],
+    stats: Sequence[GroupStats | None],
+    by_report: Sequence[Mapping[str, LayerRow]],
+    reports: Sequence[Report],
+) -> ViewRow:
+    members = set(run)
+    op = None
+    if len(run) == 1:
+        op = next(rows[run[0]].op for rows in by_report if run[0] in rows)
+    return ViewRow(
+        label,
+        repeat,
+        run[0],
+        run[-1],
+        len(run),
+        op,
+        tuple(stats),
+        tuple(report.failed_at is not None and report.failed_at in members for report in reports),
+    )
+
+
+def _signature(run: Sequence[str], rows: Mapping[str, LayerRow], stats: GroupStats | None) -> tuple[Any, ...]:
+    """What two blocks must share to collapse: their input and every layer but its names."""
+    present = (rows[name] for name in run if name in rows)
+    layers = tuple(
+        (r.op, r.output_shape, r.params, r.aux, r.macs, r.kernel, r.stride, r.pad, r.dilate) for r in present
+    )
+    return (stats.input_shape if stats is not None else None, len(run), layers)
+
+
+def _collapse(
+    groups: Sequence[tuple[list[str], list[GroupStats | None]]],
+    labels: Sequence[str],
+    by_report: Sequence[Mapping[str, LayerRow]],
+    reports: Sequence[Report],
+) -> list[ViewRow]:
+    """Blocks, with each run of consecutive identical blocks (under every mode) as one row."""
+    signatures = [
+        tuple(_signature(run, rows, s) for rows, s in zip(by_report, stats)) for run, stats in groups
+    ]
+    out: list[ViewRow] = []
+    i = 0
+    while i < len(groups):
+        j = i + 1
+        if not _fails(groups[i], reports):
+            while j < len(groups) and signatures[j] == signatures[i] and not _fails(groups[j], reports):
+                j += 1
+        run = [name for group, _ in groups[i:j] for name in group]
+        stats = [_merge([groups[k][1][m] for k in range(i, j)]) for m in range(len(reports))]
+        label = labels[i] if j == i + 1 else _range_name(labels[i:j])
+        out.append(_row(label, j - i, run, stats, by_report, reports))
+        i = j
+    return out
+
+
+def _fails(group: tuple[list[str], list[GroupStats | None]], reports: Sequence[Report]) -> bool:
+    """Whether a report fails in this group (such a block is never collapsed)."""
+    run = set(group[0])
+    return any(report.failed_at in run for report in reports)
+
+
+def _merge(parts: Sequence[GroupStats | None]) -> GroupStats | None:
+    """Consecutive groups as one: the first's input, the last's output and field, sums."""
+    known = [p for p in parts if p is not None]
+    if not known:
+        return None
+    return GroupStats(
+        known[0].input_shape,
+        known[-1].output_shape,
+        sum(p.params for p in known),
+        sum(p.aux for p in known),
+        sum(p.macs for p in known),
+        known[-1].receptive_field,
+        sum(p.layers for p in known),
+    )
+
+
+_NUMBERED = re.compile(r"(.*?)(\d+)")
+
+
+def _range_name(labels: Sequence[str]) -> str:
+    """``block35_1 ... block35_10`` -> ``block35_1..10``; else ``first..last``."""
+    parts = [_NUMBERED.fullmatch(label) for label in labels]
+    if all(parts):
+        stems = {p.group(1) for p in parts}  # type: ignore[union-attr]
+        numbers = [int(p.group(2)) for p in parts]  # type: ignore[union-attr]
+        if len(stems) == 1 and numbers == list(range(numbers[0], numbers[0] + len(numbers))):
+            return f"{labels[0]}..{numbers[-1]}"
+    return _span(labels[0], labels[-1])
+
+
+def _span(first: str, last: str) -> str:
+    return first if first == last else f"{first}..{last}"

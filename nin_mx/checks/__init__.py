@@ -1,0 +1,1 @@
+"""Checks, pure data: findings, graph rules, checkpoint rules, and the public check."""

@@ -1,0 +1,313 @@
+"""``nin-shape-report``: per-layer output shapes of a model under every border mode.
+
+Exit codes: 0 when the report was produced; 1 when the model or file cannot be built or no
+requested border mode can be inferred; 2 for usage errors; 3 when ``--check`` or ``--params``
+finds a warning or an error, or ``--diff`` finds differences (as ``diff(1)``). Errors are one
+line on stderr (``--debug`` shows the traceback). Only the report goes to stdout (or to
+``--output``, written atomically).
+
+Argument parsing and usage errors do not import MXNet: :mod:`nin_mx.cli.request` turns the
+arguments into a frozen Request first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from typing import Any
+
+from nin_mx.cli.request import Request, resolve
+from nin_mx.models import get_model_entry, list_models
+
+__all__ = ["main", "run"]
+
+
+EPILOG = """\
+examples:
+  nin-shape-report inception_resnet_v2 --view stages
+  nin-shape-report nin_imagenet --input 3,256,256 --border-mode reference,valid --format markdown
+  nin-shape-report resnet18_v1-symbol.json --input 3,224,224 --format json --output r.json
+  nin-shape-report nin_cifar10 --compare-pooling --min-input
+  nin-shape-report resnet18_v1-symbol.json --input 3,224,224 --check --params resnet18_v1-0000.params
+  nin-shape-report nin_imagenet --diff nin_imagenet --border-mode valid,same
+
+exit codes: 0 report produced, 1 model/file/shape error, 2 usage error,
+            3 --check/--params found a warning or an error, or --diff found differences
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (no usage dump), still exiting with status 2."""
+
+    def error(self, message: str) -> Any:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="nin-shape-report",
+        description="Per-layer output shapes, parameters, MACs and receptive fields of an MXNet "
+        "graph under each border mode, side by side.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "model",
+        nargs="?",
+        metavar="MODEL|FILE",
+        help="a model name (see --list-models) or a saved MXNet -symbol.json",
+    )
+    parser.add_argument(
+        "--input",
+        metavar="C,H,W",
+        help="input shape without the batch axis "
+        "(default: the model's own, e.g. 3,299,299; any rank for a symbol file)",
+    )
+    parser.add_argument("--batch", metavar="N", default="1", help="batch size (default 1)")
+    parser.add_argument(
+        "--shape",
+        metavar="NAME=N,C,H,W",
+        action="append",
+        default=[],
+        help="full shape of a named input, batch included; repeat for several inputs",
+    )
+    parser.add_argument(
+        "--border-mode",
+        metavar="MODES",
+        default="valid,same,full",
+        help="comma-separated: valid, same (or half), full, reference; or all (default: valid,same,full)",
+    )
+    parser.add_argument(
+        "--format",
+        metavar="FORMAT",
+        default="table",
+        help="table, markdown, csv, json or html (a self-contained page)",
+    )
+    parser.add_argument(
+        "--view",
+        metavar="VIEW",
+        default="layers",
+        help="layers (a row per layer, the default), blocks (a row per block; identical consecutive "
+        "blocks collapse to one) or stages (consecutive layers of one output size)",
+    )
+    parser.add_argument(
+        "--output", metavar="FILE", help="write the report here (atomically) instead of stdout"
+    )
+    parser.add_argument(
+        "--compare-pooling",
+        action="store_true",
+        help="also compare manual (infer_shape) and global final pooling, by shapes and numbers "
+        "(under the one border mode given, else under the model's published padding)",
+    )
+    parser.add_argument(
+        "--min-input",
+        action="store_true",
+        help="also find the smallest square input each border mode accepts",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="also diagnose the graph: fixed-kernel 'global' pools, paddings that match no border "
+        "mode and the other pitfalls (README, 'Checks'); exit 3 on a warning or an error",
+    )
+    parser.add_argument(
+        "--params",
+        metavar="FILE",
+        help="also check this .params checkpoint's array names and shapes against the graph",
+    )
+    parser.add_argument(
+        "--diff",
+        metavar="MODEL|FILE",
+        help="compare with a second graph layer by layer (exit 3 when they differ); --border-mode "
+        "then takes one mode, or two (a then b)",
+    )
+    parser.add_argument(
+        "--all", action="store_true", help="with --diff: list every pair, not only the differences"
+    )
+    parser.add_argument("--list-models", action="store_true", help="list the models and exit")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    return parser
+
+
+def _build_document(request: Request) -> tuple[Any, list[str]]:
+    """Runs the reports; returns the document and the notes for stderr."""
+    from nin_mx.document import build_document
+    from nin_mx.graph.source import Graph
+
+    stored = None
+    if request.params is not None:  # first: a bad checkpoint fails before any report is made
+        from nin_mx.checks.params import load_params
+
+        stored = load_params(request.params)
+    notes = []
+    if request.is_file:
+        graphs = [Graph.from_file(request.source)]
+        if request.mode_note:
+            notes.append(
+                "note: border modes apply to nin_mx's own models; a symbol file is reported as built"
+            )
+    else:
+        graphs = [Graph.from_model(request.source, border_mode=mode) for mode in request.modes]
+    doc = build_document(
+        graphs,
+        request.shapes,
+        compare_pooling=request.compare_pooling,
+        min_input=request.min_input,
+        check=request.check,
+        params=stored,
+    )
+    return doc, notes
+
+
+def _build_diff(request: Request) -> tuple[Any, list[str]]:
+    """``--diff``: both graphs' reports, aligned; returns the diff and the lines for stderr."""
+    from nin_mx.analysis.diff import diff_reports, graph_attrs
+    from nin_mx.graph.source import Graph
+    from nin_mx.report.rows import report_graph
+
+    sides = (
+        (request.source, request.is_file, request.modes[0]),
+        (request.diff, request.diff_is_file, request.modes[-1]),
+    )
+    graphs = [
+        Graph.from_file(src) if file else Graph.from_model(src, border_mode=mode) for src, file, mode in sides
+    ]
+    a, b = (report_graph(graph, request.shapes) for graph in graphs)
+    errors = [f"{side} ({r.border_mode}): {r.error}" for side, r in (("a", a), ("b", b)) if not r.ok]
+    notes = (
+        ["note: border modes apply to nin_mx's own models; a symbol file is reported as built"]
+        if request.mode_note
+        else []
+    )
+    return diff_reports(a, b, attrs_a=graph_attrs(graphs[0]), attrs_b=graph_attrs(graphs[1])), notes + errors
+
+
+def _write_atomically(path: str, text: str) -> None:
+    """Writes ``text`` to ``path`` through a temporary file and a rename, so a failed run
+    leaves an existing file as it was. A symbolic link is followed (the link stays), and a
+    target that is not a regular file (``/dev/stdout``, a pipe) is written to directly.
+    """
+    try:
+        _write(os.path.realpath(path), text)
+    except OSError as exc:  # name the user's file, not the temporary one
+        raise OSError(f"--output: cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _write(target: str, text: str) -> None:
+    if os.path.exists(target) and not os.path.isfile(target):
+        with open(target, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        return
+    fd, tmp = tempfile.mkstemp(prefix=".nin-shape-report-", dir=os.path.dirname(target))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        if os.path.exists(target):
+            mode = os.stat(target).st_mode & 0o7777
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs ``nin-shape-report``; returns the exit code."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    if args.list_models:
+        for name in list_models():
+            entry = get_model_entry(name)
+            print(f"{name:22} {','.join(map(str, entry.input_shape)):10} {entry.summary}")
+        return 0
+    try:
+        request = resolve(args)
+    except ValueError as exc:
+        parser.error(str(exc))
+    try:
+        if request.diff is not None:
+            return _run_diff(parser.prog, request)
+        from nin_mx.render.view import render_view
+
+        doc, notes = _build_document(request)
+        text = render_view(doc, request.fmt, request.view)
+        for note in notes:
+            print(note, file=sys.stderr)
+        for report in doc.reports:
+            if not report.ok:
+                print(f"{parser.prog}: {report.border_mode}: {report.error}", file=sys.stderr)
+        if not any(report.ok for report in doc.reports):
+            return 1
+        _emit(request, text)
+        if doc.findings is not None:
+            from nin_mx.checks.check import has_problems
+
+            if any(has_problems(findings) for findings in doc.findings):
+                return 3
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        print(f"{parser.prog}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        from nin_mx.core.errors import one_line
+
+        kind = "" if isinstance(exc, (ValueError, OSError)) else f"internal error ({type(exc).__name__}): "
+        print(f"{parser.prog}: {kind}{one_line(exc)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _run_diff(prog: str, request: Request) -> int:
+    """``--diff``: prints the diff; 0 when the graphs agree, 3 when they differ, 1 when neither
+    side's shapes can be inferred."""
+    from nin_mx.render.diff import render_diff
+
+    diff, lines = _build_diff(request)
+    text = render_diff(diff, request.fmt, all_rows=request.all_rows)
+    for line in lines:
+        print(line if line.startswith("note:") else f"{prog}: {line}", file=sys.stderr)
+    if diff.error_a is not None and diff.error_b is not None:
+        return 1
+    _emit(request, text)
+    return 3 if diff.has_differences else 0
+
+
+def _emit(request: Request, text: str) -> None:
+    """The output, to ``--output`` (atomically) or stdout."""
+    if request.output:
+        _write_atomically(request.output, text)
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def run() -> None:
+    """The console script: :func:`main` with the cyclic garbage collector off.
+
+    A report makes few cycles; the collections it would trigger, and the interpreter's last
+    ones at exit over every object MXNet created, are measurable in the command's wall time
+    (BENCHMARKS.md). This is the only place nin_mx touches the collector: it is process-wide
+    state, so library calls and :func:`main` (which tests call) leave it alone.
+    """
+    gc.disable()
+    code = main()
+    gc.freeze()  # objects alive now are left out of the collections made at interpreter exit
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,217 @@
+"""The command line's arguments -> a frozen :class:`Request`, checked without importing MXNet.
+
+Every usage error of ``nin-shape-report`` is found here and raised as a one-line ValueError
+(the CLI turns it into exit code 2); strings become enums (:class:`~nin_mx.border.ReportMode`,
+:class:`~nin_mx.render.OutputFormat`) and shapes checked tuples, once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from nin_mx.analysis.views import View, parse_view
+from nin_mx.core.border import BorderMode, ReportMode, parse_border_mode
+from nin_mx.core.validate import Shape, check_dims
+from nin_mx.models import get_model_entry, list_models
+from nin_mx.render.text import OutputFormat
+
+__all__ = ["Request", "resolve"]
+
+
+@dataclass(frozen=True)
+class Request:
+    """One run of the command, every argument checked and converted (no MXNet needed).
+
+    Attributes:
+        source: the model name or the symbol file's path.
+        is_file: whether ``source`` is a symbol file.
+        fmt: the output format.
+        modes: the border modes to report, in order (a file: ``as built`` only).
+        shapes: the input shape (batch included), or shapes by input name.
+        mode_note: a border mode was asked for a file, which is reported as built.
+        compare_pooling, min_input, check: the optional sections.
+        params: a checkpoint to check against the graph, or ``None``.
+        diff: the second graph of ``--diff`` (its border mode is ``modes[-1]``), or ``None``;
+            ``diff_is_file`` says whether it is a symbol file, ``all_rows`` whether every pair
+            is listed.
+        view: how rows are grouped (layers, blocks, stages).
+        output: the file to write, or ``None`` for stdout.
+    """
+
+    source: str
+    is_file: bool
+    fmt: OutputFormat
+    modes: tuple[ReportMode, ...]
+    shapes: Shape | Mapping[str, Shape]
+    mode_note: bool = False
+    compare_pooling: bool = False
+    min_input: bool = False
+    check: bool = False
+    params: str | None = None
+    diff: str | None = None
+    diff_is_file: bool = False
+    all_rows: bool = False
+    view: View = View.LAYERS
+    output: str | None = None
+
+
+def _positive_ints(text: str, what: str) -> Shape:
+    parts = [p.strip() for p in text.lower().replace("x", ",").split(",")]
+    try:
+        values = tuple(int(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"{what} must be comma-separated integers, got {text!r}") from None
+    return check_dims(values, what, shown=repr(text))
+
+
+def _parse_modes(text: str) -> tuple[ReportMode, ...]:
+    modes: list[ReportMode] = []
+    for part in (p.strip().lower() for p in text.split(",")):
+        if part == "all":
+            names = [ReportMode(mode.value) for mode in BorderMode]
+        elif part == "reference":
+            names = [ReportMode.REFERENCE]
+        else:
+            try:
+                names = [ReportMode(parse_border_mode(part).value)]
+            except ValueError:
+                raise ValueError(
+                    f"unknown border mode {part!r} (choose from valid, same, half, full, reference, all)"
+                ) from None
+        modes += [name for name in names if name not in modes]
+    return tuple(modes)
+
+
+def _is_file_argument(model: str) -> bool:
+    return model not in list_models() and (
+        model.endswith((".json", ".params")) or os.sep in model or os.path.exists(model)
+    )
+
+
+def _resolve_diff(
+    args: argparse.Namespace, modes: tuple[ReportMode, ...]
+) -> tuple[bool, tuple[ReportMode, ...]]:
+    """``--diff``'s second graph and the border modes of both sides (a, b)."""
+    if not args.diff.strip():
+        raise ValueError("--diff is empty")
+    diff_is_file = _is_file_argument(args.diff)
+    if not diff_is_file:
+        get_model_entry(args.diff)  # unknown model: ValueError with the closest name
+    if args.compare_pooling or args.min_input or args.check or args.params is not None:
+        raise ValueError(
+            "--diff compares two graphs; --check, --params, --compare-pooling and --min-input apply to one"
+        )
+    if args.border_mode == "valid,same,full":  # not given: each model's published padding
+        return diff_is_file, (ReportMode.REFERENCE,)
+    if len(modes) > 2:
+        raise ValueError(f"--diff takes one border mode, or two (a then b), got {args.border_mode!r}")
+    return diff_is_file, modes
+
+
+def _file_modes(
+    modes: tuple[ReportMode, ...], is_file: bool, diff_is_file: bool | None
+) -> tuple[ReportMode, ...]:
+    """The report modes of the request: a file is reported as built; with ``--diff``, (a, b)."""
+    if diff_is_file is None:
+        return (ReportMode.AS_BUILT,) if is_file else modes
+    a, b = modes[0], modes[-1]
+    return (ReportMode.AS_BUILT if is_file else a, ReportMode.AS_BUILT if diff_is_file else b)
+
+
+def resolve(args: argparse.Namespace) -> Request:
+    """Checks every argument without importing MXNet; raises ValueError for usage errors."""
+    if args.model is None:
+        raise ValueError("a MODEL or FILE is required (see --list-models)")
+    is_file = _is_file_argument(args.model)
+    if not is_file:
+        get_model_entry(args.model)  # unknown model: ValueError with the closest name
+    try:
+        fmt = OutputFormat(args.format.strip().lower())
+    except ValueError:
+        choices = ", ".join(f.value for f in OutputFormat)
+        raise ValueError(f"unknown format {args.format!r} (choose from {choices})") from None
+    if not args.batch.strip().isdecimal() or int(args.batch) < 1:
+        raise ValueError(f"--batch must be one positive integer, got {args.batch!r}")
+    batch = _positive_ints(args.batch, "--batch")
+    modes = _parse_modes(args.border_mode)
+    try:
+        view = parse_view(args.view.strip().lower())
+    except ValueError:
+        raise ValueError(f"unknown view {args.view!r} (choose from layers, blocks, stages)") from None
+    if args.diff is not None and view is not View.LAYERS:
+        raise ValueError("--view groups one graph's report; --diff pairs layers")
+    diff_is_file = False
+    if args.diff is not None:
+        diff_is_file, modes = _resolve_diff(args, modes)
+    elif args.all:
+        raise ValueError("--all lists the pairs of --diff")
+    for option, value in (("--input", args.input), ("--output", args.output)):
+        if value is not None and not value.strip():
+            raise ValueError(f"{option} is empty")
+    if args.shape and args.input is not None:
+        raise ValueError("give either --input or --shape, not both")
+    shapes: dict[str, Shape] | Shape
+    if args.shape:
+        shapes = {}
+        for item in args.shape:
+            name, sep, dims = item.partition("=")
+            if not sep or not name.strip():
+                raise ValueError(f"--shape must look like NAME=N,C,H,W, got {item!r}")
+            if name.strip() in shapes:
+                raise ValueError(f"--shape {name.strip()} is given twice")
+            shapes[name.strip()] = _positive_ints(dims, f"--shape {name.strip()}")
+    elif args.input is not None:
+        shapes = (batch[0], *_positive_ints(args.input, "--input"))
+    elif is_file:
+        raise ValueError("a symbol file needs --input C,H,W (or --shape NAME=N,C,H,W)")
+    else:
+        shapes = (batch[0], *get_model_entry(args.model).input_shape)
+    models = [
+        m for m, file in ((args.model, is_file), (args.diff, diff_is_file)) if m is not None and not file
+    ]
+    for model in dict.fromkeys(models):
+        expected = len(get_model_entry(model).input_shape) + 1
+        given = [shapes] if isinstance(shapes, tuple) else list(shapes.values())
+        if isinstance(shapes, dict) and set(shapes) != {"data"}:
+            raise ValueError(f"{model} has one input, 'data'")
+        if any(len(s) != expected for s in given):
+            raise ValueError(f"{model} takes a {expected - 2}-D image input: --input C,H,W")
+    if is_file and args.compare_pooling:
+        raise ValueError("--compare-pooling needs one of nin_mx's models, not a symbol file")
+    if fmt is OutputFormat.CSV and (args.compare_pooling or args.min_input):
+        raise ValueError(
+            "--compare-pooling and --min-input are shown in the table, markdown, json and html formats"
+        )
+    if fmt is OutputFormat.CSV and (args.check or args.params is not None):
+        raise ValueError("--check and --params are shown in the table, markdown, json and html formats")
+    if args.params is not None and not args.params.strip():
+        raise ValueError("--params is empty")
+    if args.output:
+        folder = os.path.dirname(os.path.abspath(args.output))
+        if not os.path.isdir(folder):
+            raise ValueError(f"--output: folder {folder} does not exist")
+        if os.path.isdir(args.output):
+            raise ValueError(f"--output: {args.output} is a folder")
+        for source, file in ((args.model, is_file), (args.diff, diff_is_file)):
+            if file and os.path.realpath(args.output) == os.path.realpath(source):
+                raise ValueError(f"--output would overwrite the symbol file {source}")
+    return Request(
+        source=args.model,
+        is_file=is_file,
+        fmt=fmt,
+        modes=_file_modes(modes, is_file, diff_is_file if args.diff is not None else None),
+        shapes=shapes,
+        mode_note=is_file and (args.diff is None or diff_is_file) and args.border_mode != "valid,same,full",
+        compare_pooling=args.compare_pooling,
+        min_input=args.min_input,
+        check=args.check,
+        params=args.params,
+        diff=args.diff,
+        diff_is_file=diff_is_file,
+        all_rows=args.all,
+        view=view,
+        output=args.output,
+    )

@@ -1,0 +1,217 @@
+"""Shape inference by MXNet: one ``infer_shape`` over a graph's internals, errors in one line.
+
+:func:`infer_shapes` asks MXNet for every internal shape at once and turns its C++ trace into
+a :class:`~nin_mx.errors.ShapeError` whose one line names the first layer that cannot take its
+input, found by :func:`nin_mx.walk.spatial_walk`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import operator
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from nin_mx._mxnet import mx
+from nin_mx.core.errors import GraphError, ShapeError, one_line
+from nin_mx.core.validate import INT32_MAX, Shape
+from nin_mx.graph.nodes import Node, parse_nodes
+from nin_mx.graph.walk import spatial_walk
+
+__all__ = [
+    "MUTATED_INPUTS",
+    "VISIBLE_OUTPUTS",
+    "aux_variables",
+    "explain_failure",
+    "infer_internals",
+    "infer_shapes",
+    "internal_outputs",
+]
+
+_OPERATOR = re.compile(r"Error in operator ([^:\s]+):")
+
+
+def infer_internals(
+    internals: Any, input_shapes: Mapping[str, Shape]
+) -> tuple[list[Shape], list[Shape], list[Shape]]:
+    """One MXNet ``infer_shape`` over a symbol's internals (``symbol.get_internals()``).
+
+    Returns:
+        ``(outputs, arguments, aux)``: shape lists in MXNet's orders, those of
+        ``internals.list_outputs()``, ``list_arguments()`` and ``list_auxiliary_states()``
+        (names are left to the caller: asking MXNet for them is a measurable part of a
+        report, which does not need them; see BENCHMARKS.md).
+
+    Raises:
+        mxnet.base.MXNetError: MXNet's own error, for the caller to explain.
+        ShapeError: if MXNet leaves a shape unknown, or an input dimension exceeds 2^31 - 1.
+    """
+    for name, shape in input_shapes.items():
+        if any(dim > INT32_MAX for dim in shape):
+            raise ShapeError(f"input {name}={tuple(shape)}: MXNet takes dimensions up to 2^31 - 1")
+    # Symbol.infer_shape is this call plus a print of the arguments on failure.
+    args, outs, auxs = internals._infer_shape_impl(False, **{k: tuple(v) for k, v in input_shapes.items()})
+    if outs is None or None in outs or not all(map(all, outs)):  # unknown, or a 0 in a shape
+        raise ShapeError(f"shapes cannot be inferred from the inputs {_describe(input_shapes)}")
+    if max(map(math.prod, outs), default=0) > INT32_MAX:  # a cheap bound on every prod(s[1:])
+        _check_flattened(internals, outs)
+    return outs, args, auxs  # MXNet returns lists of tuples already
+
+
+# Inputs that operators mutate (MXNet's FMutateInputs): a variable there is an auxiliary state.
+# A subset of MXNet's operators is enough, see aux_variables.
+MUTATED_INPUTS: Mapping[str, tuple[int, ...]] = {
+    "BatchNorm": (3, 4),  # moving_mean, moving_var
+    "_contrib_SyncBatchNorm": (3, 4),
+}
+
+
+def aux_variables(internals: Any, nodes: Sequence[Node], count: int) -> frozenset[int]:
+    """Indices of the variable nodes that are auxiliary states, of the ``count`` MXNet reports.
+
+    Found from :data:`MUTATED_INPUTS` when those account for all ``count`` (every variable they
+    name is an auxiliary state, so finding ``count`` of them finds them all); otherwise (an
+    operator the table does not list) from MXNet's ``list_auxiliary_states()``.
+
+    Args:
+        internals: the symbol that was inferred.
+        nodes: its nodes in graph order (a prefix is enough when it holds every operator).
+        count: ``len(aux)`` of :func:`infer_internals`.
+    """
+    found = {
+        node.inputs[slot]
+        for node in nodes
+        if node.op in MUTATED_INPUTS
+        for slot in MUTATED_INPUTS[node.op]
+        if slot < len(node.inputs) and nodes[node.inputs[slot]].op == "null"
+    }
+    if len(found) == count:
+        return frozenset(found)
+    names = set(internals.list_auxiliary_states())
+    return frozenset(node.index for node in nodes if node.op == "null" and node.name in names)
+
+
+def _mean_var(node: Node) -> int:
+    return 3 if node.bool_attr("output_mean_var") else 1
+
+
+def _one(node: Node) -> int:
+    return 1
+
+
+# Operators that show get_internals() fewer outputs than they have (MXNet 1.9.1's
+# FNumVisibleOutputs), with the number they show. A subset is enough, see internal_outputs.
+VISIBLE_OUTPUTS: Mapping[str, Callable[[Node], int]] = {
+    "BatchNorm": _mean_var,  # output; mean and var only with output_mean_var
+    "LayerNorm": _mean_var,
+    "Dropout": _one,  # output; the mask is hidden
+    "LRN": _one,
+    "Pooling": _one,  # output; max pooling's workspace is hidden
+}
+
+
+def internal_outputs(nodes: Sequence[Node], node_row_ptr: Any, count: int) -> list[int] | None:
+    """How many outputs each node shows ``symbol.get_internals()``, told from the symbol's JSON.
+
+    ``get_internals()`` lists every visible output, node by node in graph order (the order of
+    the symbol's JSON), and its JSON costs more to write and read than the symbol's own. The
+    JSON's ``node_row_ptr`` counts all outputs of each node; :data:`VISIBLE_OUTPUTS` gives the
+    visible number for the operators that hide some, and any other operator is counted with
+    all its outputs, which is at least its visible number. So when the counts add up to the
+    ``count`` of outputs MXNet inferred, each one is exact.
+
+    Returns:
+        One count per node, or None when they do not add up (an operator the table does not
+        list hides outputs) or the JSON has no ``node_row_ptr``: the caller then asks MXNet.
+    """
+    if not isinstance(node_row_ptr, list) or len(node_row_ptr) != len(nodes) + 1:
+        return None
+    counts = list(map(operator.sub, node_row_ptr[1:], node_row_ptr))
+    for node in nodes:
+        rule = VISIBLE_OUTPUTS.get(node.op)
+        if rule is not None:
+            counts[node.index] = rule(node)
+    return counts if sum(counts) == count and 0 not in counts else None
+
+
+def _check_flattened(internals: Any, outs: Sequence[Shape]) -> None:
+    """Flatten (and FullyConnected) of more than 2^31 - 1 values per sample: MXNet's 32-bit
+    product wraps around, often to a positive but wrong size, so it must be caught here."""
+    graph = json.loads(internals.tojson())
+    shapes: dict[int, Shape] = {}
+    for head, shape in zip(graph["heads"], outs):
+        shapes.setdefault(head[0], shape)
+    for node in parse_nodes(graph):
+        flattens = node.op in ("Flatten", "flatten") or (
+            node.op == "FullyConnected" and node.bool_attr("flatten", True)
+        )
+        shape = shapes.get(node.inputs[0]) if flattens and node.inputs else None
+        if shape is not None and math.prod(shape[1:]) > INT32_MAX:
+            raise ShapeError(
+                f"layer '{node.name}' ({node.op}): its input {'x'.join(map(str, shape[1:]))} holds "
+                f"{math.prod(shape[1:]):,} values per sample, beyond 2^31 - 1, which overflows "
+                "MXNet's 32-bit shape arithmetic"
+            )
+
+
+def infer_shapes(
+    symbol: Any, input_shapes: Mapping[str, Shape]
+) -> tuple[dict[str, Shape], dict[str, Shape], dict[str, Shape]]:
+    """Every internal output, argument and auxiliary shape, from one MXNet ``infer_shape``.
+
+    Args:
+        symbol: an ``mx.sym.Symbol``.
+        input_shapes: full shapes of the data inputs, by name.
+
+    Returns:
+        ``(outputs, arguments, aux)``: dicts from MXNet's names (``conv1_output``,
+        ``conv1_weight``, ``bn_moving_mean``) to shapes.
+
+    Raises:
+        ShapeError: one line, naming the first layer that cannot take its input when the
+            border arithmetic finds it, else MXNet's own check in one line.
+    """
+    internals = symbol.get_internals()
+    try:
+        outs, args, auxs = infer_internals(internals, input_shapes)
+    except mx.base.MXNetError as exc:
+        raise explain_failure(symbol, input_shapes, exc) from None
+    return (
+        dict(zip(internals.list_outputs(), outs)),
+        dict(zip(internals.list_arguments(), args)),
+        dict(zip(internals.list_auxiliary_states(), auxs)),
+    )
+
+
+def _describe(input_shapes: Mapping[str, Shape]) -> str:
+    return ", ".join(f"{k}={tuple(v)}" for k, v in input_shapes.items())
+
+
+def explain_failure(
+    symbol_or_nodes: Any, input_shapes: Mapping[str, Shape], exc: BaseException
+) -> ShapeError:
+    """Turns MXNet's failed ``infer_shape`` into a one-line ShapeError.
+
+    The first layer whose output would be empty is found with the border arithmetic
+    (:func:`spatial_walk`), not by parsing MXNet's message; only when the walk finds nothing
+    is MXNet's own check quoted, in one line. The walk looks no further than the operator
+    MXNet names, where MXNet's graph-order inference stopped.
+    """
+    shapes = _describe(input_shapes)
+    nodes = parse_nodes(symbol_or_nodes.tojson()) if hasattr(symbol_or_nodes, "tojson") else symbol_or_nodes
+    # MXNet infers in graph order and stops at its first failure: what follows is not the cause
+    # (the walk does not know channels, so it may find a later layer too small).
+    stopped = _OPERATOR.search(str(exc))
+    last = {node.name: node.index for node in nodes}.get(stopped.group(1)) if stopped else None
+    try:
+        spatial_walk(nodes if last is None else nodes[: last + 1], input_shapes)
+    except ShapeError as found:
+        return ShapeError(f"input {shapes} is too small: {found}", layer=found.layer)
+    except GraphError as bad:
+        return ShapeError(f"cannot infer shapes for {shapes}: {bad}")
+    detail = one_line(exc)
+    if re.search(r"-\d{5,}", detail):  # a wrapped-around size, e.g. Flatten of a huge map
+        detail += " (a size beyond 2^31 - 1 overflowed MXNet's 32-bit shape arithmetic)"
+    return ShapeError(f"cannot infer shapes for {shapes}: {detail}")

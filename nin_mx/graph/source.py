@@ -1,0 +1,205 @@
+"""A resolved graph: a model name, a symbol file, a Symbol or a Gluon block, built and parsed once.
+
+:class:`Graph` is what every inspection of nin_mx takes (the shape report, the minimum input
+search, and the checks built on them): the symbol, its nodes as parsed from the symbol's own
+JSON, its data inputs and the padding it was built with. A request builds one per model and
+border mode and hands the same value to each step, so no step loads, builds or parses again::
+
+    source (name | -symbol.json | Symbol | HybridBlock) -> Graph -> infer + walk -> rows -> Report
+                                          -> Document -> render -> cli
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from nin_mx._mxnet import mx
+from nin_mx.core.border import ReportMode, parse_report_mode
+from nin_mx.core.errors import GraphError, one_line
+from nin_mx.graph.nodes import Node, data_inputs, load_symbol_file, parse_nodes
+from nin_mx.models import get_model_entry, get_symbol, list_models
+
+__all__ = ["Graph"]
+
+
+@dataclass(frozen=True, eq=False)
+class Graph:
+    """One MXNet graph, ready to inspect.
+
+    Attributes:
+        label: what reports call it: the model's name, the file's base name, the symbol's
+            output name or the block's name.
+        symbol: the ``mx.sym.Symbol``.
+        nodes: its nodes in graph order, parsed from ``symbol.tojson()`` (the order of its
+            internal outputs).
+        inputs: the names of its data inputs (variables that are an operator's first input).
+        mode: the padding it was built with: a border mode or ``reference`` for a registered
+            model, ``as built`` for a file, a symbol or a block.
+        model: the registered model's name, or ``None``.
+        node_row_ptr: the JSON's ``node_row_ptr`` (each node's first output), if it has one.
+        notes: what loading it said, e.g. that MXNet upgraded a file of an older version.
+
+    Two Graphs are equal only if they are the same object (MXNet's ``Symbol.__eq__`` builds an
+    operator, it does not compare).
+    """
+
+    label: str
+    symbol: Any
+    nodes: tuple[Node, ...]
+    inputs: tuple[str, ...]
+    mode: ReportMode
+    model: str | None = None
+    node_row_ptr: Sequence[int] | None = None
+    notes: tuple[str, ...] = ()
+
+    @classmethod
+    def from_model(cls, name: str, *, border_mode: Any = None, **factory_kwargs: Any) -> Graph:
+        """A registered model built under a border mode (``None``/``'reference'``: published).
+
+        Raises:
+            ValueError: for an unknown model, border mode or factory argument.
+        """
+        get_model_entry(name)  # an unknown name: ValueError with the closest match
+        mode = parse_report_mode(border_mode)
+        if mode is ReportMode.AS_BUILT:
+            raise ValueError("'as built' is the mode of a given symbol; a model is built under a border mode")
+        symbol = get_symbol(name, border_mode=mode.border_mode, **factory_kwargs)
+        return cls.from_symbol(symbol, label=name, mode=mode, model=name)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> Graph:
+        """A saved ``-symbol.json``, checked and loaded (:func:`nin_mx.graph.load_symbol_file`).
+
+        Raises:
+            nin_mx.errors.GraphError: one line, for every way the file can be wrong.
+        """
+        symbol, _, notes = load_symbol_file(path)
+        return cls.from_symbol(symbol, label=os.path.basename(os.fspath(path)), notes=notes)
+
+    @classmethod
+    def from_block(cls, block: Any, *, label: str | None = None, inputs: Sequence[str] = ("data",)) -> Graph:
+        """A Gluon ``HybridBlock``, hybridized or not, exported in memory (no files).
+
+        The block is called on symbol variables, as ``HybridBlock.export`` does, so its nodes
+        carry the block's prefixes (``resnetv10_conv0_fwd``) and its parameters' names.
+
+        Args:
+            block: the ``mx.gluon.HybridBlock``; its parameters need not be initialized.
+            label: what reports call it; default: the block's name.
+            inputs: the names of its data inputs, in call order (Gluon's export calls a single
+                input ``data``).
+
+        Raises:
+            ValueError: for a plain ``Block``, which cannot be turned into a symbol.
+            nin_mx.errors.GraphError: if the block cannot be called on symbols.
+        """
+        name = label if label is not None else (getattr(block, "name", None) or type(block).__name__)
+        if not isinstance(block, mx.gluon.HybridBlock):
+            raise ValueError(
+                f"{name}: a Gluon {type(block).__name__} that is not a HybridBlock has no symbol "
+                "graph; make it a HybridBlock (hybrid_forward) to report it"
+            )
+        try:
+            out = block(*(mx.sym.var(n) for n in inputs))
+        except Exception as exc:  # MXNet, or the block's own code, on symbols
+            raise GraphError(f"{name}: cannot be exported to a symbol: {one_line(exc)}") from None
+        if isinstance(out, (list, tuple)):
+            out = mx.sym.Group(list(out))
+        if not isinstance(out, mx.sym.Symbol):
+            raise GraphError(f"{name}: calling it on symbols returned {type(out).__name__}, not a Symbol")
+        return cls.from_symbol(out, label=name)
+
+    @classmethod
+    def from_symbol(
+        cls,
+        symbol: Any,
+        *,
+        label: str | None = None,
+        mode: ReportMode = ReportMode.AS_BUILT,
+        model: str | None = None,
+        notes: tuple[str, ...] = (),
+    ) -> Graph:
+        """An ``mx.sym.Symbol``, parsed from its own JSON.
+
+        Raises:
+            ValueError: if ``symbol`` is not a Symbol.
+        """
+        if not hasattr(symbol, "get_internals"):
+            raise ValueError(
+                "expected a model name, a -symbol.json path, an mx.sym.Symbol or a Gluon HybridBlock, "
+                f"got {type(symbol).__name__}"
+            )
+        # The symbol's own JSON: its nodes are those of its internals, in the same order, and it
+        # is cheaper to write and read than theirs. remove_amp_cast=False keeps every node MXNet
+        # infers (and skips a graph pass).
+        raw = json.loads(symbol.tojson(remove_amp_cast=False))
+        nodes = tuple(parse_nodes(raw, trusted=True))
+        return cls(
+            label=label if label is not None else (getattr(symbol, "name", None) or "symbol"),
+            symbol=symbol,
+            nodes=nodes,
+            inputs=tuple(data_inputs(nodes)),
+            mode=mode,
+            model=model,
+            node_row_ptr=raw.get("node_row_ptr"),
+            notes=notes,
+        )
+
+    @classmethod
+    def resolve(cls, source: Any, *, border_mode: Any = None, **factory_kwargs: Any) -> Graph:
+        """A Graph from whatever a user passed: a Graph, a model name, a file path or a Symbol.
+
+        Args:
+            source: a :class:`Graph` (returned as is), a registered model's name, a path to a
+                ``-symbol.json``, an ``mx.sym.Symbol`` or a Gluon ``HybridBlock``.
+            border_mode: for a model name: ``'valid'``, ``'same'``/``'half'``, ``'full'``, or
+                ``None``/``'reference'``; a file or a symbol is taken as built.
+            **factory_kwargs: other factory arguments, for a model name only.
+
+        Raises:
+            ValueError: for an unknown model, a border mode or factory arguments given for a
+                graph that is not built here, or a value of another type.
+            nin_mx.errors.GraphError: for a symbol file that cannot be loaded.
+        """
+        is_name = isinstance(source, (str, os.PathLike)) and str(source) in list_models()
+        if is_name:
+            return cls.from_model(str(source), border_mode=border_mode, **factory_kwargs)
+        if factory_kwargs:
+            raise ValueError(
+                f"factory arguments ({', '.join(factory_kwargs)}) apply to registered models only"
+            )
+        if isinstance(source, Graph):
+            if border_mode is not None and parse_report_mode(border_mode) is not source.mode:
+                raise ValueError(f"the graph was built under {source.mode}, not {border_mode}")
+            return source
+        if border_mode not in (None, "reference", "as built", ReportMode.REFERENCE, ReportMode.AS_BUILT):
+            raise ValueError(
+                "a border mode applies to nin_mx's own models; a given symbol is reported as built"
+            )
+        if isinstance(source, (str, os.PathLike)):
+            if not (str(source).endswith(".json") or os.path.exists(source)):
+                get_model_entry(str(source))  # raises: unknown model, with the closest name
+            return cls.from_file(source)
+        if not hasattr(source, "get_internals") and _is_gluon_block(source):
+            return cls.from_block(source)
+        return cls.from_symbol(source)
+
+    @functools.cached_property
+    def internals(self) -> Any:
+        """``symbol.get_internals()``, made once: every node's outputs, in graph order."""
+        return self.symbol.get_internals()
+
+    @property
+    def default_input_shape(self) -> tuple[int, ...] | None:
+        """A registered model's own input ``(C, H, W)``; ``None`` for other graphs."""
+        return get_model_entry(self.model).input_shape if self.model is not None else None
+
+
+def _is_gluon_block(value: Any) -> bool:
+    """Whether ``value`` is a Gluon Block (told from its classes, without importing MXNet)."""
+    return any(cls.__module__ == "mxnet.gluon.block" for cls in type(value).__mro__)

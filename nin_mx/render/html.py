@@ -1,0 +1,158 @@
+"""Documents, findings and diffs -> self-contained HTML. Pure functions; nothing here prints.
+
+A page has its CSS inline and loads nothing (no scripts, fonts or images), so a report can
+be mailed or opened offline. Every name and message from a graph is escaped. The page of a
+:class:`~nin_mx.report.Document` holds its totals and notes, one table per view (the view
+asked for first and open, the others folded in ``<details>``) and its findings. Jupyter shows
+documents, findings and diffs through their ``_repr_html_``, which calls the functions here
+with ``fragment=True``: the same markup without ``<html>``, its CSS scoped to ``.nin-mx``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+from collections.abc import Iterable, Sequence
+
+from nin_mx.analysis.diff import GraphDiff, RowStatus
+from nin_mx.analysis.views import BlockMap, View, group_rows, parse_view
+from nin_mx.checks.findings import Finding
+from nin_mx.document import Document
+from nin_mx.render.diff import _diff_cells, _diff_summary, _diff_title
+from nin_mx.render.text import _dims, _layer_cells, _mib, _summary_lines, _title
+from nin_mx.render.view import view_cells
+
+__all__ = ["diff_to_html", "findings_to_html", "render_html"]
+
+_CSS = """
+.nin-mx { font-family: system-ui, sans-serif; font-size: 14px; color: #1b1b1b; }
+.nin-mx h1 { font-size: 1.3em; } .nin-mx h2 { font-size: 1.1em; margin-top: 1.2em; }
+.nin-mx table { border-collapse: collapse; margin: 0.4em 0 1em; }
+.nin-mx th, .nin-mx td { border: 1px solid #ccc; padding: 2px 8px; text-align: left; white-space: nowrap; }
+.nin-mx th { background: #f0f0f0; position: sticky; top: 0; }
+.nin-mx td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.nin-mx tr:nth-child(even) td { background: #fafafa; }
+.nin-mx .fails, .nin-mx .error { color: #b00020; font-weight: bold; }
+.nin-mx .warning { color: #8a5300; } .nin-mx .info { color: #245; }
+.nin-mx .changed td { background: #fff6d6; } .nin-mx .only_a td { background: #fde2e2; }
+.nin-mx .only_b td { background: #e2f5e2; }
+.nin-mx summary { cursor: pointer; font-weight: bold; margin: 0.6em 0; }
+"""
+
+_ESC = html.escape
+_NUMERIC_HEADS = ("MACs", "params", "layers")
+
+
+def _table(headers: Sequence[str], body: Iterable[Sequence[str]], row_class: Sequence[str] = ()) -> str:
+    numeric = [any(h.endswith(word) for word in _NUMERIC_HEADS) for h in headers]
+    lines = [
+        "<table>",
+        "<thead><tr>" + "".join(f"<th>{_ESC(h)}</th>" for h in headers) + "</tr></thead>",
+        "<tbody>",
+    ]
+    for k, cells in enumerate(body):
+        cls = f' class="{_ESC(row_class[k])}"' if k < len(row_class) and row_class[k] else ""
+        tds = []
+        for cell, is_num in zip(cells, numeric):
+            classes = ["num"] if is_num else []
+            if "FAILS" in cell:
+                classes.append("fails")
+            attr = f' class="{" ".join(classes)}"' if classes else ""
+            tds.append(f"<td{attr}>{_ESC(cell)}</td>")
+        lines.append(f"<tr{cls}>" + "".join(tds) + "</tr>")
+    lines += ["</tbody>", "</table>"]
+    return "\n".join(lines)
+
+
+def _wrap(title: str, body: str, fragment: bool) -> str:
+    inner = f'<div class="nin-mx">\n<style>{_CSS}</style>\n{body}\n</div>'
+    if fragment:
+        return inner
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{_ESC(title)}</title>\n</head>\n<body>\n{inner}\n</body>\n</html>\n"
+    )
+
+
+def findings_to_html(findings: Sequence[Finding], mode: str | None = None) -> str:
+    """A table of findings: severity, rule, layer and message (one row each)."""
+    headers = ["severity", "rule", "layer", "message"]
+    body = [[f.severity.value, f.rule, f.layer or "", f.message] for f in findings]
+    caption = f"<p>findings under {_ESC(mode)}: {len(findings)}</p>\n" if mode is not None else ""
+    return caption + _table(headers, body, [f.severity.value for f in findings])
+
+
+def _totals(doc: Document) -> str:
+    headers = ["mode", "output", "params", "aux", "MACs", "activations", "status"]
+    body = [
+        [
+            str(r.border_mode),
+            _dims(r.output_shape),
+            f"{r.total_params:,}",
+            f"{r.total_aux:,}",
+            f"{r.total_macs:,}",
+            _mib(r.activation_bytes),
+            "ok" if r.ok else f"FAILS: {r.error}",
+        ]
+        for r in doc.reports
+    ]
+    return _table(headers, body)
+
+
+def _view_section(doc: Document, view: View, blocks: BlockMap | None, open_: bool) -> str:
+    if view is View.LAYERS:
+        headers, body = _layer_cells(doc.reports, with_costs=True)
+        label = f"Layers ({len(body)} rows)"
+    else:
+        dv = group_rows(doc, view, blocks=blocks)
+        headers, body = view_cells(dv, with_costs=True)
+        label = f"{view.value.capitalize()} ({len(body)} rows, by {dv.basis})"
+    return (
+        f'<details{" open" if open_ else ""} class="view-{view.value}">\n<summary>{_ESC(label)}</summary>\n'
+        f"{_table(headers, body)}\n</details>"
+    )
+
+
+def render_html(
+    doc: Document, view: View | str | None = None, *, blocks: BlockMap | None = None, fragment: bool = False
+) -> str:
+    """A self-contained HTML page of a document (see the module docstring).
+
+    Args:
+        doc: the document.
+        view: the view shown first and open; default ``blocks``. Every view is on the page.
+        blocks: overrides the document's blocks (:func:`nin_mx.views.block_map`).
+        fragment: the markup without ``<html>``/``<head>``, for Jupyter.
+
+    Raises:
+        ValueError: for an unknown view.
+    """
+    first = parse_view(view) if view is not None else View.BLOCKS
+    order = [first, *(v for v in (View.BLOCKS, View.STAGES, View.LAYERS) if v is not first)]
+    title = _title(doc)
+    parts = [f"<h1>{_ESC(title)}</h1>", "<h2>Totals</h2>", _totals(doc)]
+    notes = [f"{r.border_mode}: {note}" for r in doc.reports for note in r.notes]
+    notes += _summary_lines(dataclasses.replace(doc, reports=(), findings=None))  # pooling, min input
+    if notes:
+        parts += ["<h2>Notes</h2>", "<ul>", *(f"<li>{_ESC(line)}</li>" for line in notes), "</ul>"]
+    parts.append("<h2>Views</h2>")
+    parts += [_view_section(doc, v, blocks, v is first) for v in order]
+    if doc.findings is not None:
+        parts.append("<h2>Findings</h2>")
+        parts += [findings_to_html(f, str(r.border_mode)) for r, f in zip(doc.reports, doc.findings)]
+    return _wrap(f"{doc.model} - nin_mx report", "\n".join(parts), fragment)
+
+
+def diff_to_html(diff: GraphDiff, all_rows: bool = False, *, fragment: bool = False) -> str:
+    """A self-contained HTML page of a diff: the changed and one-sided rows (every pair with
+    ``all_rows``), coloured by status, then the summary lines."""
+    headers, body = _diff_cells(diff, all_rows)
+    statuses = [row.status.value for row in diff.rows if all_rows or row.status is not RowStatus.SAME]
+    title = _diff_title(diff)
+    table = _table(headers, body, statuses) if body else "<p>No differences.</p>"
+    summary = "\n".join(f"<li>{_ESC(line)}</li>" for line in _diff_summary(diff))
+    return _wrap(
+        f"{diff.model_a} vs {diff.model_b} - nin_mx diff",
+        f"<h1>{_ESC(title)}</h1>\n{table}\n<ul>\n{summary}\n</ul>",
+        fragment,
+    )

@@ -1,0 +1,398 @@
+"""Graph + input shapes -> a Report: one row per operator, with shapes, costs and windows.
+
+The path of a report: a :class:`~nin_mx.source.Graph` (built and parsed once) -> one MXNet
+``infer_shape`` over the graph's internals (:mod:`nin_mx.graph.infer`) and the pure-Python walk of
+:mod:`nin_mx.graph.walk` -> one :class:`LayerRow` per operator -> a :class:`Report` per border mode
+-> a :class:`Document` per run, which :mod:`nin_mx.render.text` formats.
+
+Shapes, parameters and auxiliary states come from MXNet. Kernel, stride, pad, dilation,
+receptive field and jump come from the walk (the border arithmetic), which the report checks
+against MXNet's shapes.
+
+MACs (multiply-accumulates) are counted for the whole batch of the input shape, for
+Convolution (``N * C_out * prod(out_spatial) * C_in / groups * prod(kernel)``),
+Deconvolution (``N * C_in * prod(in_spatial) * C_out / groups * prod(kernel)``) and
+FullyConnected (``N * in_features * num_hidden``); bias additions and every other operator
+count 0.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from collections.abc import Mapping, Sequence, Set
+from dataclasses import dataclass, field
+from itertools import chain, repeat
+from operator import attrgetter
+from typing import Any, NamedTuple, Union
+
+from nin_mx._mxnet import mx
+from nin_mx.core.border import ReportMode
+from nin_mx.core.errors import GraphError, ShapeError
+from nin_mx.core.validate import Shape, check_dims
+from nin_mx.graph.infer import aux_variables, explain_failure, infer_internals, internal_outputs
+from nin_mx.graph.nodes import Node
+from nin_mx.graph.source import Graph
+from nin_mx.graph.walk import spatial_walk
+from nin_mx.models import list_models
+
+__all__ = [
+    "LayerRow",
+    "Report",
+    "compare_border_modes",
+    "report_graph",
+    "resolve_inputs",
+    "shape_report",
+]
+
+InputShapes = Union[Sequence[int], Mapping[str, Sequence[int]]]
+BYTES_PER_VALUE = 4  # float32 activations
+
+
+class LayerRow(NamedTuple):
+    """One operator node of the graph.
+
+    Attributes:
+        name: the node's name.
+        op: the MXNet operator.
+        inputs: names of the nodes (operators or data inputs) feeding it; weights excluded.
+        output_shape: the first output's shape, batch axis included.
+        params: learnable parameters first used by this node (arguments that are not data
+            inputs or labels, BatchNorm's gamma included), from MXNet's argument shapes.
+        aux: auxiliary states (BatchNorm's moving mean and variance) of this node.
+        macs: multiply-accumulates for the whole batch (see the module docstring).
+        kernel, stride, pad, dilate: per spatial axis, for convolutions and poolings.
+        receptive_field, jump: per spatial axis, in input pixels; ``None`` once the graph
+            has left the spatial domain.
+    """
+
+    name: str
+    op: str
+    inputs: tuple[str, ...]
+    output_shape: Shape
+    params: int
+    aux: int
+    macs: int
+    kernel: Shape | None = None
+    stride: Shape | None = None
+    pad: Shape | None = None
+    dilate: Shape | None = None
+    receptive_field: Shape | None = None
+    jump: Shape | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """The shape report of one graph at one input size under one border mode.
+
+    ``border_mode`` is a border mode, ``reference`` for a model's published padding, or
+    ``as built`` for a symbol given as is. When shapes cannot be inferred, ``ok`` is False,
+    ``error`` is one line, ``failed_at`` names the first layer whose output would be empty
+    (when the border arithmetic finds it) and ``layers`` holds the rows before it; totals then
+    cover those rows.
+    """
+
+    model: str
+    border_mode: ReportMode
+    input_shapes: dict[str, Shape]
+    ok: bool
+    error: str | None
+    failed_at: str | None
+    layers: tuple[LayerRow, ...]
+    output_shape: Shape | None
+    total_params: int
+    total_aux: int
+    total_macs: int
+    activation_bytes: int
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def input_shape(self) -> Shape:
+        """The shape of the first (usually only) input."""
+        return next(iter(self.input_shapes.values()))
+
+
+def resolve_inputs(graph: Graph, shapes: InputShapes) -> dict[str, Shape]:
+    """Names the input shape(s) of a graph: one tuple for a one-input graph, or a dict.
+
+    Raises:
+        ValueError: for a malformed shape, an unknown input name, or an input left unnamed.
+    """
+    inputs = graph.inputs
+    if isinstance(shapes, Mapping):
+        resolved = {str(k): check_dims(v, f"shape of {k!r}") for k, v in shapes.items()}
+        unknown = sorted(set(resolved) - {n.name for n in graph.nodes if n.is_variable})
+        if unknown:
+            raise ValueError(f"the graph has no input {unknown[0]!r} (inputs: {', '.join(inputs) or 'none'})")
+        missing = [name for name in inputs if name not in resolved]
+        if missing:
+            raise ValueError(f"no shape given for input {missing[0]!r}")
+        return resolved
+    if len(inputs) != 1:
+        raise ValueError(
+            f"the graph has {len(inputs)} data inputs ({', '.join(inputs) or 'none'}); "
+            "give a shape for each by name"
+        )
+    return {inputs[0]: check_dims(shapes, f"shape of {inputs[0]!r}")}
+
+
+def shape_report(
+    model: Any,
+    data_shape: InputShapes,
+    /,
+    *,
+    border_mode: str | None = None,
+    **factory_kwargs: Any,
+) -> Report:
+    """The shape report of one graph at one input size.
+
+    Args:
+        model: a :class:`~nin_mx.source.Graph`, a registered model name, a path to a
+            ``-symbol.json``, or an ``mx.sym.Symbol``.
+        data_shape: the input's full shape ``(N, C, H, W)`` (any rank), or a dict of shapes
+            by input name for a graph with several inputs.
+        border_mode: for registered models: ``'valid'``, ``'same'``/``'half'``, ``'full'``,
+            or ``None``/``'reference'`` for the published padding.
+        **factory_kwargs: other factory arguments (``num_classes``, ``pooling_convention``,
+            ``pool_kernel``...).
+
+    Returns:
+        A :class:`Report`; ``ok=False`` with a one-line ``error`` if shapes cannot be inferred.
+
+    Raises:
+        ValueError: for an unknown model, a bad shape or argument.
+        nin_mx.errors.GraphError: for a symbol file that cannot be loaded.
+    """
+    return report_graph(Graph.resolve(model, border_mode=border_mode, **factory_kwargs), data_shape)
+
+
+def compare_border_modes(
+    model: Any,
+    data_shape: InputShapes,
+    /,
+    modes: Sequence[str | None] | None = None,
+    **factory_kwargs: Any,
+) -> list[Report]:
+    """Reports of one graph under several border modes, in the order given.
+
+    Args:
+        model: a registered model name, or any other source :func:`shape_report` takes.
+        data_shape: as in :func:`shape_report`.
+        modes: border modes; default ``valid``, ``same``, ``full`` for a registered model, and
+            ``as built`` (the one way it exists) for a file, a symbol or a block.
+        **factory_kwargs: other factory arguments, for a registered model.
+
+    Raises:
+        ValueError: for an unknown model or mode, or a border mode for a graph not built here.
+    """
+    if modes is None:
+        registered = isinstance(model, str) and model in list_models()
+        modes = ("valid", "same", "full") if registered else ("as built",)
+    return [shape_report(model, data_shape, border_mode=mode, **factory_kwargs) for mode in modes]
+
+
+def _internal_heads(internals: Any) -> list[int]:
+    """The node index of every output of ``internals``, from its own JSON."""
+    return [head[0] for head in json.loads(internals.tojson(remove_amp_cast=False))["heads"]]
+
+
+def report_graph(graph: Graph, data_shape: InputShapes) -> Report:
+    """The shape report of a resolved graph at one input size (see :func:`shape_report`).
+
+    Raises:
+        ValueError: for a bad shape, or one that names no input of the graph.
+    """
+    shapes = resolve_inputs(graph, data_shape)
+    nodes, internals = graph.nodes, graph.internals
+    try:
+        outs, _, auxs = infer_internals(internals, shapes)
+    except mx.base.MXNetError as exc:
+        error = explain_failure(nodes, shapes, exc)
+        return _failed_report(graph, _internal_heads(internals), shapes, error)
+    except ShapeError as exc:
+        return _failed_report(graph, _internal_heads(internals), shapes, exc)
+    # The internals' outputs include every variable's, so weights and statistics have their
+    # shapes here too.
+    counts = internal_outputs(nodes, graph.node_row_ptr, len(outs))
+    heads = (
+        _internal_heads(internals)
+        if counts is None
+        else list(chain.from_iterable(map(repeat, range(len(nodes)), counts)))  # node i, counts[i] times
+    )
+    first_outputs = _first_outputs(heads, outs)
+    aux = aux_variables(internals, nodes, len(auxs))
+    rows = _rows(nodes, first_outputs, first_outputs, aux, shapes, len(nodes), heads, outs)
+    return _assemble(graph, shapes, rows, None, None, outs[-1])
+
+
+def _failed_report(graph: Graph, heads: list[int], shapes: dict[str, Shape], error: ShapeError) -> Report:
+    """The rows before the failing layer, from one more ``infer_shape`` over those outputs."""
+    nodes, internals = graph.nodes, graph.internals
+    rows: list[LayerRow] = []
+    failed_index = next((n.index for n in nodes if n.name == error.layer), None) if error.layer else None
+    # Operator outputs only: the failing layer's own weights precede it but have no shape.
+    keep = (
+        [i for i, n in enumerate(heads) if n < failed_index and not nodes[n].is_variable]
+        if failed_index is not None
+        else []
+    )
+    if keep:  # empty when the very first operator fails: no rows (mx.sym.Group([]) is a TypeError)
+        try:
+            before = mx.sym.Group([internals[i] for i in keep])
+            outs, args, auxs = infer_internals(before, shapes)
+            kept = [heads[i] for i in keep]
+            first_outputs = _first_outputs(kept, outs)
+            by_name = dict(zip(before.list_arguments(), args))
+            by_name.update(zip(before.list_auxiliary_states(), auxs))
+            variables = {n.index: by_name[n.name] for n in nodes[:failed_index] if n.name in by_name}
+            aux = aux_variables(before, nodes[:failed_index], len(auxs))
+            rows = _rows(nodes, first_outputs, variables, aux, shapes, failed_index, kept, outs)
+        except (mx.base.MXNetError, ShapeError, GraphError):
+            rows = []
+    return _assemble(graph, shapes, rows, str(error), error.layer, None)
+
+
+def _first_outputs(heads: Sequence[int], outs: Sequence[Shape]) -> dict[int, Shape]:
+    """Node index -> the shape of its first output, from MXNet's internal outputs."""
+    # Reversed, so that a node's first output is the one its key keeps.
+    return dict(zip(reversed(heads), reversed(outs)))
+
+
+def _rows(
+    nodes: Sequence[Node],
+    first_output: Mapping[int, Shape],
+    variables: Mapping[int, Shape],
+    aux: Set[int],
+    shapes: Mapping[str, Shape],
+    stop: int,
+    heads: Sequence[int],
+    outs: Sequence[Shape],
+) -> list[LayerRow]:
+    """One row per operator node before ``stop``; windows and receptive fields from the walk.
+
+    ``variables`` holds the shapes of the variable nodes (weights, statistics) by index, and
+    ``aux`` the indices of those that are auxiliary states; ``heads`` and ``outs`` are MXNet's
+    internal outputs (node index and shape of each), for a layer fed by a later output.
+    """
+    infos = spatial_walk(nodes[:stop], shapes, resume=first_output)
+    names = [node.name for node in nodes]
+    # Variables other than the data inputs: weights, biases, labels and statistics.
+    weight = [node.op == "null" and node.name not in shapes for node in nodes]
+    claimed: set[str] = set()
+    rows = []
+    append = rows.append
+    for node, info in zip(nodes, infos):
+        op = node.op
+        if op == "null":
+            continue
+        params = n_aux = 0
+        inputs = []  # the operators and data inputs feeding it, by name
+        for i in node.inputs:
+            if not weight[i]:
+                inputs.append(names[i])
+                continue
+            name = names[i]
+            if name not in claimed and i in variables:
+                claimed.add(name)
+                if i in aux:
+                    n_aux += math.prod(variables[i])
+                elif not name.endswith("_label"):
+                    params += math.prod(variables[i])
+        out = first_output[node.index]
+        kernel = info.kernel
+        if kernel is not None and info.spatial != out[2:]:
+            raise AssertionError(
+                f"nin_mx border arithmetic disagrees with MXNet at {node.name}: {info.spatial} vs {out[2:]}"
+            )
+        macs = 0
+        if op in _MAC_OPS and node.inputs:
+            first = node.inputs[0]
+            if names[first] in shapes:
+                data_shape = shapes[names[first]]
+            elif node.data_output:
+                data_shape = _output_shape(heads, outs, first, node.data_output)
+            else:
+                data_shape = first_output.get(first)
+            macs = _macs(node, data_shape, out, kernel)
+        append(
+            _row(
+                (
+                    node.name,
+                    op,
+                    tuple(inputs),
+                    out,
+                    params,
+                    n_aux,
+                    macs,
+                    kernel,
+                    info.stride,
+                    info.pad,
+                    info.dilate,
+                    info.rf,
+                    info.jump,
+                )
+            )
+        )
+    return rows
+
+
+def _output_shape(heads: Sequence[int], outs: Sequence[Shape], index: int, k: int) -> Shape | None:
+    """The shape of output ``k`` of node ``index``: a node's outputs are listed one after the
+    other in MXNet's internal outputs (rare, so a linear search is cheap enough)."""
+    try:
+        position = heads.index(index) + k
+    except ValueError:
+        return None
+    return outs[position] if position < len(heads) and heads[position] == index else None
+
+
+_row = functools.partial(tuple.__new__, LayerRow)  # a LayerRow from a 13-tuple, without keywords
+_MAC_OPS = frozenset({"Convolution", "Deconvolution", "FullyConnected"})
+
+
+def _macs(node: Node, data_shape: Shape | None, out: Shape, kernel: Shape | None) -> int:
+    if data_shape is None:
+        return 0
+    if node.op in ("Convolution", "Deconvolution") and kernel is not None:
+        groups = int(node.attrs.get("num_group", "1"))
+        if node.op == "Convolution":
+            return math.prod(out) * (data_shape[1] // groups) * math.prod(kernel)
+        return math.prod(data_shape) * (out[1] // groups) * math.prod(kernel)
+    if node.op == "FullyConnected":
+        if node.bool_attr("flatten", True):  # (N, ...) -> (N, num_hidden)
+            return out[0] * math.prod(data_shape[1:]) * out[-1]
+        return math.prod(out[:-1]) * data_shape[-1] * out[-1]  # applied to the last axis
+    return 0
+
+
+def _assemble(
+    graph: Graph,
+    shapes: dict[str, Shape],
+    rows: list[LayerRow],
+    error: str | None,
+    failed_at: str | None,
+    output_shape: Shape | None,
+) -> Report:
+    notes = list(graph.notes)
+    if graph.mode is ReportMode.SAME and any(
+        k % 2 == 0 for r in rows if r.op == "Convolution" and r.kernel for k in r.kernel
+    ):
+        notes.append(
+            "same with an even kernel pads symmetrically by k//2, so that layer grows the map by one"
+        )
+    return Report(
+        model=graph.label,
+        border_mode=graph.mode,
+        input_shapes=dict(shapes),
+        ok=error is None,
+        error=error,
+        failed_at=failed_at,
+        layers=tuple(rows),
+        output_shape=output_shape,
+        total_params=sum(map(attrgetter("params"), rows)),
+        total_aux=sum(map(attrgetter("aux"), rows)),
+        total_macs=sum(map(attrgetter("macs"), rows)),
+        activation_bytes=sum(map(math.prod, map(attrgetter("output_shape"), rows))) * BYTES_PER_VALUE,
+        notes=tuple(notes),
+    )
