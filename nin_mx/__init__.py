@@ -2,14 +2,13 @@
 
 The public API is re-exported here and imported on first use, so that importing nin_mx
 (and running ``nin-shape-report --help``) does not import MXNet. Rendering lives in
-:mod:`nin_mx.render.text` (``render(document, fmt)``); a function of that name is not re-exported
+:mod:`nin_mx.render` (``render(document, fmt)``); a function of that name is not re-exported
 here, because the submodule's import would shadow it.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.util
 import sys
 from typing import Any
@@ -76,8 +75,9 @@ _MOVED = {
 }
 
 
-class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Imports a module by its old path: the module at its new path, under both names."""
+class _MovedModules:
+    """Imports a module by its old path: the module at its new path, under both names (a meta
+    path finder and its loader; not ``importlib.abc``'s, whose import would cost ``--help``)."""
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
         if fullname not in _MOVED:

@@ -286,7 +286,7 @@ def test_pool_kernel_equal_to_padded_input_fits_and_one_more_does_not(convention
     assert got == expected
 
 
-# --- pad_for: the border-mode table of DESIGN.md (Dumoulin & Visin, arXiv 1603.07285) ---
+# --- pad_for: the border-mode table of docs/reference.md (Dumoulin & Visin, arXiv 1603.07285) ---
 
 
 def stride1_reference(mode, n, ke):

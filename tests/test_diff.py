@@ -1,7 +1,7 @@
 """diff_reports: known answers from how the two graphs were built, and the diff renderers.
 
 Every expectation comes from the construction of the pair (the factory's names and channel
-counts, DESIGN.md's shapes, MXNet's own automatic names), never from a diff's output.
+counts, docs/reference.md's shapes, MXNet's own automatic names), never from a diff's output.
 """
 
 from __future__ import annotations
@@ -21,15 +21,16 @@ from nin_mx import Graph, list_models, manual_symbol, shape_report
 from nin_mx.analysis.align import is_automatic_name
 from nin_mx.analysis.diff import DiffCounts, GraphDiff, RowStatus, diff_reports, graph_attrs
 from nin_mx.document import Document
-from nin_mx.render.diff import (
+from nin_mx.render import (
+    SCHEMA_VERSION,
     diff_to_dict,
     render_diff,
     render_diff_csv,
     render_diff_json,
     render_diff_markdown,
     render_diff_table,
+    render_json,
 )
-from nin_mx.render.text import SCHEMA_VERSION, render_json
 from nin_mx.report.comparison import manual_pool_kernel
 from nin_mx.report.rows import LayerRow, Report
 
@@ -79,7 +80,7 @@ def irv2() -> Graph:
 
 @pytest.fixture(scope="module")
 def irv2_9() -> Graph:
-    """One block35 fewer (DESIGN.md: 10 x block35 by default)."""
+    """One block35 fewer (docs/reference.md: 10 x block35 by default)."""
     return Graph.from_model(IRV2, repeats=(9, 20, 10))
 
 
@@ -382,7 +383,10 @@ def test_the_diff_is_deterministic_and_symmetric(block_removed_diff, irv2, irv2_
 
 
 def test_importing_the_diff_does_not_import_mxnet():
-    code = "import sys, nin_mx.analysis.diff; print(any(m.startswith(('mxnet', 'nin_mx._mxnet')) for m in sys.modules))"
+    code = (
+        "import sys, nin_mx.analysis.diff; "
+        "print(any(m.startswith(('mxnet', 'nin_mx._mxnet')) for m in sys.modules))"
+    )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
@@ -473,9 +477,9 @@ def test_json_layout(block_removed_diff, irv2, irv2_9):
 
 
 def _encode_again(text: str) -> str:
-    from nin_mx.render.text import _encode
+    from nin_mx.render.cells import encode
 
-    return _encode(json.loads(text)) + "\n"
+    return encode(json.loads(text)) + "\n"
 
 
 def test_json_attribute_changes(manual_pool_diff):

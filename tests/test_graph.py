@@ -1,4 +1,5 @@
-"""nin_mx.graph.nodes, walk and infer: the pure-Python spatial walk against MXNet and published receptive fields.
+"""nin_mx.graph (nodes, walk, infer): the pure-Python spatial walk against MXNet and published
+receptive fields.
 
 References:
 * MXNet 1.9.1's infer_shape, for every node's output size and for the layer it rejects first;

@@ -17,7 +17,7 @@ import pytest
 from nin_mx import Document, Graph
 from nin_mx.analysis.views import View, block_map, group_rows
 from nin_mx.checks.check import diagnose
-from nin_mx.render.html import render_html
+from nin_mx.render import render_html
 from nin_mx.report.rows import report_graph
 
 CHROMIUM = "/usr/bin/chromium"

@@ -1,4 +1,4 @@
-"""The model factories against their references: DESIGN.md's layer lists, the published stage
+"""The model factories against their references: docs/reference.md's layer lists, the published stage
 shapes, the published parameter counts, Keras' minimum input, and the registry's contract.
 
 Reference numbers are written here by hand, from the sources named next to them, never
@@ -156,7 +156,7 @@ def test_half_is_same(symbols, name):
     assert symbols(name, border_mode="half").tojson() == symbols(name, border_mode="same").tojson()
 
 
-# --- the layer lists of DESIGN.md (Caffe model-zoo NIN definitions) ---
+# --- the layer lists of docs/reference.md (Caffe model-zoo NIN definitions) ---
 
 # name: (kernel, stride, pad, num_filter); every convolution has a bias and a ReLU.
 NIN_CIFAR10_CONVS = {
@@ -225,7 +225,7 @@ def test_inception_resnet_v2_blocks_follow_tf_slim(symbols):
     assert float(nodes["dropout"].attrs["p"]) == pytest.approx(0.2)  # TF-slim keep_prob 0.8
 
 
-# --- published stage shapes (DESIGN.md; Lin et al. / Caffe model zoo; TF-slim / Keras) ---
+# --- published stage shapes (docs/reference.md; Lin et al. / Caffe model zoo; TF-slim / Keras) ---
 
 
 def test_nin_cifar10_stages_at_32(symbols):

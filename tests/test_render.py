@@ -13,14 +13,14 @@ import pytest
 from _contract import CSV_COLUMNS
 
 from nin_mx import check, compare_border_modes, compare_pooling
-from nin_mx.render.html import render_html
-from nin_mx.render.text import (
+from nin_mx.document import Document
+from nin_mx.render import (
     SCHEMA_VERSION,
-    Document,
     OutputFormat,
     parse_format,
     render,
     render_csv,
+    render_html,
     render_json,
     render_markdown,
     render_table,

@@ -11,9 +11,16 @@ from nin_mx import Document, Graph, diff_reports
 from nin_mx._mxnet import mx
 from nin_mx.analysis.views import block_map, group_rows
 from nin_mx.checks.findings import Finding
-from nin_mx.render.html import diff_to_html, findings_to_html, render_html
-from nin_mx.render.text import render, render_json, to_dict
-from nin_mx.render.view import render_view, view_to_dict
+from nin_mx.render import (
+    diff_to_html,
+    findings_to_html,
+    render,
+    render_html,
+    render_json,
+    render_view,
+    to_dict,
+    view_to_dict,
+)
 from nin_mx.report.rows import report_graph
 
 _VOID = {"meta", "br", "hr", "img", "input", "link", "col", "wbr", "area", "base", "source"}

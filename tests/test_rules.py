@@ -156,7 +156,7 @@ def test_fixed_global_pool_negative(symbol):
 #   48..55, iff S in 199..230.
 # inception_resnet_v2 at 299: S -> (S - 3) // 2 + 1 - 2 -> v -> (v - 3) // 2 + 1 - 2 -> four
 #   floor 3/2 reductions to 8; the map is 8 iff the stem's first output is 149..164, iff S in 299..330.
-# The kernels: DESIGN.md's map sizes (8x8 at 32, 6x6 at 224 with ceil pools, 8x8 at 299).
+# The kernels: docs/reference.md's map sizes (8x8 at 32, 6x6 at 224 with ceil pools, 8x8 at 299).
 MANUAL = {
     "nin_cifar10": ((1, 3, 32, 32), (8, 8), 32, 35),
     "nin_imagenet": ((1, 3, 224, 224), (6, 6), 199, 230),

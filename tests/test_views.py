@@ -2,7 +2,7 @@
 
 Expected blocks and shapes come from the papers (Szegedy et al. 2016 for Inception-ResNet-v2,
 Lin et al. 2013 for NIN, He et al. 2016 and Huang et al. 2017 for the Gluon exports), as
-DESIGN.md states them; the totals of every view must equal the layer report's.
+docs/reference.md states them; the totals of every view must equal the layer report's.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def test_inception_resnet_v2_blocks_collapse_identical_repeats(model_docs):
     assert (
         rows["block35_1..10"].first == "block35_1_b0_1x1" and rows["block35_1..10"].last == "block35_10_relu"
     )
-    # under valid (the reference, report 0), DESIGN.md's sizes
+    # under valid (the reference, report 0), docs/reference.md's sizes
     assert _cells(rows["stem"]) == ((3, 299, 299), (192, 35, 35))
     assert _cells(rows["mixed_5b"]) == ((192, 35, 35), (320, 35, 35))
     assert _cells(rows["block35_1..10"]) == ((320, 35, 35), (320, 35, 35))
@@ -150,7 +150,7 @@ def test_inception_resnet_v2_stages_follow_the_resolution(model_docs):
     dv = group_rows(_model_doc("inception_resnet_v2", ("reference",)), "stages")
     assert dv.basis is GroupBasis.SIZE
     sizes = [row.stats[0].output_shape[2:] for row in dv.rows]
-    # DESIGN.md: 149, 147, (147), 73, (73), 71, 35 in the stem; 17, 8 at the reductions; 1x1 pool
+    # docs/reference.md: 149, 147, (147), 73, (73), 71, 35 in the stem; 17, 8 at the reductions; 1x1 pool
     assert sizes == [(149, 149), (147, 147), (73, 73), (71, 71), (35, 35), (17, 17), (8, 8), (1, 1), ()]
     rows = {row.name: row for row in dv.rows}
     assert rows["stage5"].first == "stem_pool5a_3x3" and rows["stage5"].last == "block35_10_relu"

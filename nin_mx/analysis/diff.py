@@ -20,12 +20,13 @@ are skipped.
 
 from __future__ import annotations
 
-import enum
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
 from nin_mx.analysis.align import Attrs, NormalAttrs, align_rows
+from nin_mx.core.enums import StrEnum
 
 if TYPE_CHECKING:
     from nin_mx.report.rows import LayerRow, Report
@@ -44,18 +45,16 @@ __all__ = [
 AttrChange = tuple[str, Optional[str], Optional[str]]  # (attribute, value in a, value in b)
 
 COMPARED_FIELDS = ("op", "output_shape", "params", "aux", "macs", "kernel", "stride", "pad", "dilate")
+_compared = operator.attrgetter(*COMPARED_FIELDS)
 
 
-class RowStatus(str, enum.Enum):
+class RowStatus(StrEnum):
     """How a row of one graph relates to the other graph."""
 
     SAME = "same"
     CHANGED = "changed"
     ONLY_A = "only_a"
     ONLY_B = "only_b"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True)
@@ -98,7 +97,7 @@ class DiffTotals(NamedTuple):
 
 @dataclass(frozen=True)
 class GraphDiff:
-    """Two reports compared row by row; :mod:`nin_mx.render.text` formats it.
+    """Two reports compared row by row; :mod:`nin_mx.render` formats it.
 
     ``rows`` follow graph a's order; a row of b alone comes after the pair before it, a
     row of a alone before one of b alone between the same two pairs. ``attrs_compared`` tells
@@ -148,8 +147,7 @@ def _compare(
     raw_b: Mapping[str, str],
 ) -> RowDiff:
     """The differences of one pair; ``attrs_*`` normalized (or None), ``raw_*`` as stored."""
-    # op is field 1, output_shape ... dilate fields 3-10: one tuple comparison for most pairs
-    same_fields = a[1] == b[1] and a[3:11] == b[3:11]
+    same_fields = _compared(a) == _compared(b)  # one tuple comparison for most pairs
     differences = [] if same_fields else [f for f in COMPARED_FIELDS if getattr(a, f) != getattr(b, f)]
     changes: list[AttrChange] = []
     if attrs_a is not None and attrs_b is not None and attrs_a != attrs_b:

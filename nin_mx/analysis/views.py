@@ -26,13 +26,13 @@ reads them, and a Document carries them in its ``blocks`` field.
 
 from __future__ import annotations
 
-import enum
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 from nin_mx.core.attrs import BLOCK_ATTR
+from nin_mx.core.enums import StrEnum, View
 from nin_mx.core.validate import Shape
 
 if TYPE_CHECKING:
@@ -53,40 +53,16 @@ __all__ = [
 ]
 
 
-class View(str, enum.Enum):
-    """How many layers a row of the report holds."""
-
-    LAYERS = "layers"
-    BLOCKS = "blocks"
-    STAGES = "stages"
-
-    def __str__(self) -> str:
-        return self.value
+parse_view = View.parse  # the name of earlier versions
 
 
-def parse_view(value: View | str) -> View:
-    """Converts a user's string to a View.
-
-    Raises:
-        ValueError: naming the valid views.
-    """
-    try:
-        return View(str(value).strip().lower() if not isinstance(value, View) else value)
-    except ValueError:
-        valid = ", ".join(v.value for v in View)
-        raise ValueError(f"view must be one of {valid}, got {value!r}") from None
-
-
-class GroupBasis(str, enum.Enum):
+class GroupBasis(StrEnum):
     """What a view's groups were made from."""
 
     LAYER = "layer"
     ATTRIBUTE = "__block__ attribute"
     PREFIX = "name prefix"
     SIZE = "output size"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class BlockMap(NamedTuple):
@@ -227,7 +203,7 @@ def group_rows(source: Source, view: View | str, *, blocks: BlockMap | None = No
     """Groups the layers of a document's reports into the rows of a view.
 
     Args:
-        source: a :class:`~nin_mx.document.Document` (or anything with ``reports``) or its reports (one graph, one report per
+        source: a document (anything with ``reports``) or its reports (one graph, one report per
             border mode).
         view: ``layers``, ``blocks`` or ``stages``.
         blocks: the graph's blocks (:func:`block_map`); default: the document's ``blocks``.

@@ -9,6 +9,7 @@ axis with :mod:`nin_mx.core.border`, never with a formula of their own. No MXNet
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Iterable, Sequence
 
 from nin_mx.core import border
@@ -22,6 +23,8 @@ __all__: list[str] = []  # private to nin_mx.checks.rules
 
 _UNKNOWN = SpatialInfo(None)
 _info = functools.partial(tuple.__new__, SpatialInfo)  # from a 7-tuple, without keywords
+# A row's window and receptive field, by name, in SpatialInfo's order after its spatial size.
+_window_fields = operator.attrgetter("kernel", "stride", "pad", "dilate", "receptive_field", "jump")
 
 
 class _Graph:
@@ -50,7 +53,7 @@ class _Graph:
             return SpatialInfo(shape[2:], rf=(1,) * nd, jump=(1,) * nd) if nd > 0 else _UNKNOWN
         if len(row.output_shape) <= 2 or ("layout" in node.attrs and channels_last(node)):
             return _UNKNOWN
-        return _info((row.output_shape[2:], *row[7:]))  # kernel ... jump, as the walk has them
+        return _info((row.output_shape[2:], *_window_fields(row)))
 
     def input_spatial(self, node: Node) -> Shape | None:
         return self.infos[node.inputs[0]].spatial if node.inputs else None

@@ -6,15 +6,16 @@ The graph rules live in :mod:`nin_mx.checks.rules` (``RULES``), the checkpoint r
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from nin_mx.core.enums import StrEnum
+
 __all__ = ["Finding", "Rule", "Severity"]
 
 
-class Severity(str, enum.Enum):
+class Severity(StrEnum):
     """How bad a finding is. Ordered by gravity: ``INFO < WARNING < ERROR``.
 
     Comparisons also take the plain strings: ``finding.severity >= "warning"``.

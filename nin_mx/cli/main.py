@@ -236,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if request.diff is not None:
             return _run_diff(parser.prog, request)
-        from nin_mx.render.view import render_view
+        from nin_mx.render import render_view
 
         doc, notes = _build_document(request)
         text = render_view(doc, request.fmt, request.view)
@@ -274,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run_diff(prog: str, request: Request) -> int:
     """``--diff``: prints the diff; 0 when the graphs agree, 3 when they differ, 1 when neither
     side's shapes can be inferred."""
-    from nin_mx.render.diff import render_diff
+    from nin_mx.render import render_diff
 
     diff, lines = _build_diff(request)
     text = render_diff(diff, request.fmt, all_rows=request.all_rows)

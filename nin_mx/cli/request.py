@@ -12,11 +12,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from nin_mx.analysis.views import View, parse_view
 from nin_mx.core.border import BorderMode, ReportMode, parse_border_mode
+from nin_mx.core.enums import OutputFormat, View
 from nin_mx.core.validate import Shape, check_dims
 from nin_mx.models import get_model_entry, list_models
-from nin_mx.render.text import OutputFormat
 
 __all__ = ["Request", "resolve"]
 
@@ -129,18 +128,17 @@ def resolve(args: argparse.Namespace) -> Request:
     if not is_file:
         get_model_entry(args.model)  # unknown model: ValueError with the closest name
     try:
-        fmt = OutputFormat(args.format.strip().lower())
+        fmt = OutputFormat.parse(args.format)
     except ValueError:
-        choices = ", ".join(f.value for f in OutputFormat)
-        raise ValueError(f"unknown format {args.format!r} (choose from {choices})") from None
+        raise ValueError(f"unknown format {args.format!r} (choose from {OutputFormat._choices()})") from None
     if not args.batch.strip().isdecimal() or int(args.batch) < 1:
         raise ValueError(f"--batch must be one positive integer, got {args.batch!r}")
     batch = _positive_ints(args.batch, "--batch")
     modes = _parse_modes(args.border_mode)
     try:
-        view = parse_view(args.view.strip().lower())
+        view = View.parse(args.view)
     except ValueError:
-        raise ValueError(f"unknown view {args.view!r} (choose from layers, blocks, stages)") from None
+        raise ValueError(f"unknown view {args.view!r} (choose from {View._choices()})") from None
     if args.diff is not None and view is not View.LAYERS:
         raise ValueError("--view groups one graph's report; --diff pairs layers")
     diff_is_file = False

@@ -35,6 +35,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 
+from nin_mx.core.enums import StrEnum
 from nin_mx.core.validate import check_int as _check_int
 
 __all__ = [
@@ -55,7 +56,7 @@ __all__ = [
 ]
 
 
-class BorderMode(str, enum.Enum):
+class BorderMode(StrEnum):
     """How much a convolution pads its input (Theano's ``border_mode``)."""
 
     VALID = "valid"
@@ -66,12 +67,14 @@ class BorderMode(str, enum.Enum):
     def _missing_(cls, value: object) -> BorderMode | None:
         if isinstance(value, str) and value.strip().lower() == "half":
             return cls.SAME
-        if isinstance(value, str) and value.strip().lower() != value:
-            return cls._value2member_map_.get(value.strip().lower())  # type: ignore[return-value]
-        return None
+        return super()._missing_(value)  # type: ignore[return-value]
+
+    @classmethod
+    def _choices(cls) -> str:
+        return f"{_quoted(cls)} or 'half'"
 
 
-class ReportMode(str, enum.Enum):
+class ReportMode(StrEnum):
     """The padding a report was made under: a border mode, a model's published padding, or a
     graph taken as it was built (a symbol file, a Symbol). Its ``str`` is its value."""
 
@@ -80,12 +83,6 @@ class ReportMode(str, enum.Enum):
     FULL = "full"
     REFERENCE = "reference"
     AS_BUILT = "as built"
-
-    def __str__(self) -> str:
-        return self.value
-
-    def __format__(self, spec: str) -> str:
-        return format(self.value, spec)
 
     @property
     def border_mode(self) -> BorderMode | None:
@@ -108,19 +105,23 @@ def parse_report_mode(value: ReportMode | BorderMode | str | None) -> ReportMode
     return ReportMode(parse_border_mode(value).value)
 
 
-class PoolingConvention(str, enum.Enum):
+class PoolingConvention(StrEnum):
     """MXNet's rounding rule for pooling output sizes."""
 
     VALID = "valid"
     FULL = "full"
     SAME = "same"
 
+    @classmethod
+    def _choices(cls) -> str:
+        return _quoted(cls)
+
 
 class EmptyOutputError(ValueError):
     """A kernel does not fit its (padded) input, so the layer's output would be empty."""
 
 
-def _choices(enum_cls: type[enum.Enum]) -> str:
+def _quoted(enum_cls: type[enum.Enum]) -> str:
     return ", ".join(repr(m.value) for m in enum_cls)
 
 
@@ -130,14 +131,7 @@ def parse_border_mode(value: BorderMode | str) -> BorderMode:
     Raises:
         ValueError: naming the valid modes, if ``value`` is not one of them.
     """
-    if isinstance(value, BorderMode):
-        return value
-    try:
-        return BorderMode(value)
-    except ValueError:
-        raise ValueError(
-            f"border_mode must be one of {_choices(BorderMode)} or 'half', got {value!r}"
-        ) from None
+    return BorderMode.parse(value)
 
 
 def parse_pooling_convention(value: PoolingConvention | str) -> PoolingConvention:
@@ -146,14 +140,7 @@ def parse_pooling_convention(value: PoolingConvention | str) -> PoolingConventio
     Raises:
         ValueError: naming the valid conventions, if ``value`` is not one of them.
     """
-    if isinstance(value, PoolingConvention):
-        return value
-    try:
-        return PoolingConvention(value)
-    except ValueError:
-        raise ValueError(
-            f"pooling_convention must be one of {_choices(PoolingConvention)}, got {value!r}"
-        ) from None
+    return PoolingConvention.parse(value)
 
 
 def effective_kernel(kernel: int, dilate: int = 1) -> int:

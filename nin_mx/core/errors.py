@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["GraphError", "ShapeError", "one_line"]
+__all__ = ["GraphError", "ShapeError", "UnsupportedOperator", "one_line"]
 
 
 class ShapeError(ValueError):
@@ -21,6 +21,20 @@ class ShapeError(ValueError):
 
 class GraphError(ValueError):
     """A symbol graph (or symbol file) is malformed or cannot be built."""
+
+
+class UnsupportedOperator(GraphError):
+    """nin_mx's own shape engine has no rule for an operator of the graph.
+
+    Attributes:
+        layer: the node's name.
+        op: the operator's name.
+    """
+
+    def __init__(self, message: str, layer: str | None = None, op: str | None = None) -> None:
+        super().__init__(message)
+        self.layer = layer
+        self.op = op
 
 
 _OPERATOR = re.compile(r"Error in operator ([^:\s]+):|Failed loading Op (\S+) of type (\S+?):")

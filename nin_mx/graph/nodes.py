@@ -40,7 +40,8 @@ class Node(NamedTuple):
     """One node of a symbol graph, as stored in its JSON (a named tuple: cheap to make).
 
     ``inputs`` are the indices of the nodes feeding it; ``data_output`` is which output of
-    the first of them it reads (0 unless that node has several outputs, e.g. a split).
+    the first of them it reads (0 unless that node has several outputs, e.g. a split), and
+    ``input_outputs`` which output of each of them it reads.
     """
 
     index: int
@@ -49,6 +50,7 @@ class Node(NamedTuple):
     attrs: Mapping[str, str]
     inputs: tuple[int, ...]
     data_output: int = 0
+    input_outputs: tuple[int, ...] = ()
 
     @property
     def is_variable(self) -> bool:
@@ -119,6 +121,7 @@ def parse_nodes(symbol_json: str | Mapping[str, Any], *, trusted: bool = False) 
     """
     if trusted and not isinstance(symbol_json, str):
         make, first = tuple.__new__, operator.itemgetter(0)  # Node(...) without its keywords
+        second = operator.itemgetter(1)
         nodes = [
             make(
                 Node,
@@ -129,10 +132,11 @@ def parse_nodes(symbol_json: str | Mapping[str, Any], *, trusted: bool = False) 
                     raw.get("attrs", _NO_ATTRS),
                     tuple(map(first, inputs)),
                     inputs[0][1],
+                    tuple(map(second, inputs)),
                 ),
             )
             if (inputs := raw["inputs"])
-            else make(Node, (index, raw["name"], raw["op"], raw.get("attrs", _NO_ATTRS), (), 0))
+            else make(Node, (index, raw["name"], raw["op"], raw.get("attrs", _NO_ATTRS), (), 0, ()))
             for index, raw in enumerate(symbol_json["nodes"])
         ]
         for node in nodes:
@@ -181,8 +185,8 @@ def parse_nodes(symbol_json: str | Mapping[str, Any], *, trusted: bool = False) 
         if not isinstance(raw_inputs, list):
             raise GraphError(f"node '{name}': 'inputs' is not a list")
         inputs = tuple(_entry(entry, nodes, f"node '{name}'") for entry in raw_inputs)
-        first_output = raw_inputs[0][1] if raw_inputs and len(raw_inputs[0]) > 1 else 0
-        node = Node(index, name, raw["op"], dict(attrs), inputs, first_output)
+        outputs = tuple(entry[1] if len(entry) > 1 else 0 for entry in raw_inputs)
+        node = Node(index, name, raw["op"], dict(attrs), inputs, outputs[0] if outputs else 0, outputs)
         _check_crashers(node)
         nodes.append(node)
     for head in heads:

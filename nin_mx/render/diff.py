@@ -11,12 +11,15 @@ import io
 from typing import Any
 
 from nin_mx.analysis.diff import GraphDiff, RowDiff, RowStatus
-from nin_mx.render.text import SCHEMA_VERSION, OutputFormat, _dims, _encode, parse_format
+from nin_mx.core.enums import OutputFormat
+from nin_mx.render.cells import SCHEMA_VERSION, dims, encode, page
 from nin_mx.report.rows import LayerRow
 
 __all__ = [
+    "diff_cells",
+    "diff_summary",
+    "diff_title",
     "diff_to_dict",
-    "render_diff",
     "render_diff_csv",
     "render_diff_json",
     "render_diff_markdown",
@@ -39,7 +42,7 @@ def _differences_cell(row: RowDiff) -> str:
     )
 
 
-def _diff_cells(diff: GraphDiff, all_rows: bool) -> tuple[list[str], list[list[str]]]:
+def diff_cells(diff: GraphDiff, all_rows: bool) -> tuple[list[str], list[list[str]]]:
     headers = ["status", "layer a", "layer b", "op", "a (CxHxW)", "b (CxHxW)", "differences"]
     body = []
     for row in diff.rows:
@@ -53,8 +56,8 @@ def _diff_cells(diff: GraphDiff, all_rows: bool) -> tuple[list[str], list[list[s
                 a.name if a is not None else "",
                 b.name if b is not None else "",
                 "->".join(r.op for r in (a, b) if r is not None) if len(ops) > 1 else ops.pop(),
-                _dims(a.output_shape[1:]) if a is not None else "",
-                _dims(b.output_shape[1:]) if b is not None else "",
+                dims(a.output_shape[1:]) if a is not None else "",
+                dims(b.output_shape[1:]) if b is not None else "",
                 _differences_cell(row),
             ]
         )
@@ -62,11 +65,11 @@ def _diff_cells(diff: GraphDiff, all_rows: bool) -> tuple[list[str], list[list[s
 
 
 def _side(model: str, mode: str, shapes: Any) -> str:
-    inputs = ", ".join(f"{name} {_dims(shape)}" for name, shape in shapes.items())
+    inputs = ", ".join(f"{name} {dims(shape)}" for name, shape in shapes.items())
     return f"{model} ({mode}, input {inputs})"
 
 
-def _diff_title(diff: GraphDiff) -> str:
+def diff_title(diff: GraphDiff) -> str:
     a = _side(diff.model_a, diff.border_mode_a, diff.input_shapes_a)
     b = _side(diff.model_b, diff.border_mode_b, diff.input_shapes_b)
     return f"diff: a = {a}; b = {b} (output shapes without the batch axis)"
@@ -76,7 +79,7 @@ def _delta(label: str, a: int, b: int) -> str:
     return f"{label} {a:,} -> {b:,} ({b - a:+,})"
 
 
-def _diff_summary(diff: GraphDiff) -> list[str]:
+def diff_summary(diff: GraphDiff) -> list[str]:
     counts, ta, tb = diff.counts, diff.totals_a, diff.totals_b
     tally = (
         f"{counts.changed} changed, {counts.only_a} only in a, {counts.only_b} only in b, {counts.same} same"
@@ -98,29 +101,18 @@ def _diff_summary(diff: GraphDiff) -> list[str]:
 def render_diff_table(diff: GraphDiff, all_rows: bool = False) -> str:
     """A plain-text table of the changed and one-sided rows (every pair with ``all_rows``),
     then a summary line: counts by status and the params, aux and MACs of both sides."""
-    headers, body = _diff_cells(diff, all_rows)
-    from tabulate import tabulate
-
-    table = (
-        tabulate(body, headers=headers, tablefmt="simple", disable_numparse=True)
-        if body
-        else "no differences"
+    headers, body = diff_cells(diff, all_rows)
+    return page(
+        OutputFormat.TABLE, diff_title(diff), headers, body, diff_summary(diff), empty="no differences"
     )
-    return "\n".join([_diff_title(diff), "", table, "", *_diff_summary(diff)]) + "\n"
 
 
 def render_diff_markdown(diff: GraphDiff, all_rows: bool = False) -> str:
     """The table of :func:`render_diff_table` in GitHub-flavoured markdown."""
-    headers, body = _diff_cells(diff, all_rows)
-    from tabulate import tabulate
-
-    table = (
-        tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)
-        if body
-        else "No differences."
+    headers, body = diff_cells(diff, all_rows)
+    return page(
+        OutputFormat.MARKDOWN, diff_title(diff), headers, body, diff_summary(diff), empty="no differences"
     )
-    summary = "\n".join(f"- {line}" for line in _diff_summary(diff))
-    return f"### {_diff_title(diff)}\n\n{table}\n\n{summary}\n"
 
 
 _DIFF_CSV_SIDES = ("name", "op", "output_shape", "params", "aux", "macs", "kernel", "stride", "pad", "dilate")
@@ -136,7 +128,7 @@ def _csv_value(row: LayerRow | None, field: str) -> Any:
     if row is None:
         return ""
     value = getattr(row, field)
-    return _dims(value) if isinstance(value, tuple) or value is None else value
+    return dims(value) if isinstance(value, tuple) or value is None else value
 
 
 def render_diff_csv(diff: GraphDiff, all_rows: bool = False) -> str:
@@ -187,22 +179,4 @@ def diff_to_dict(diff: GraphDiff) -> dict[str, Any]:
 
 def render_diff_json(diff: GraphDiff) -> str:
     """Stable JSON (as :func:`render_json`): one layer per line, trailing newline."""
-    return _encode(diff_to_dict(diff)) + "\n"
-
-
-def render_diff(diff: GraphDiff, fmt: OutputFormat | str = OutputFormat.TABLE, all_rows: bool = False) -> str:
-    """Renders a diff in the given format; ``all_rows`` applies to table, markdown and CSV
-    (JSON always lists every pair)."""
-    fmt = parse_format(fmt)
-    if fmt is OutputFormat.JSON:
-        return render_diff_json(diff)
-    if fmt is OutputFormat.HTML:
-        from nin_mx.render.html import diff_to_html  # it imports this module
-
-        return diff_to_html(diff, all_rows)
-    renderer = {
-        OutputFormat.TABLE: render_diff_table,
-        OutputFormat.MARKDOWN: render_diff_markdown,
-        OutputFormat.CSV: render_diff_csv,
-    }[fmt]
-    return renderer(diff, all_rows)
+    return encode(diff_to_dict(diff)) + "\n"

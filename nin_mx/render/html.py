@@ -15,11 +15,12 @@ import html
 from collections.abc import Iterable, Sequence
 
 from nin_mx.analysis.diff import GraphDiff, RowStatus
-from nin_mx.analysis.views import BlockMap, View, group_rows, parse_view
+from nin_mx.analysis.views import BlockMap, group_rows
 from nin_mx.checks.findings import Finding
+from nin_mx.core.enums import View
 from nin_mx.document import Document
-from nin_mx.render.diff import _diff_cells, _diff_summary, _diff_title
-from nin_mx.render.text import _dims, _layer_cells, _mib, _summary_lines, _title
+from nin_mx.render.cells import dims, layer_cells, mib, summary_lines, title
+from nin_mx.render.diff import diff_cells, diff_summary, diff_title
 from nin_mx.render.view import view_cells
 
 __all__ = ["diff_to_html", "findings_to_html", "render_html"]
@@ -87,11 +88,11 @@ def _totals(doc: Document) -> str:
     body = [
         [
             str(r.border_mode),
-            _dims(r.output_shape),
+            dims(r.output_shape),
             f"{r.total_params:,}",
             f"{r.total_aux:,}",
             f"{r.total_macs:,}",
-            _mib(r.activation_bytes),
+            mib(r.activation_bytes),
             "ok" if r.ok else f"FAILS: {r.error}",
         ]
         for r in doc.reports
@@ -101,7 +102,7 @@ def _totals(doc: Document) -> str:
 
 def _view_section(doc: Document, view: View, blocks: BlockMap | None, open_: bool) -> str:
     if view is View.LAYERS:
-        headers, body = _layer_cells(doc.reports, with_costs=True)
+        headers, body = layer_cells(doc.reports, with_costs=True)
         label = f"Layers ({len(body)} rows)"
     else:
         dv = group_rows(doc, view, blocks=blocks)
@@ -127,12 +128,12 @@ def render_html(
     Raises:
         ValueError: for an unknown view.
     """
-    first = parse_view(view) if view is not None else View.BLOCKS
+    first = View.parse(view) if view is not None else View.BLOCKS
     order = [first, *(v for v in (View.BLOCKS, View.STAGES, View.LAYERS) if v is not first)]
-    title = _title(doc)
-    parts = [f"<h1>{_ESC(title)}</h1>", "<h2>Totals</h2>", _totals(doc)]
+    heading = title(doc)
+    parts = [f"<h1>{_ESC(heading)}</h1>", "<h2>Totals</h2>", _totals(doc)]
     notes = [f"{r.border_mode}: {note}" for r in doc.reports for note in r.notes]
-    notes += _summary_lines(dataclasses.replace(doc, reports=(), findings=None))  # pooling, min input
+    notes += summary_lines(dataclasses.replace(doc, reports=(), findings=None))  # pooling, min input
     if notes:
         parts += ["<h2>Notes</h2>", "<ul>", *(f"<li>{_ESC(line)}</li>" for line in notes), "</ul>"]
     parts.append("<h2>Views</h2>")
@@ -146,13 +147,13 @@ def render_html(
 def diff_to_html(diff: GraphDiff, all_rows: bool = False, *, fragment: bool = False) -> str:
     """A self-contained HTML page of a diff: the changed and one-sided rows (every pair with
     ``all_rows``), coloured by status, then the summary lines."""
-    headers, body = _diff_cells(diff, all_rows)
+    headers, body = diff_cells(diff, all_rows)
     statuses = [row.status.value for row in diff.rows if all_rows or row.status is not RowStatus.SAME]
-    title = _diff_title(diff)
+    heading = diff_title(diff)
     table = _table(headers, body, statuses) if body else "<p>No differences.</p>"
-    summary = "\n".join(f"<li>{_ESC(line)}</li>" for line in _diff_summary(diff))
+    summary = "\n".join(f"<li>{_ESC(line)}</li>" for line in diff_summary(diff))
     return _wrap(
         f"{diff.model_a} vs {diff.model_b} - nin_mx diff",
-        f"<h1>{_ESC(title)}</h1>\n{table}\n<ul>\n{summary}\n</ul>",
+        f"<h1>{_ESC(heading)}</h1>\n{table}\n<ul>\n{summary}\n</ul>",
         fragment,
     )

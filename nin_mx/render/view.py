@@ -20,27 +20,19 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from nin_mx.analysis.views import BlockMap, DocumentView, GroupStats, View, ViewRow, group_rows, parse_view
+from nin_mx.analysis.views import BlockMap, DocumentView, GroupStats, ViewRow, group_rows
+from nin_mx.core.enums import OutputFormat, View
 from nin_mx.document import Document
-from nin_mx.render.text import (
-    OutputFormat,
-    _dims,
-    _encode,
-    _si,
-    _summary_lines,
-    _title,
-    parse_format,
-    render,
-    to_dict,
-)
+from nin_mx.render.cells import dims, encode, page, si, summary_lines, title
+from nin_mx.render.text import render_csv, render_markdown, render_table, to_dict
 
 __all__ = [
-    "render_view",
     "render_view_csv",
     "render_view_json",
     "render_view_markdown",
     "render_view_table",
     "view_cells",
+    "view_line",
     "view_to_dict",
 ]
 
@@ -54,7 +46,7 @@ def _name_cell(row: ViewRow) -> str:
 def _shape_cell(stats: GroupStats | None, fails: bool) -> str:
     if stats is None:
         return "FAILS" if fails else ""
-    cell = f"{_dims(stats.input_shape[1:] if stats.input_shape else None)} -> {_dims(stats.output_shape[1:])}"
+    cell = f"{dims(stats.input_shape[1:] if stats.input_shape else None)} -> {dims(stats.output_shape[1:])}"
     return f"{cell} FAILS" if fails else cell
 
 
@@ -70,7 +62,7 @@ def _rf(stats: GroupStats | None) -> str:
     if stats is None or not stats.receptive_field:
         return ""
     rf = stats.receptive_field
-    return str(rf[0]) if len(set(rf)) == 1 else _dims(rf)
+    return str(rf[0]) if len(set(rf)) == 1 else dims(rf)
 
 
 def view_cells(dv: DocumentView, with_costs: bool) -> tuple[list[str], list[list[str]]]:
@@ -87,14 +79,14 @@ def view_cells(dv: DocumentView, with_costs: bool) -> tuple[list[str], list[list
         for stats, fails in zip(row.stats, row.fails):
             cells.append(_shape_cell(stats, fails))
             if with_costs:
-                cells.append(_si(stats.macs) if stats is not None and stats.macs else "")
-        cells.append(_per_mode([_si(s.params) if s is not None and s.params else "" for s in row.stats]))
+                cells.append(si(stats.macs) if stats is not None and stats.macs else "")
+        cells.append(_per_mode([si(s.params) if s is not None and s.params else "" for s in row.stats]))
         cells.append(_per_mode([_rf(s) for s in row.stats]))
         body.append(cells)
     return headers, body
 
 
-def _view_line(doc: Document, dv: DocumentView) -> str:
+def view_line(doc: Document, dv: DocumentView) -> str:
     layers = max((len(report.layers) for report in doc.reports), default=0)
     return f"view: {dv.view} by {dv.basis}, {len(dv.rows)} rows for {layers} layers"
 
@@ -105,12 +97,11 @@ def render_view_table(
     """A plain-text table of the view (MACs per mode when there is one mode), then totals."""
     dv = group_rows(doc, view, blocks=blocks)
     if dv.view is View.LAYERS:
-        return render(doc, OutputFormat.TABLE)
+        return render_table(doc)
     headers, body = view_cells(dv, with_costs=len(doc.reports) == 1)
-    from tabulate import tabulate  # as in nin_mx.render.text: the JSON and CSV paths do not need it
-
-    table = tabulate(body, headers=headers, tablefmt="simple", disable_numparse=True)
-    return "\n".join([_title(doc), _view_line(doc, dv), "", table, "", *_summary_lines(doc)]) + "\n"
+    return page(
+        OutputFormat.TABLE, title(doc), headers, body, summary_lines(doc), subtitle=view_line(doc, dv)
+    )
 
 
 def render_view_markdown(
@@ -119,13 +110,11 @@ def render_view_markdown(
     """The view in GitHub-flavoured markdown, with MACs per mode, then totals."""
     dv = group_rows(doc, view, blocks=blocks)
     if dv.view is View.LAYERS:
-        return render(doc, OutputFormat.MARKDOWN)
+        return render_markdown(doc)
     headers, body = view_cells(dv, with_costs=True)
-    from tabulate import tabulate
-
-    table = tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)
-    summary = "\n".join(f"- {line.strip()}" for line in [_view_line(doc, dv), *_summary_lines(doc)])
-    return f"### {_title(doc)}\n\n{table}\n\n{summary}\n"
+    return page(
+        OutputFormat.MARKDOWN, title(doc), headers, body, summary_lines(doc), subtitle=view_line(doc, dv)
+    )
 
 
 _CSV_FIELDS = (
@@ -171,7 +160,7 @@ def render_view_csv(doc: Document, view: View | str = View.BLOCKS, *, blocks: Bl
     """One CSV row per group and border mode (shapes as ``AxB``); the report's CSV for ``layers``."""
     dv = group_rows(doc, view, blocks=blocks)
     if dv.view is View.LAYERS:
-        return render(doc, OutputFormat.CSV)
+        return render_csv(doc)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(_CSV_FIELDS)
@@ -179,7 +168,7 @@ def render_view_csv(doc: Document, view: View | str = View.BLOCKS, *, blocks: Bl
         for row in dv.rows:
             values = _row_dict(row, i)
             cells = [
-                _dims(v) if isinstance(v, list) or v is None else str(v).lower() if isinstance(v, bool) else v
+                dims(v) if isinstance(v, list) or v is None else str(v).lower() if isinstance(v, bool) else v
                 for v in values.values()
             ]
             writer.writerow([report.border_mode, str(report.ok).lower(), dv.view.value, *cells])
@@ -204,32 +193,4 @@ def view_to_dict(
 
 def render_view_json(doc: Document, view: View | str = View.BLOCKS, *, blocks: BlockMap | None = None) -> str:
     """Stable JSON, as :func:`nin_mx.render.render_json`, one view row per line."""
-    return _encode(view_to_dict(doc, view, blocks=blocks)) + "\n"
-
-
-def render_view(
-    doc: Document,
-    fmt: OutputFormat | str = OutputFormat.TABLE,
-    view: View | str = View.LAYERS,
-    *,
-    blocks: BlockMap | None = None,
-) -> str:
-    """Renders a document in a format and a view; ``layers`` is :func:`nin_mx.render.render`.
-
-    ``blocks`` overrides the document's own (:attr:`nin_mx.report.Document.blocks`).
-
-    Raises:
-        ValueError: for an unknown format or view.
-    """
-    fmt, view = parse_format(fmt), parse_view(view)
-    if fmt is OutputFormat.HTML:
-        from nin_mx.render.html import render_html
-
-        return render_html(doc, view=view, blocks=blocks)
-    renderer = {
-        OutputFormat.TABLE: render_view_table,
-        OutputFormat.MARKDOWN: render_view_markdown,
-        OutputFormat.CSV: render_view_csv,
-        OutputFormat.JSON: render_view_json,
-    }[fmt]
-    return renderer(doc, view, blocks=blocks)
+    return encode(view_to_dict(doc, view, blocks=blocks)) + "\n"

@@ -3,7 +3,7 @@
 The path of a report: a :class:`~nin_mx.source.Graph` (built and parsed once) -> one MXNet
 ``infer_shape`` over the graph's internals (:mod:`nin_mx.graph.infer`) and the pure-Python walk of
 :mod:`nin_mx.graph.walk` -> one :class:`LayerRow` per operator -> a :class:`Report` per border mode
--> a :class:`Document` per run, which :mod:`nin_mx.render.text` formats.
+-> a :class:`Document` per run, which :mod:`nin_mx.render` formats.
 
 Shapes, parameters and auxiliary states come from MXNet. Kernel, stride, pad, dilation,
 receptive field and jump come from the walk (the border arithmetic), which the report checks

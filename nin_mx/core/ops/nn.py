@@ -1,0 +1,629 @@
+"""Shape rules of the neural-network operators (MXNet 1.9.1 ``src/operator/nn/`` and kin).
+
+Each rule takes ``(attrs, ins, outs)``: the node's attributes, the current shapes of its inputs
+(a list it may change) and of its outputs; it returns ``(ins, outs)`` with what it could infer.
+``None`` is a shape of unknown rank, a 0 an unknown dimension.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+
+from nin_mx.core import border
+from nin_mx.core.errors import GraphError, ShapeError
+from nin_mx.core.ops._base import REQUIRED, Attrs, AxisError, assign, axis_of, fmt, known, merge, parser, size
+from nin_mx.core.validate import INT32_MAX
+
+_LAYOUTS = ("NCW", "NCHW", "NCDHW", "NWC", "NHWC", "NDHWC")
+_FLOAT32_EXACT = 2**23  # below this, MXNet's float32 quotient in 'full' pooling is exact
+
+
+def _to_nc(shape: tuple, layout: str | None) -> tuple:
+    """A shape in ``layout`` as N, C, spatial... (MXNet's ConvertLayout to NC*)."""
+    if layout is None or layout.startswith("NC"):
+        return shape
+    return (shape[0], shape[-1], *shape[1:-1])
+
+
+def _from_nc(shape: tuple, layout: str | None) -> tuple:
+    if layout is None or layout.startswith("NC"):
+        return shape
+    return (shape[0], *shape[2:], shape[1])
+
+
+def _window_error(exc: Exception, axis: int, nd: int) -> AxisError:
+    return AxisError(str(exc), axis, nd)
+
+
+def _check_int32(what: str, value: int) -> None:
+    if value > INT32_MAX:
+        raise ShapeError(
+            f"{what} {value} is beyond 2^31 - 1, which overflows MXNet's 32-bit shape arithmetic"
+        )
+
+
+# -- Convolution: src/operator/nn/convolution.cc (ConvolutionParamParser, ConvolutionShape) --------
+
+
+@parser
+def _conv_params(a: Attrs) -> tuple:
+    kernel = a.tuple("kernel", REQUIRED)
+    nd = len(kernel)
+    if nd not in (1, 2, 3):
+        raise GraphError(f"{nd}D convolution not supported")
+    stride = a.tuple("stride", ()) or (1,) * nd
+    dilate = a.tuple("dilate", ()) or (1,) * nd
+    pad = a.tuple("pad", ()) or (0,) * nd
+    for key, value in (("stride", stride), ("dilate", dilate), ("pad", pad)):
+        if len(value) != nd:
+            raise GraphError(f"attribute {key}={value} must have as many entries as kernel={kernel}")
+    num_filter = a.int("num_filter", REQUIRED, unsigned=True)
+    num_group = a.int("num_group", 1, unsigned=True)
+    if num_group < 1:
+        raise GraphError("num_group must be at least 1")
+    a.int("workspace", 1024, bits=64)
+    a.opt_enum("cudnn_tune", ("fastest", "limited_workspace", "off"))
+    a.bool("cudnn_off", False)
+    no_bias = a.bool("no_bias", False)
+    layout = a.opt_enum("layout", _LAYOUTS)
+    return kernel, stride, dilate, pad, num_filter, num_group, no_bias, layout
+
+
+def conv_inputs(attrs) -> tuple[str, ...]:
+    return ("data", "weight") if _no_bias(attrs) else ("data", "weight", "bias")
+
+
+def _no_bias(attrs) -> bool:
+    raw = attrs.get("no_bias")
+    return False if raw is None else Attrs(attrs).bool("no_bias")
+
+
+def convolution(attrs, ins, outs):
+    kernel, stride, dilate, pad, num_filter, groups, no_bias, layout = _conv_params(attrs)
+    nd = len(kernel)
+    data = ins[0]
+    if data is None:
+        return ins, outs
+    if len(data) != nd + 2:
+        raise ShapeError(f"input data should be {nd + 2}-D, got {fmt(data)}")
+    d = _to_nc(data, layout)
+    channels = d[1] // groups if d[1] else 0
+    weight = (num_filter, channels, *kernel)
+    assign(ins, 1, _from_nc(weight, layout), "weight")
+    if not no_bias:
+        assign(ins, 2, (num_filter,), "bias")
+    if d[1] and d[1] % groups:
+        raise ShapeError(f"input channels {d[1]} are not a multiple of num_group {groups}")
+    if num_filter % groups:
+        raise ShapeError(f"num_filter {num_filter} is not a multiple of num_group {groups}")
+    spatial = []
+    for axis in range(nd):
+        n = d[2 + axis]
+        if not n:
+            spatial.append(0)
+            continue
+        _check_int32("padded input", n + 2 * pad[axis])
+        try:
+            spatial.append(border.conv_output_size(n, kernel[axis], stride[axis], pad[axis], dilate[axis]))
+        except border.EmptyOutputError as exc:
+            raise _window_error(exc, axis, nd) from None
+        except ValueError as exc:
+            raise GraphError(str(exc)) from None
+    out = merge(outs[0], _from_nc((d[0], num_filter, *spatial), layout))
+    o = _to_nc(out, layout)
+    # back-fill the data: the batch always, a spatial size where the stride is 1
+    back = [o[0], d[1]]
+    for axis in range(nd):
+        if o[2 + axis] and stride[axis] == 1 and not d[2 + axis]:
+            ke = dilate[axis] * (kernel[axis] - 1) + 1
+            back.append(o[2 + axis] + ke - 1 - 2 * pad[axis])
+        else:
+            back.append(d[2 + axis])
+    assign(ins, 0, _from_nc(tuple(back), layout), "data")
+    return ins, [out]
+
+
+# -- Deconvolution: src/operator/nn/deconvolution-inl.h (InferPad) and deconvolution.cc -----------
+
+
+@parser
+def _deconv_params(a: Attrs) -> tuple:
+    kernel = a.tuple("kernel", REQUIRED)
+    nd = len(kernel)
+    if nd not in (1, 2, 3):
+        raise GraphError(f"{nd}D deconvolution not supported")
+    stride = a.tuple("stride", ()) or (1,) * nd
+    dilate = a.tuple("dilate", ()) or (1,) * nd
+    pad = a.tuple("pad", ()) or (0,) * nd
+    adj = a.tuple("adj", ()) or (0,) * nd
+    target = a.tuple("target_shape", ()) or (0,) * nd
+    for key, value in (("stride", stride), ("dilate", dilate), ("pad", pad), ("adj", adj)):
+        if len(value) != nd:
+            raise GraphError(f"attribute {key}={value} must have as many entries as kernel={kernel}")
+    num_filter = a.int("num_filter", REQUIRED, unsigned=True)
+    num_group = a.int("num_group", 1, unsigned=True)
+    if num_group < 1:
+        raise GraphError("num_group must be at least 1")
+    no_bias = a.bool("no_bias", True)
+    layout = a.opt_enum("layout", _LAYOUTS)
+    a.int("workspace", 512, bits=64)
+    return kernel, stride, dilate, pad, adj, target, num_filter, num_group, no_bias, layout
+
+
+def deconv_inputs(attrs) -> tuple[str, ...]:
+    raw = attrs.get("no_bias")
+    no_bias = True if raw is None else Attrs(attrs).bool("no_bias")
+    return ("data", "weight") if no_bias else ("data", "weight", "bias")
+
+
+def deconvolution(attrs, ins, outs):
+    kernel, stride, dilate, pad, adj, target, num_filter, groups, no_bias, layout = _deconv_params(attrs)
+    nd = len(kernel)
+    data = ins[0]
+    if data is None:
+        return ins, outs
+    if len(data) != nd + 2:
+        raise ShapeError(f"input data should be {nd + 2}-D, got {fmt(data)}")
+    d = _to_nc(data, layout)
+    if d[1] and d[1] % groups:
+        raise ShapeError(f"input channels {d[1]} are not a multiple of num_group {groups}")
+    assign(ins, 1, _from_nc((d[1], num_filter // groups, *kernel), layout), "weight")
+    if not no_bias:
+        assign(ins, 2, (num_filter,), "bias")
+    spatial = []
+    use_target = any(target)
+    for axis in range(nd):
+        n = d[2 + axis]
+        if not n:
+            spatial.append(0)
+            continue
+        ke = dilate[axis] * (kernel[axis] - 1) + 1
+        if use_target:
+            # InferPad: the full output, cropped to target_shape; the remainder becomes adj
+            full = stride[axis] * (n - 1) + ke
+            total = full - target[axis]
+            if total < 0:
+                raise ShapeError(f"target_shape {target} exceeds the largest output {full}")
+            extra = total % 2
+            if extra >= stride[axis] and extra:
+                raise ShapeError(f"target_shape {target} needs an odd crop, impossible with stride 1")
+            spatial.append(target[axis])
+            continue
+        if adj[axis] >= stride[axis]:
+            raise GraphError(f"adj {adj} must be smaller than stride {stride}")
+        try:
+            spatial.append(
+                border.deconv_output_size(n, kernel[axis], stride[axis], pad[axis], dilate[axis], adj[axis])
+            )
+        except border.EmptyOutputError as exc:
+            raise _window_error(exc, axis, nd) from None
+        except ValueError as exc:
+            raise GraphError(str(exc)) from None
+    out = merge(outs[0], _from_nc((d[0], num_filter, *spatial), layout))
+    return ins, [out]
+
+
+# -- Pooling: src/operator/nn/pooling.cc (PoolingParamParser, PoolingShape), pooling-inl.h -------
+
+
+@parser
+def _pool_params(a: Attrs) -> tuple:
+    kernel = a.tuple("kernel", ())
+    pool_type = a.enum("pool_type", ("max", "avg", "sum", "lp"), "max")
+    global_pool = a.bool("global_pool", False)
+    a.bool("cudnn_off", False)
+    convention = a.enum("pooling_convention", ("full", "valid", "same"), "valid")
+    stride = a.tuple("stride", ())
+    pad = a.tuple("pad", ())
+    p_value = a.opt_int("p_value")
+    a.opt_bool("count_include_pad")
+    layout = a.opt_enum("layout", _LAYOUTS)
+    nd = len(kernel)
+    if nd not in (1, 2) and not global_pool and nd != 3:
+        raise GraphError(f"{nd}D pooling not supported")
+    if nd in (1, 2, 3):
+        stride = stride or (1,) * nd
+        pad = pad or (0,) * nd
+    else:
+        stride = stride or (1, 1, 1)
+        pad = pad or (0, 0, 0)
+    # MXNet reads the first nd entries of a longer stride or pad; a shorter one is not read safely
+    for key, value in (("stride", stride), ("pad", pad)):
+        if nd and len(value) < nd:
+            raise GraphError(f"attribute {key}={value} has fewer entries than kernel={kernel}")
+    return kernel, pool_type, global_pool, convention, stride[: max(nd, 1)], pad, p_value, layout
+
+
+def pool_outputs(attrs) -> int:
+    """MKLDNN builds (pip's) keep a workspace for max pooling: a second, hidden output
+    (pooling.cc GetNumOutputs; mkldnn_pooling-inl.h SupportMKLDNNPooling, MKLDNNRequireWorkspace)."""
+    kernel, pool_type, _, _, _, _, _, layout = _pool_params(attrs)
+    if pool_type != "max" or len(kernel) not in (1, 2, 3) or layout not in (None, "NCW", "NCHW", "NCDHW"):
+        return 1
+    return 2
+
+
+def _full_f32(padded_minus_kernel: int, stride: int) -> int:
+    """``1 + (int)ceil((float)(n + 2p - k) / stride)`` exactly as MXNet computes it in float32."""
+    num = struct.unpack("f", struct.pack("f", float(padded_minus_kernel)))[0]
+    den = struct.unpack("f", struct.pack("f", float(stride)))[0]
+    quotient = struct.unpack("f", struct.pack("f", num / den))[0]
+    return 1 + math.ceil(quotient)
+
+
+def pooling(attrs, ins, outs):
+    kernel, pool_type, global_pool, convention, stride, pad, p_value, layout = _pool_params(attrs)
+    data = ins[0]
+    if data is None:
+        return ins, outs
+    if pool_type == "lp" and p_value is None:
+        raise GraphError("lp pooling needs p_value")
+    nd_data = len(data)
+    if convention == "same":
+        if nd_data != 3:
+            raise ShapeError(f"pooling_convention 'same' needs a 3-D input, got {fmt(data)}")
+        # MXNet checks pad[0], pad[1] and pad[2] whatever the kernel: a 1-D pad fails the index check
+        if len(pad) < 3:
+            raise GraphError(f"pooling_convention 'same' needs pad=(0, 0, 0), got pad={pad}")
+        if any(pad[:3]):
+            raise GraphError("pooling_convention 'same' disables pad")
+    if not 3 <= nd_data <= 5:
+        raise ShapeError(f"input data should be 3-D, 4-D or 5-D, got {fmt(data)}")
+    nd = nd_data - 2
+    if layout is None:
+        layout = ("NCW", "NCHW", "NCDHW")[nd - 1] if not kernel or global_pool else None
+        if layout is None:
+            layout = ("NCW", "NCHW", "NCDHW")[len(kernel) - 1]
+    elif len(layout) != nd_data:
+        raise GraphError(f"layout {layout} does not fit a {nd_data}-D input")
+    n = len(outs)
+    if global_pool:
+        c = 1 if layout.startswith("NC") else nd_data - 1
+        out = tuple(dim if i in (0, c) else 1 for i, dim in enumerate(data))
+        return ins, [out] * n
+    if not kernel:
+        return ins, outs
+    if len(kernel) != nd:
+        raise ShapeError(f"kernel {kernel} does not fit a {nd_data}-D input {fmt(data)}")
+    d = _to_nc(data, layout)
+    spatial = []
+    for axis in range(nd):
+        size_in = d[2 + axis]
+        if not size_in:
+            spatial.append(0)
+            continue
+        padded = size_in + 2 * pad[axis]
+        _check_int32("padded input", padded)
+        if kernel[axis] > padded:
+            msg = (
+                f"kernel {kernel[axis]} exceeds input {size_in} padded to {padded}"
+                if pad[axis]
+                else f"kernel {kernel[axis]} exceeds input {size_in}"
+            )
+            raise AxisError(msg, axis, nd)
+        if convention == "same":
+            # 1-D only: ceil((float)(n + 2p) / stride)
+            spatial.append(-(-padded // stride[axis]))
+        elif convention == "valid":
+            spatial.append(border.pool_output_size(size_in, kernel[axis], stride[axis], pad[axis], "valid"))
+        elif padded - kernel[axis] < _FLOAT32_EXACT:
+            spatial.append(border.pool_output_size(size_in, kernel[axis], stride[axis], pad[axis], "full"))
+        else:
+            spatial.append(_full_f32(padded - kernel[axis], stride[axis]))
+    out = _from_nc((d[0], d[1], *spatial), layout)
+    return ins, [out] * n
+
+
+# -- FullyConnected: src/operator/nn/fully_connected.cc (FullyConnectedShape) -------------------
+
+
+@parser
+def _fc_params(a: Attrs) -> tuple:
+    num_hidden = a.int("num_hidden", REQUIRED)
+    if num_hidden < 1:
+        raise GraphError(f"num_hidden must be at least 1, got {num_hidden}")
+    return num_hidden, a.bool("no_bias", False), a.bool("flatten", True)
+
+
+def fc_inputs(attrs) -> tuple[str, ...]:
+    return ("data", "weight") if _no_bias(attrs) else ("data", "weight", "bias")
+
+
+def flattened(shape: tuple) -> int:
+    """``prod(shape[1:])``, refused beyond 2^31 - 1 (MXNet's 32-bit product wraps around)."""
+    total = size(shape[1:])
+    if total > INT32_MAX:
+        raise ShapeError(
+            f"its input {'x'.join(map(str, shape[1:]))} holds {total:,} values per sample, beyond "
+            "2^31 - 1, which overflows MXNet's 32-bit shape arithmetic"
+        )
+    return total
+
+
+def fully_connected(attrs, ins, outs):
+    num_hidden, no_bias, flatten = _fc_params(attrs)
+    data = ins[0]
+    if data is None:
+        return ins, outs
+    num_input = flattened(data) if flatten else data[-1]
+    if flatten and 0 in data[1:]:
+        num_input = 0
+    assign(ins, 1, (num_hidden, num_input), "weight")
+    if not no_bias:
+        bias = ins[2]
+        try:
+            ins[2] = merge(bias, (num_hidden,))
+        except ShapeError:
+            try:
+                ins[2] = merge(bias, (num_hidden, 1))
+            except ShapeError:
+                raise ShapeError(f"unexpected shape for bias {fmt(bias)}") from None
+    out = (*data[:-1], num_hidden) if not flatten else (data[0], num_hidden)
+    out = merge(outs[0], out)
+    if out[0] != data[0]:
+        assign(ins, 0, (out[0], *data[1:]), "data")
+    return ins, [out]
+
+
+# -- BatchNorm: src/operator/nn/batch_norm.cc (BatchNormShape) ----------------------------------
+
+
+@parser
+def _bn_params(a: Attrs) -> tuple:
+    a.float("eps", 1e-3)
+    a.float("momentum", 0.9)
+    a.bool("fix_gamma", True)
+    a.bool("use_global_stats", False)
+    a.bool("cudnn_off", False)
+    return a.int("axis", 1), a.bool("output_mean_var", False)
+
+
+def bn_visible(attrs) -> int:
+    return 3 if _bn_params(attrs)[1] else 1
+
+
+def batch_norm(attrs, ins, outs):
+    axis, _ = _bn_params(attrs)
+    data = ins[0]
+    if data is None:
+        return ins, outs
+    channel = axis + len(data) if axis < 0 else axis
+    if not 0 <= channel < len(data):
+        raise ShapeError(f"channel axis {axis} is out of range for {fmt(data)}")
+    c = (data[channel],)
+    # MXNet sets (not checks) the four parameter shapes
+    for i in range(1, len(ins)):
+        ins[i] = c
+    return ins, [data, c, c]
+
+
+# -- LayerNorm: src/operator/nn/layer_norm.cc; GroupNorm, InstanceNorm ----------------------------
+
+
+@parser
+def _ln_params(a: Attrs) -> tuple:
+    a.float("eps", 1e-5)
+    return a.int("axis", -1), a.bool("output_mean_var", False)
+
+
+def ln_visible(attrs) -> int:
+    return 3 if _ln_params(attrs)[1] else 1
+
+
+def layer_norm(attrs, ins, outs):
+    axis, _ = _ln_params(attrs)
+    data = ins[0]
+    if data is None:
+        return ins, outs
+    axis = axis_of(axis, len(data), "axis")
+    c = data[axis]
+    if not c:
+        return ins, outs
+    assign(ins, 1, (c,), "gamma")
+    assign(ins, 2, (c,), "beta")
+    moments = tuple(1 if i == axis else dim for i, dim in enumerate(data))
+    return ins, [data, moments, moments]
+
+
+@parser
+def _gn_params(a: Attrs) -> tuple:
+    a.float("eps", 1e-5)
+    return a.int("num_groups", 1), a.bool("output_mean_var", False)
+
+
+def group_norm(attrs, ins, outs):
+    """src/operator/nn/group_norm.cc (GroupNormShape): gamma and beta are set to (num_groups,)."""
+    groups, _ = _gn_params(attrs)
+    data = ins[0]
+    if data is None:
+        return ins, outs
+    if len(data) < 3:
+        raise ShapeError(f"input data should be at least 3-D, got {fmt(data)}")
+    if data[1] % groups:
+        raise ShapeError(f"channels {data[1]} are not divisible by num_groups {groups}")
+    ins[1] = ins[2] = (groups,)
+    moments = (data[0], groups)
+    return ins, [data, moments, moments]
+
+
+def instance_norm(attrs, ins, outs):
+    data = ins[0]
+    if data is None:
+        return ins, outs
+    assign(ins, 1, (data[1],), "gamma")
+    assign(ins, 2, (data[1],), "beta")
+    moments = (data[0], data[1])
+    return ins, [data, moments, moments][: len(outs)]
+
+
+# -- activations, Dropout, LRN, softmax family ----------------------------------------------------
+
+
+@parser
+def _act_params(a: Attrs) -> str:
+    return a.enum("act_type", ("relu", "sigmoid", "softrelu", "softsign", "tanh"), REQUIRED)
+
+
+def activation(attrs, ins, outs):
+    _act_params(attrs)
+    return same(attrs, ins, outs)
+
+
+_LEAKY = ("elu", "gelu", "leaky", "prelu", "rrelu", "selu")
+
+
+@parser
+def _leaky_params(a: Attrs) -> str:
+    a.float("slope", 0.25)
+    a.float("lower_bound", 0.125)
+    a.float("upper_bound", 0.334)
+    return a.enum("act_type", _LEAKY, "leaky")
+
+
+def leaky_outputs(attrs) -> int:
+    return 2 if _leaky_params(attrs) == "rrelu" else 1
+
+
+def leaky_inputs(attrs) -> tuple[str, ...]:
+    return ("data", "gamma") if _leaky_params(attrs) == "prelu" else ("data",)
+
+
+def leaky_relu(attrs, ins, outs):
+    """src/operator/leaky_relu.cc (LeakyReLUShape): prelu's gamma is (C,) when unknown."""
+    act = _leaky_params(attrs)
+    data = ins[0]
+    if data is None:
+        return ins, outs
+    if act == "prelu" and ins[1] is None:
+        ins[1] = (data[1],)
+    return ins, [data] * len(outs)
+
+
+@parser
+def _dropout_params(a: Attrs) -> tuple:
+    p = a.float("p", 0.5)
+    if not 0 <= p <= 1:
+        raise GraphError(f"p={p} is outside [0, 1]")
+    a.enum("mode", ("always", "training"), "training")
+    a.opt_bool("cudnn_off")
+    return a.tuple("axes", ())
+
+
+def dropout(attrs, ins, outs):
+    """src/operator/nn/dropout.cc: output and mask; the mask is 1 along ``axes``."""
+    axes = _dropout_params(attrs)
+    data = ins[0]
+    if data is None:
+        return ins, outs
+    mask = list(data)
+    for ax in axes:
+        if not -len(data) <= ax < len(data):
+            raise ShapeError(f"axes {axes} out of range for {fmt(data)}")
+        mask[ax] = 1
+    return ins, [data, tuple(mask)]
+
+
+@parser
+def _lrn_params(a: Attrs) -> int:
+    a.float("alpha", 1e-4)
+    a.float("beta", 0.75)
+    a.float("knorm", 2.0)
+    return a.int("nsize", REQUIRED, unsigned=True)
+
+
+def lrn(attrs, ins, outs):
+    """src/operator/nn/lrn.cc (LRNShape): needs the whole shape; a hidden second output."""
+    _lrn_params(attrs)
+    data = ins[0]
+    if not known(data):
+        return ins, outs
+    return ins, [data, data]
+
+
+@parser
+def _softmax_output_params(a: Attrs) -> tuple:
+    a.float("grad_scale", 1.0)
+    a.float("ignore_label", -1.0)
+    a.bool("use_ignore", False)
+    a.enum("normalization", ("batch", "null", "valid"), "null")
+    a.bool("out_grad", False)
+    a.float("smooth_alpha", 0.0)
+    return a.bool("multi_output", False), a.bool("preserve_shape", False)
+
+
+def softmax_output(attrs, ins, outs):
+    """src/operator/softmax_output.cc (SoftmaxOutputShape): the label is data without its last
+    axis; with multi_output (N, prod/N/C) when unknown, or one of three accepted shapes."""
+    multi, _ = _softmax_output_params(attrs)
+    data = ins[0]
+    if data is None:
+        return ins, outs
+    label = ins[1]
+    if label != data:
+        if multi:
+            shape1 = (data[0], size(data) // data[0] // data[1]) if data[0] and data[1] else (data[0], 0)
+            shape2 = (data[0], *data[2:])
+            shape3 = (data[0], 1, *data[2:])
+            if label is None:
+                ins[1] = shape1
+            elif label not in (shape1, shape2, shape3):
+                raise ShapeError(f"expecting {fmt(shape1)} or {fmt(shape2)}, but got label {fmt(label)}")
+        else:
+            assign(ins, 1, data[:-1], "label")
+    return ins, [data]
+
+
+def regression_output(attrs, ins, outs):
+    """src/operator/regression_output-inl.h (RegressionOpShape): an unknown label is the data's
+    shape, or (N,) for an (N, 1) data; a given one needs the same batch and size."""
+    data = ins[0]
+    if not known(data):
+        return ins, outs
+    label = ins[1]
+    if label is None:
+        ins[1] = (data[0],) if len(data) == 2 and data[1] == 1 else data
+    elif label[0] != data[0] or size(label) != size(data):
+        raise ShapeError(f"shape inconsistent, provided={fmt(label)}, inferred shape={fmt(data)}")
+    return ins, [data]
+
+
+@parser
+def _softmax_params(a: Attrs) -> int:
+    a.bool("use_length", False)
+    return a.int("axis", -1)
+
+
+def softmax(attrs, ins, outs):
+    """src/operator/nn/softmax-inl.h: the data's shape (the length input, if any, (N,...))."""
+    axis = _softmax_params(attrs)
+    data = ins[0]
+    if data is not None:
+        axis_of(axis, len(data))
+    first, outs = same(attrs, ins[:1], outs)
+    return first + ins[1:], outs
+
+
+@parser
+def _softmax_act_params(a: Attrs) -> str:
+    return a.enum("mode", ("channel", "instance"), "instance")
+
+
+def softmax_activation(attrs, ins, outs):
+    _softmax_act_params(attrs)
+    return same(attrs, ins, outs)
+
+
+# -- shared elementwise rule ------------------------------------------------------------------------
+
+
+def same(attrs, ins, outs):
+    """``ElemwiseShape``: every input and output has one shape (src/operator/elemwise_op_common.h)."""
+    shape = None
+    for s in ins:
+        shape = merge(shape, s) if s is not None else shape
+    for s in outs:
+        shape = merge(shape, s) if s is not None else shape
+    if shape is None:
+        return ins, outs
+    return [shape] * len(ins), [shape] * len(outs)

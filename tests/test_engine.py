@@ -1,0 +1,213 @@
+"""nin_mx's own shape engine, checked without MXNet: stored MXNet answers and MXNet's quirks.
+
+The answers in tests/data/oracle/ come from MXNet 1.9.1's ``infer_shape_partial`` over
+``get_internals()`` (scripts/make_oracle.py); tests/test_engine_oracle.py asks MXNet live.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+
+import pytest
+
+from nin_mx.core.errors import GraphError, ShapeError, UnsupportedOperator
+from nin_mx.core.ops import OPS, AxisError, op_info
+from nin_mx.core.ops.nn import _full_f32
+from nin_mx.graph.engine import engine_error, infer_graph, named_shapes
+from nin_mx.graph.nodes import parse_nodes
+
+ORACLE = os.path.join(os.path.dirname(__file__), "data", "oracle")
+CASES = sorted(os.path.basename(p)[: -len("-shapes.json")] for p in glob.glob(f"{ORACLE}/*-shapes.json"))
+
+
+def _listed(shape):
+    return [] if shape is None else list(shape)
+
+
+def test_oracle_files_exist():
+    assert {"nin_cifar10", "inception_resnet_v2", "resnet18_v1", "hand_deconv", "hand_split"} <= set(CASES)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_engine_matches_stored_mxnet_answers(name):
+    with open(os.path.join(ORACLE, f"{name}-symbol.json")) as f:
+        nodes = parse_nodes(f.read())
+    with open(os.path.join(ORACLE, f"{name}-shapes.json")) as f:
+        answer = json.load(f)
+    inferred = infer_graph(nodes, {k: tuple(v) for k, v in answer["inputs"].items()})
+    outputs, args, aux = named_shapes(nodes, inferred)
+    assert len(outputs) == len(answer["outputs"])
+    for (node, shape), (internal, expected) in zip(outputs, answer["outputs"]):
+        assert internal == node or internal.startswith(f"{node}_")
+        assert _listed(shape) == expected, internal
+    assert {k: _listed(v) for k, v in args.items()} == answer["args"]
+    assert {k: _listed(v) for k, v in aux.items()} == answer["aux"]
+    assert inferred.complete
+
+
+def _graph(*nodes):
+    """A symbol JSON from (name, op, attrs, inputs) tuples; inputs as node indices or (index, output)."""
+    raw = []
+    for name, op, attrs, inputs in nodes:
+        entries = [[i, 0, 0] if isinstance(i, int) else [i[0], i[1], 0] for i in inputs]
+        raw.append({"op": op, "name": name, "attrs": attrs, "inputs": entries})
+    heads = [[len(raw) - 1, 0, 0]]
+    return parse_nodes(
+        {"nodes": raw, "arg_nodes": [], "heads": heads, "attrs": {"mxnet_version": ["int", 10901]}}
+    )
+
+
+def _conv_graph(kernel, **attrs):
+    return _graph(
+        ("data", "null", {}, []),
+        ("c_weight", "null", {}, []),
+        ("c_bias", "null", {}, []),
+        ("c", "Convolution", {"kernel": kernel, "num_filter": "4", **attrs}, [0, 1, 2]),
+    )
+
+
+def test_convolution_infers_weight_and_bias_backward():
+    nodes = _conv_graph("(3, 3)", num_group="2", stride="(2, 2)")
+    out = infer_graph(nodes, {"data": (2, 6, 9, 9)}).outputs
+    assert out[1] == ((4, 3, 3, 3),)
+    assert out[2] == ((4,),)
+    assert out[3] == ((2, 4, 4, 4),)
+
+
+def test_kernel_larger_than_input_names_layer_and_axis():
+    nodes = _conv_graph("(5, 3)")
+    with pytest.raises(ShapeError) as info:
+        infer_graph(nodes, {"data": (1, 3, 2, 8)})
+    assert str(info.value) == "layer 'c' (Convolution): kernel 5 exceeds input 2 along height"
+    assert info.value.layer == "c"
+    line = engine_error(nodes, {"data": (1, 3, 2, 8)}, info.value)
+    assert str(line) == (
+        "input data=(1, 3, 2, 8) is too small: layer 'c' (Convolution): kernel 5 exceeds input 2 along height"
+    )
+
+
+def test_bad_attribute_names_node_and_value():
+    nodes = _conv_graph("(3 3)")
+    with pytest.raises(GraphError, match=r"node 'c' \(Convolution\): attribute kernel='\(3 3\)'"):
+        infer_graph(nodes, {"data": (1, 3, 8, 8)})
+
+
+def test_unsupported_operator():
+    nodes = _graph(("data", "null", {}, []), ("x", "_NoSuchOp", {}, [0]))
+    with pytest.raises(UnsupportedOperator, match=r"node 'x'.*_NoSuchOp") as info:
+        infer_graph(nodes, {"data": (1, 2)})
+    assert info.value.layer == "x" and info.value.op == "_NoSuchOp"
+
+
+def test_gluon_shape_attribute_zero_is_unknown():
+    nodes = _graph(
+        ("data", "null", {}, []),
+        ("w", "null", {"__shape__": "(5, 0)"}, []),
+        ("fc", "FullyConnected", {"num_hidden": "5", "no_bias": "True"}, [0, 1]),
+    )
+    assert infer_graph(nodes, {"data": (2, 3, 4)}).outputs[1] == ((5, 12),)
+    conflicting = _graph(
+        ("data", "null", {}, []),
+        ("w", "null", {"__shape__": "(5, 7)"}, []),
+        ("fc", "FullyConnected", {"num_hidden": "5", "no_bias": "True"}, [0, 1]),
+    )
+    with pytest.raises(ShapeError, match="layer 'fc'"):
+        infer_graph(conflicting, {"data": (2, 3, 4)})
+
+
+def test_label_inferred_backward_from_softmax_output():
+    nodes = _graph(
+        ("data", "null", {}, []),
+        ("label", "null", {}, []),
+        ("sm", "SoftmaxOutput", {}, [0, 1]),
+    )
+    out = infer_graph(nodes, {"data": (2, 5, 3, 4)}).outputs
+    assert out[1] == ((2, 5, 3),)
+    multi = _graph(
+        ("data", "null", {}, []),
+        ("label", "null", {}, []),
+        ("sm", "SoftmaxOutput", {"multi_output": "1"}, [0, 1]),
+    )
+    assert infer_graph(multi, {"data": (2, 5, 3, 4)}).outputs[1] == ((2, 12),)
+
+
+def test_second_pass_fills_a_shape_a_later_node_fixes():
+    # w feeds an elemwise_add before the FullyConnected that fixes its shape.
+    nodes = _graph(
+        ("data", "null", {}, []),
+        ("w", "null", {}, []),
+        ("twice", "elemwise_add", {}, [1, 1]),
+        ("fc", "FullyConnected", {"num_hidden": "3", "no_bias": "1"}, [0, 1]),
+    )
+    out = infer_graph(nodes, {"data": (2, 4)}).outputs
+    assert out[1] == ((3, 4),) and out[2] == ((3, 4),)
+
+
+def test_full_pooling_float32_rounding():
+    # (2^24 + 1) / 2 is 8388608.5, but in float32 2^24 + 1 is 2^24: MXNet gets 8388608 + 1.
+    assert _full_f32(2**24 + 1, 2) == 1 + 2**23
+    nodes = _graph(
+        ("data", "null", {}, []),
+        ("p", "Pooling", {"kernel": "(1,)", "stride": "(2,)", "pooling_convention": "full"}, [0]),
+    )
+    assert infer_graph(nodes, {"data": (1, 1, 2**24 + 2)}).outputs[1][0] == (1, 1, 1 + 2**23)
+    assert infer_graph(nodes, {"data": (1, 1, 101)}).outputs[1][0] == (1, 1, 51)
+
+
+def test_flatten_beyond_int32_is_refused():
+    nodes = _graph(("data", "null", {}, []), ("flat", "Flatten", {}, [0]))
+    with pytest.raises(ShapeError, match=r"layer 'flat' \(Flatten\): its input 65536x32768 holds"):
+        infer_graph(nodes, {"data": (1, 65536, 32768)})
+    assert infer_graph(nodes, {"data": (1, 65536, 32767)}).outputs[1] == ((1, 65536 * 32767),)
+
+
+def test_lrn_leaves_output_unknown_for_a_partial_input():
+    nodes = _graph(("data", "null", {"__shape__": "(0, 3, 8, 8)"}, []), ("lrn", "LRN", {"nsize": "3"}, [0]))
+    inferred = infer_graph(nodes, {})
+    assert inferred.outputs[1] == (None, None)
+    assert not inferred.complete
+
+
+def test_reshape_quirks():
+    nodes = _graph(("data", "null", {}, []), ("r", "Reshape", {"shape": "(4,)"}, [0]))
+    # MXNet 1.9.1 does not check the sizes (the check is compiled out in matrix_op-inl.h)
+    assert infer_graph(nodes, {"data": (2, 3)}).outputs[1] == ((4,),)
+    bad = _graph(("data", "null", {}, []), ("r", "Reshape", {"shape": "(0, 0, 0)"}, [0]))
+    with pytest.raises(ShapeError, match="layer 'r' \\(Reshape\\)"):
+        infer_graph(bad, {"data": (2, 3)})
+
+
+def test_visible_outputs_and_aux():
+    info = op_info("BatchNorm")
+    assert info.visible({}) == 1 and info.visible({"output_mean_var": "True"}) == 3
+    assert info.mutated_inputs({}) == (3, 4)
+    assert op_info("Dropout").visible({}) == 1 and op_info("Dropout").num_outputs({}) == 2
+    assert op_info("LeakyReLU").visible({"act_type": "rrelu"}) == 2
+    assert op_info("Pooling").visible({"kernel": "(2, 2)"}) == 1
+
+
+def test_aliases_share_one_entry():
+    for alias, name in (
+        ("_Plus", "elemwise_add"),
+        ("flatten", "Flatten"),
+        ("concat", "Concat"),
+        ("split", "SliceChannel"),
+        ("identity", "_copy"),
+        ("stop_gradient", "BlockGrad"),
+    ):
+        assert OPS[alias] is OPS[name]
+    assert op_info("no_such_op") is None
+
+
+def test_every_entry_is_tagged():
+    for name, info in OPS.items():
+        assert info.spatial in ("keeps", "merges", "windowed", "other"), name
+        assert info.macs in (None, "conv", "deconv", "fc"), name
+    assert OPS["Convolution"].macs == "conv" and OPS["Pooling"].spatial == "windowed"
+
+
+def test_axis_error_carries_its_axis():
+    exc = AxisError("kernel 5 exceeds input 2", 1, 2)
+    assert (exc.axis, exc.ndim, str(exc)) == (1, 2, "kernel 5 exceeds input 2")
