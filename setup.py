@@ -18,18 +18,23 @@ setup(
     long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     license="Apache-2.0",
-    # MXNet 1.9.1 needs numpy<2, and Python 3.13 has numpy 2 wheels only.
-    python_requires=">=3.9,<3.13",
+    # MXNet 1.9.1 needs numpy<2, which has no wheels for Python 3.13: there nin_mx installs without
+    # MXNet and numpy 2, and reads symbol files and checkpoints with its own shape engine.
+    python_requires=">=3.9",
     packages=find_packages(include=["nin_mx", "nin_mx.*"]),
+    # MXNet 1.9.1's operators and their attributes (scripts/make_op_registry.py writes it).
+    package_data={"nin_mx.core.ops": ["mxnet_registry.json"]},
     install_requires=[
         # 1.9.1 is MXNet's last release. It uses np.bool, removed in numpy 1.24: below Python 3.12
-        # the last numpy that has it; from 3.12, whose first numpy is 1.26, nin_mx._mxnet puts the
+        # the last numpy that has it; on 3.12, whose first numpy is 1.26, nin_mx._mxnet puts the
         # alias back. numpy 2 breaks MXNet's own numpy module in more ways than one alias.
-        "mxnet==1.9.1",
+        'mxnet==1.9.1; python_version < "3.13"',
         'numpy<1.24; python_version < "3.12"',
-        'numpy>=1.26,<2; python_version >= "3.12"',
+        'numpy>=1.26,<2; python_version == "3.12"',
         # MXNet imports distutils.version, which Python 3.12 removed; setuptools provides it.
-        'setuptools; python_version >= "3.12"',
+        'setuptools; python_version == "3.12"',
+        # No MXNet from 3.13, so any numpy (numpy 2: the first with wheels for 3.13 is 2.1).
+        'numpy; python_version >= "3.13"',
         "tabulate>=0.9",
     ],
     extras_require={

@@ -1,9 +1,16 @@
-"""MXNet, imported on first use.
+"""MXNet, imported on first use, and what happens where it cannot be.
 
 ``nin_mx`` must answer ``--help``, ``--list-models`` and usage errors without paying for
 ``import mxnet``, which costs more than the rest of such a run. Modules that build or inspect symbols do
 ``from nin_mx._mxnet import mx``: the name is bound at once, and MXNet is imported the
 first time an attribute of it is read.
+
+Where MXNet cannot run -- not installed, or Python 3.13 and later, which MXNet 1.9.1 (numpy<2)
+does not support -- ``mx`` is a stand-in: reading any attribute of it raises
+:class:`MXNetUnavailable`, one line naming the caller and the reason. Code that knows what it is
+about to do calls :func:`require_mxnet` first, for a message in the user's words, or asks
+:func:`mxnet_available`, which answers without importing MXNet. Importing this module imports
+neither MXNet nor numpy.
 """
 
 from __future__ import annotations
@@ -13,13 +20,17 @@ import os
 import sys
 import warnings
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from importlib.abc import Loader
     from importlib.machinery import ModuleSpec
 
-__all__ = ["mx", "mxnet_error_types"]
+__all__ = ["MXNetUnavailable", "mx", "mxnet_available", "mxnet_error_types", "require_mxnet"]
+
+# The last release of MXNet, and the Pythons it runs on (it needs numpy<2, which has no wheels for 3.13).
+MXNET_VERSION = "1.9.1"
+SUPPORTED_PYTHONS = "3.9-3.12"
 
 
 def _install_hint() -> str:
@@ -28,6 +39,95 @@ def _install_hint() -> str:
     if sys.version_info >= (3, 12):
         return "run: pip install 'mxnet==1.9.1' 'numpy>=1.26,<2' setuptools"
     return "run: pip install 'mxnet==1.9.1' 'numpy<1.24'"
+
+
+class MXNetUnavailable(ImportError):
+    """MXNet cannot be used here: it is not installed, or this Python is newer than MXNet 1.9.1 runs on.
+
+    The message is one line: what needs MXNet, and why it is unavailable (with the install
+    command where installing would help), e.g. ``building inception_resnet_v2 needs MXNet 1.9.1,
+    which runs on Python 3.9-3.12 (this is Python 3.13)``. ``name`` is ``"mxnet"``.
+    """
+
+    def __init__(self, message: str, *, name: str = "mxnet") -> None:
+        super().__init__(message, name=name)
+
+
+def _unavailable(what: str) -> MXNetUnavailable:
+    return MXNetUnavailable(f"{what} needs MXNet {MXNET_VERSION}, {_why_unavailable()}")
+
+
+def _python() -> str:
+    return "{}.{}".format(*sys.version_info[:2])
+
+
+def _python_supported() -> bool:
+    return sys.version_info < (3, 13)
+
+
+def _why_unavailable() -> str:
+    if not _python_supported():
+        return f"which runs on Python {SUPPORTED_PYTHONS} (this is Python {_python()})"
+    return f"which is not installed; {_install_hint()}"
+
+
+def mxnet_available() -> bool:
+    """Whether MXNet can be imported here, answered without importing it (nor numpy).
+
+    False on Python 3.13 and later even if a package named ``mxnet`` is installed: MXNet 1.9.1
+    needs numpy<2, which has no wheels for those Pythons. True does not promise that the import
+    succeeds (a broken installation fails when ``mx`` is first used).
+    """
+    if not _python_supported():
+        return False
+    if "mxnet" in sys.modules:  # the lazy module, or None where the import is blocked
+        return sys.modules["mxnet"] is not None
+    return importlib.util.find_spec("mxnet") is not None
+
+
+def require_mxnet(what: str) -> None:
+    """Raises :class:`MXNetUnavailable` unless MXNet can be used here; does not import it.
+
+    Args:
+        what: what needs MXNet, in the user's words, e.g. ``"building inception_resnet_v2"``;
+            the message reads ``"{what} needs MXNet 1.9.1, which ..."``.
+
+    Raises:
+        MXNetUnavailable: e.g. ``building inception_resnet_v2 needs MXNet 1.9.1, which runs on
+            Python 3.9-3.12 (this is Python 3.13)``, or below 3.13 ``..., which is not installed;
+            run: pip install 'mxnet==1.9.1' 'numpy<1.24'``.
+    """
+    if not mxnet_available():
+        raise _unavailable(what)
+
+
+class _MissingMXNet:
+    """``mx`` where MXNet cannot be used: reading any attribute raises :class:`MXNetUnavailable`,
+    naming the nin_mx function that read it (or ``mx.<attribute>`` for anyone else's code).
+
+    Dunder names raise AttributeError instead, so that ``hasattr``, ``copy``, ``inspect`` and
+    pytest's introspection see an ordinary object.
+    """
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        raise _unavailable(_caller(sys._getframe(1), f"mx.{name}"))
+
+    def __repr__(self) -> str:
+        return f"<MXNet {MXNET_VERSION}: not available, {_why_unavailable()}>"
+
+
+def _caller(frame: Any, default: str) -> str:
+    """``module.function`` of ``frame`` when that is nin_mx's own code, else ``default``."""
+    module = frame.f_globals.get("__name__", "")
+    if not module.startswith("nin_mx.") or module == __name__:
+        return default
+    code = frame.f_code
+    function = getattr(code, "co_qualname", code.co_name)  # co_qualname: Python 3.11+
+    return module if function == "<module>" else f"{module}.{function}"
 
 
 def _restore_numpy_bool() -> None:
@@ -70,7 +170,7 @@ def _lazy_import(name: str) -> ModuleType:
         return sys.modules[name]
     spec = importlib.util.find_spec(name)
     if spec is None or spec.loader is None:
-        raise ImportError(f"{name} is not installed; {_install_hint()}")
+        raise _unavailable(f"importing {name}")
     spec.loader = importlib.util.LazyLoader(_NumpyAliasLoader(spec.loader))
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
@@ -80,9 +180,12 @@ def _lazy_import(name: str) -> ModuleType:
 
 # MXNet logs "Subgraph backend MKLDNN is activated" to stderr at every bind unless told not to.
 os.environ.setdefault("MXNET_SUBGRAPH_VERBOSE", "0")
-mx = _lazy_import("mxnet")
+mx: Any = _lazy_import("mxnet") if mxnet_available() else _MissingMXNet()
 
 
 def mxnet_error_types() -> tuple[type[BaseException], ...]:
-    """The exception types MXNet raises from its C++ core (imports MXNet)."""
+    """The exception types MXNet raises from its C++ core (imports MXNet); none where MXNet is
+    unavailable, so ``except mxnet_error_types():`` catches nothing there."""
+    if isinstance(mx, _MissingMXNet):
+        return ()
     return (mx.base.MXNetError,)

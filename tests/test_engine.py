@@ -47,13 +47,14 @@ def test_engine_matches_stored_mxnet_answers(name):
     assert inferred.complete
 
 
-def _graph(*nodes):
-    """A symbol JSON from (name, op, attrs, inputs) tuples; inputs as node indices or (index, output)."""
+def _graph(*nodes, heads=None):
+    """A symbol JSON from (name, op, attrs, inputs) tuples; inputs as node indices or (index, output);
+    the heads (default: the last node) as node indices (MXNet keeps what they depend on)."""
     raw = []
     for name, op, attrs, inputs in nodes:
         entries = [[i, 0, 0] if isinstance(i, int) else [i[0], i[1], 0] for i in inputs]
         raw.append({"op": op, "name": name, "attrs": attrs, "inputs": entries})
-    heads = [[len(raw) - 1, 0, 0]]
+    heads = [[i, 0, 0] for i in (heads or [len(raw) - 1])]
     return parse_nodes(
         {"nodes": raw, "arg_nodes": [], "heads": heads, "attrs": {"mxnet_version": ["int", 10901]}}
     )
@@ -140,9 +141,12 @@ def test_second_pass_fills_a_shape_a_later_node_fixes():
         ("w", "null", {}, []),
         ("twice", "elemwise_add", {}, [1, 1]),
         ("fc", "FullyConnected", {"num_hidden": "3", "no_bias": "1"}, [0, 1]),
+        heads=[2, 3],
     )
     out = infer_graph(nodes, {"data": (2, 4)}).outputs
-    assert out[1] == ((3, 4),) and out[2] == ((3, 4),)
+    by_name = {node.name: out[node.index] for node in nodes}  # in MXNet's order: w, twice, data, fc
+    assert [node.name for node in nodes] == ["w", "twice", "data", "fc"]
+    assert by_name["w"] == ((3, 4),) and by_name["twice"] == ((3, 4),)
 
 
 def test_full_pooling_float32_rounding():

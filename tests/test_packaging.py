@@ -1,4 +1,5 @@
-"""Supported Pythons and the numpy pins, read from the installed distribution, and the numpy.bool shim."""
+"""Supported Pythons, MXNet and the numpy pins, read from the installed distribution; the numpy.bool
+shim; and nin_mx without MXNet (Python 3.13, or MXNet hidden): one-line errors, a working --help."""
 
 from __future__ import annotations
 
@@ -18,13 +19,16 @@ from packaging.version import Version
 from nin_mx import _mxnet
 
 # The numpy each Python gets: the last with numpy.bool below 3.12, numpy 1.26 (the only numpy<2
-# with wheels for 3.12) from 3.12.
+# with wheels for 3.12) on 3.12, and from 3.13, where MXNet 1.9.1 cannot run, any numpy (numpy 2).
 EXPECTED_NUMPY = {
     "3.9": SpecifierSet("<1.24"),
     "3.10": SpecifierSet("<1.24"),
     "3.11": SpecifierSet("<1.24"),
     "3.12": SpecifierSet(">=1.26,<2"),
+    "3.13": SpecifierSet(""),
+    "3.14": SpecifierSet(""),
 }
+WITH_MXNET = sorted(v for v in EXPECTED_NUMPY if Version(v) < Version("3.13"))
 
 
 def _requirements(python_version: str) -> dict[str, SpecifierSet]:
@@ -43,26 +47,48 @@ def _requirements(python_version: str) -> dict[str, SpecifierSet]:
 def test_numpy_pin_per_python(python_version):
     found = _requirements(python_version)
     assert found["numpy"] == EXPECTED_NUMPY[python_version]
-    assert found["mxnet"] == SpecifierSet("==1.9.1")
+    if python_version in WITH_MXNET:
+        assert found["mxnet"] == SpecifierSet("==1.9.1")
+    else:  # MXNet 1.9.1 needs numpy<2, which has no wheels for Python 3.13
+        assert "mxnet" not in found
     # MXNet imports distutils.version, which Python 3.12 removed and setuptools provides.
-    assert ("setuptools" in found) == (Version(python_version) >= Version("3.12"))
+    assert ("setuptools" in found) == (python_version == "3.12")
+    assert found["tabulate"] == SpecifierSet(">=0.9")
 
 
 def test_installed_numpy_satisfies_its_pin():
     here = "{}.{}".format(*sys.version_info[:2])
     assert numpy.__version__ in _requirements(here)["numpy"]
+    # Where MXNet cannot run, nothing holds numpy back.
+    assert (Version(numpy.__version__).major >= 2) == (here not in WITH_MXNET)
+
+
+def test_installed_mxnet_is_there_exactly_where_it_runs():
+    here = "{}.{}".format(*sys.version_info[:2])
+    try:
+        installed = metadata.version("mxnet")
+    except metadata.PackageNotFoundError:
+        installed = None
+    assert installed == ("1.9.1" if here in WITH_MXNET else None)
 
 
 @pytest.mark.parametrize(
     ("version", "accepted"),
-    [("3.8.18", False), ("3.9.0", True), ("3.11.7", True), ("3.12.1", True), ("3.13.0", False)],
+    [
+        ("3.8.18", False),
+        ("3.9.0", True),
+        ("3.11.7", True),
+        ("3.12.1", True),
+        ("3.13.0", True),
+        ("3.14.1", True),
+    ],
 )
-def test_requires_python(version, accepted):
+def test_requires_python(version, accepted):  # from 3.13 without MXNet
     requires_python = SpecifierSet(metadata.metadata("nin_mx")["Requires-Python"])
     assert (version in requires_python) is accepted
 
 
-@pytest.mark.parametrize("python_version", sorted(EXPECTED_NUMPY))
+@pytest.mark.parametrize("python_version", WITH_MXNET)
 def test_install_hint_names_the_numpy_pin(monkeypatch, python_version):
     major, minor = map(int, python_version.split("."))
     monkeypatch.setattr(sys, "version_info", (major, minor, 0, "final", 0))
@@ -121,6 +147,7 @@ def test_alias_is_set_only_where_numpy_lacks_it(monkeypatch, fake, expected):
     assert fake.__dict__.get("bool") is expected
 
 
+@pytest.mark.mxnet
 def test_mxnet_loads_with_this_numpy_without_warnings_of_ours():
     """A fresh interpreter: the shim runs when MXNet is first used, and only where it is needed."""
     code = (
@@ -158,3 +185,121 @@ def test_help_imports_neither_numpy_nor_mxnet():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+# --- without MXNet: Python 3.13, or (below it) MXNet hidden from the import system ---
+
+# From here `import mxnet` fails, as where it is not installed.
+HIDE_MXNET = "import sys\nsys.modules['mxnet'] = None\n"
+
+
+def _python(code: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", HIDE_MXNET + code, *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def _expected_reason(version_info) -> str:
+    if tuple(version_info[:2]) >= (3, 13):
+        return "which runs on Python 3.9-3.12 (this is Python {}.{})".format(*version_info[:2])
+    return "which is not installed; " + _mxnet._install_hint()
+
+
+@pytest.mark.parametrize("minor", [11, 12, 13, 14])
+def test_require_mxnet_is_one_line_naming_what_and_why(monkeypatch, minor):
+    monkeypatch.setattr(sys, "version_info", (3, minor, 0, "final", 0))
+    monkeypatch.setitem(sys.modules, "mxnet", None)
+    assert not _mxnet.mxnet_available()
+    with pytest.raises(_mxnet.MXNetUnavailable) as info:
+        _mxnet.require_mxnet("building inception_resnet_v2")
+    assert isinstance(info.value, ImportError)
+    assert info.value.name == "mxnet"
+    message = str(info.value)
+    assert message == f"building inception_resnet_v2 needs MXNet 1.9.1, {_expected_reason(sys.version_info)}"
+    assert "\n" not in message
+    if minor >= 13:
+        assert message.endswith(f"runs on Python 3.9-3.12 (this is Python 3.{minor})")
+    else:
+        assert "run: pip install 'mxnet==1.9.1'" in message
+
+
+def test_mxnet_is_unavailable_from_python_3_13_even_if_installed(monkeypatch):
+    monkeypatch.setattr(sys, "version_info", (3, 13, 0, "final", 0))
+    assert not _mxnet.mxnet_available()
+
+
+def test_mxnet_available_imports_neither_mxnet_nor_numpy():
+    code = (
+        "import sys\n"
+        "from nin_mx._mxnet import mxnet_available\n"
+        "print(mxnet_available(), sorted(m for m in ('numpy', 'mxnet.base') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    here = "{}.{}".format(*sys.version_info[:2])
+    assert done.stdout.split(maxsplit=1) == [str(here in WITH_MXNET), "[]\n"]
+
+
+def test_without_mxnet_a_factory_raises_one_line_naming_the_model():
+    code = (
+        "import nin_mx\n"
+        "from nin_mx._mxnet import MXNetUnavailable, mxnet_available, mxnet_error_types\n"
+        "assert not mxnet_available() and mxnet_error_types() == ()\n"
+        "try:\n"
+        "    nin_mx.get_symbol('nin_cifar10')\n"
+        "except MXNetUnavailable as exc:\n"
+        "    assert isinstance(exc, ImportError) and exc.name == 'mxnet', exc\n"
+        "    print(exc)\n"
+        "else:\n"
+        "    raise SystemExit('no error')\n"
+    )
+    done = _python(code)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 1, done.stdout
+    assert "nin_cifar10" in lines[0]
+    assert "needs MXNet 1.9.1, " + _expected_reason(sys.version_info) in lines[0]
+
+
+def test_without_mxnet_the_stand_in_looks_like_an_object_to_introspection():
+    code = (
+        "import copy\n"
+        "from nin_mx._mxnet import MXNetUnavailable, mx\n"
+        "assert not hasattr(mx, '__file__') and copy.copy(mx) is not None\n"
+        "try:\n"
+        "    mx.nd\n"
+        "except MXNetUnavailable as exc:\n"
+        "    print(exc)\n"
+        "print(repr(mx))\n"
+    )
+    done = _python(code)
+    assert done.returncode == 0, done.stderr
+    error, shown = done.stdout.splitlines()
+    assert error.startswith("mx.nd needs MXNet 1.9.1, ")  # someone else's code: the attribute read
+    assert shown.startswith("<MXNet 1.9.1: not available, ")
+
+
+_RUN_CLI = "import runpy\nsys.argv[0] = 'nin-shape-report'\nrunpy.run_module('nin_mx', run_name='__main__')\n"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--list-models"]])
+def test_without_mxnet_help_and_list_models_work(args):
+    done = _python(_RUN_CLI, *args)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    if args == ["--list-models"]:
+        names = [line.split()[0] for line in done.stdout.splitlines()]
+        assert names == ["inception_resnet_v2", "nin_cifar10", "nin_imagenet"]
+    else:
+        assert "usage: nin-shape-report" in done.stdout
+
+
+def test_without_mxnet_the_cli_says_so_in_one_line():
+    done = _python(_RUN_CLI, "nin_cifar10")
+    assert done.returncode == 1
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("nin-shape-report: ")
+    assert "nin_cifar10" in lines[0]
+    assert "needs MXNet 1.9.1, " + _expected_reason(sys.version_info) in lines[0]

@@ -15,7 +15,7 @@ from test_rules import _manual
 from nin_mx.checks.findings import Severity
 from nin_mx.checks.params import PARAMS_RULES, StoredArray, check_params, load_params
 from nin_mx.core.errors import GraphError, ShapeError
-from nin_mx.graph.nodes import parse_nodes
+from nin_mx.graph.source import Graph
 
 DATA = mx.sym.var("data")
 
@@ -54,7 +54,7 @@ def _checkpoint(tmp_path, symbol, shape, **changes) -> str:
 
 
 def _check(symbol, shape, params):
-    return check_params(symbol, parse_nodes(symbol.tojson()), {"data": shape}, params)
+    return check_params(Graph.from_symbol(symbol), {"data": shape}, params)
 
 
 # --- files that fit ----------------------------------------------------------------------------
@@ -262,7 +262,7 @@ def test_the_graph_must_take_the_input(tmp_path):
     path = _checkpoint(tmp_path, _net(), (1, 3, 32, 32))
     symbol = mx.sym.Convolution(DATA, name="conv", num_filter=4, kernel=(5, 5))
     with pytest.raises(ShapeError, match="too small"):
-        check_params(symbol, parse_nodes(symbol.tojson()), {"data": (1, 3, 4, 4)}, path)
+        check_params(Graph.from_symbol(symbol), {"data": (1, 3, 4, 4)}, path)
 
 
 # --- files that are not checkpoints: one line each ---------------------------------------------

@@ -120,37 +120,53 @@ def test_inception_resnet_v2_counts_match_keras():
     assert report.total_params + report.total_aux - gammas == 55_873_736
 
 
-# --- one infer_shape over get_internals() per report ----------------------------------------
+# --- shapes from nin_mx's engine: no MXNet infer_shape, unless an operator has no rule ------
 
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("name", list_models())
-def test_one_infer_shape_call_per_report(name, mode, infer_calls):
-    internals = _symbol(name, mode).get_internals().list_outputs()
+def test_a_report_makes_no_mxnet_infer_shape_call(name, mode, infer_calls):
     shape_report(name, _shape(name), border_mode=mode)
-    assert infer_calls == [internals]
+    assert infer_calls == []
 
 
-def test_compare_border_modes_calls_infer_shape_once_per_mode(infer_calls):
+def test_compare_border_modes_makes_no_mxnet_infer_shape_call(infer_calls):
     reports = compare_border_modes("inception_resnet_v2", (1, 3, 299, 299))
     assert [r.border_mode for r in reports] == ["valid", "same", "full"]
-    assert len(infer_calls) == 3
-    assert all(len(outputs) > 800 for outputs in infer_calls)  # the internals, not a layer
+    assert infer_calls == []
 
 
 def test_failed_report_is_not_one_call_per_layer(infer_calls):
     report = shape_report("inception_resnet_v2", (1, 3, 64, 64), border_mode="valid")
     assert not report.ok
-    assert len(infer_calls) <= 2  # the failing call, then one over the outputs before the failure
+    assert infer_calls == []
     assert len(report.layers) > 500
 
 
-def test_symbol_file_report_calls_infer_shape_once(tmp_path, infer_calls):
+def test_symbol_file_report_makes_no_mxnet_infer_shape_call(tmp_path, infer_calls):
     path = tmp_path / "nin-symbol.json"
     get_symbol("nin_cifar10").save(str(path))
     report = shape_report(str(path), (2, 3, 32, 32))
     assert report.ok and report.border_mode == "as built" and report.model == "nin-symbol.json"
-    assert len(infer_calls) == 1
+    assert infer_calls == []
+
+
+def test_an_operator_without_a_rule_falls_back_to_one_mxnet_call(infer_calls):
+    """smooth_l1 has no rule in nin_mx's operator table; MXNet infers that graph, once."""
+    from nin_mx.core.ops import op_info
+
+    assert op_info("smooth_l1") is None
+    data = mx.sym.var("data")
+    conv = mx.sym.Convolution(data, name="conv", num_filter=4, kernel=(3, 3))
+    sym = mx.sym.FullyConnected(mx.sym.smooth_l1(conv, scalar=1.0, name="loss"), name="fc", num_hidden=2)
+    report = shape_report(sym, (1, 3, 8, 8))
+    assert report.ok and len(infer_calls) == 1
+    internals = sym.get_internals()
+    _, outs, _ = internals.infer_shape(data=(1, 3, 8, 8))
+    named = dict(zip(internals.list_outputs(), outs))
+    expected = [named["conv_output"], named["loss_output"], named["fc_output"]]
+    assert [row.output_shape for row in report.layers] == expected
+    assert report.total_params == 4 * 3 * 9 + 4 + 2 * 4 * 6 * 6 + 2
 
 
 # --- 2. mx.viz.print_summary: agreement where it is right, the differences where it is not --

@@ -41,7 +41,7 @@ def diagnose(
     """
     findings = find_pitfalls(graph.nodes, report) if pitfalls else []
     if params is not None and report.ok:
-        findings += check_params(graph.symbol, graph.nodes, report.input_shapes, params)
+        findings += check_params(graph, report.input_shapes, params)
     return findings
 
 

@@ -1,12 +1,13 @@
-"""A checkpoint (``.params``) checked against a graph at one input size.
+"""A checkpoint (``.params``) checked against a graph at one input size; no MXNet.
 
 :func:`load_params` reads the names and shapes of an MXNet NDArray file, as ``mx.nd.save``,
 ``Module.save_checkpoint``/``mx.model.save_checkpoint`` and Gluon's ``export`` write it
-(names with or without the ``arg:``/``aux:`` prefixes). :func:`check_params` compares them
-with the argument and auxiliary shapes MXNet infers for the graph (one ``infer_shape``) and
-returns :class:`~nin_mx.findings.Finding` objects of the rules in :data:`PARAMS_RULES`. For a
-FullyConnected weight that depends on the input size, it says which square input the
-checkpoint fits (searched with the border arithmetic, confirmed by one more ``infer_shape``).
+(names with or without the ``arg:``/``aux:`` prefixes), from its headers alone
+(:func:`nin_mx.graph.ndarray_file.read_ndarray_file`). :func:`check_params` compares them with
+the argument and auxiliary shapes inferred for the graph (:func:`nin_mx.graph.shapes.infer`)
+and returns :class:`~nin_mx.checks.findings.Finding` objects of the rules in
+:data:`PARAMS_RULES`. For a FullyConnected weight that depends on the input size, it says which
+square input the checkpoint fits (searched with the border arithmetic, confirmed by inference).
 """
 
 from __future__ import annotations
@@ -16,19 +17,19 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple, Union
 
-from nin_mx._mxnet import mx
 from nin_mx.checks.findings import Finding, Rule, Severity
 from nin_mx.core.errors import GraphError, ShapeError
 from nin_mx.core.validate import Shape
-from nin_mx.graph.infer import infer_shapes
-from nin_mx.graph.nodes import Node, data_inputs, existing_file
+from nin_mx.graph.ndarray_file import read_ndarray_file
+from nin_mx.graph.nodes import Node, data_inputs
+from nin_mx.graph.shapes import Shapes, infer
 from nin_mx.graph.sides import flattened_map, side_interval, spatial_at, spatial_input
+from nin_mx.graph.source import Graph
 from nin_mx.graph.walk import spatial_walk
 
 __all__ = ["PARAMS_RULES", "StoredArray", "check_params", "load_params"]
 
 _KINDS = ("arg", "aux")
-_MAGIC = (0x112).to_bytes(8, "little")  # the first 8 bytes of an MXNet NDArray list file
 
 
 class StoredArray(NamedTuple):
@@ -41,17 +42,6 @@ class StoredArray(NamedTuple):
 Params = Union[str, "os.PathLike[str]", Mapping[str, StoredArray]]
 
 
-def _not_ndarray(path: str) -> GraphError:
-    with open(path, "rb") as handle:
-        head = handle.read(64)
-    if head.startswith(_MAGIC):
-        return GraphError(f"{path}: a truncated or corrupt MXNet NDArray file")
-    hint = ""
-    if head.lstrip().startswith(b"{"):
-        hint = " (it holds JSON; a -symbol.json is the graph, the .params file beside it the weights)"
-    return GraphError(f"{path}: not an MXNet NDArray (.params) file{hint}")
-
-
 def load_params(path: str | os.PathLike[str]) -> dict[str, StoredArray]:
     """The arrays of an MXNet ``.params`` file, by name without its ``arg:``/``aux:`` prefix.
 
@@ -60,24 +50,16 @@ def load_params(path: str | os.PathLike[str]) -> dict[str, StoredArray]:
             file that is not an NDArray file (or is truncated), arrays saved as a list without
             names, or a name stored twice.
     """
-    path = existing_file(path, ".params")
-    try:
-        if os.path.getsize(path) == 0:
-            raise GraphError(f"{path}: the file is empty")
-        loaded = mx.nd.load(path)
-    except OSError as exc:
-        raise GraphError(f"{path}: cannot read: {exc.strerror}") from None
-    except mx.base.MXNetError:
-        raise _not_ndarray(path) from None
-    if isinstance(loaded, list):  # mx.nd.save of a list, or of an empty dict
-        if loaded:
-            raise GraphError(
-                f"{path}: holds {len(loaded)} arrays without names (saved as a list); "
-                "a checkpoint must save a dict of name -> array"
-            )
-        return {}
+    path = os.fspath(path)
+    loaded = read_ndarray_file(path)
+    if loaded and loaded[0].name is None:  # mx.nd.save of a list
+        raise GraphError(
+            f"{path}: holds {len(loaded)} arrays without names (saved as a list); "
+            "a checkpoint must save a dict of name -> array"
+        )
     arrays: dict[str, StoredArray] = {}
-    for key, value in loaded.items():
+    for stored in loaded:
+        key, value = stored.name or "", stored
         prefix, sep, rest = key.partition(":")
         kind, name = (prefix, rest) if sep and prefix in _KINDS else (None, key)
         if name in arrays:
@@ -98,15 +80,13 @@ class _Context:
     """The stored arrays, the graph's expected ones, and how to search input sizes."""
 
     def __init__(
-        self,
-        symbol: Any,
-        nodes: Sequence[Node],
-        input_shapes: Mapping[str, Shape],
-        stored: Mapping[str, StoredArray],
+        self, graph: Graph, input_shapes: Mapping[str, Shape], stored: Mapping[str, StoredArray]
     ) -> None:
-        self.symbol, self.nodes, self.stored = symbol, nodes, stored
+        self.graph, self.nodes, self.stored = graph, graph.nodes, stored
+        nodes = self.nodes
         self.input_shapes = {name: tuple(shape) for name, shape in input_shapes.items()}
-        self.outputs, args, auxs = infer_shapes(symbol, self.input_shapes)
+        self.shapes = infer(graph, self.input_shapes)
+        args, auxs = _variables(nodes, self.shapes)
         inputs = set(self.input_shapes) | set(data_inputs(nodes))
         self.expected: dict[str, StoredArray] = {
             name: StoredArray("arg", shape)
@@ -127,7 +107,7 @@ class _Context:
     def _output(self, node: Node) -> Shape | None:
         if node.is_variable:
             return self.input_shapes.get(node.name)
-        return self.outputs.get(f"{node.name}_output") or self.outputs.get(f"{node.name}_output0")
+        return self.shapes.outputs[node.index][0]
 
     def layer(self, name: str) -> str | None:
         user = self.users.get(name)
@@ -172,14 +152,26 @@ class _Context:
         if span is None:
             return True, None
         smallest = (*self.input_shapes[input_name][:2], *(span[0],) * nd)
-        try:  # confirmed by MXNet
-            _, args, _ = infer_shapes(self.symbol, {**self.input_shapes, input_name: smallest})
-        except ShapeError:
+        try:  # confirmed by inference
+            args, _ = _variables(self.nodes, infer(self.graph, {**self.input_shapes, input_name: smallest}))
+        except (ShapeError, GraphError):
             return True, None
         if args.get(name, (0, 0))[1] != features:
             return True, None
         largest = None if span[1] is None else (smallest[1], *(span[1],) * nd)
         return True, (smallest[1:], largest)
+
+
+def _variables(nodes: Sequence[Node], shapes: Shapes) -> tuple[dict[str, Shape], dict[str, Shape]]:
+    """The arguments and auxiliary states of a graph by name, in MXNet's order (that of
+    ``list_arguments()`` and ``list_auxiliary_states()``), with their shapes."""
+    args: dict[str, Shape] = {}
+    auxs: dict[str, Shape] = {}
+    for node in nodes:
+        if node.is_variable:
+            shape = shapes.outputs[node.index][0]
+            (auxs if node.index in shapes.aux else args).setdefault(node.name, shape)  # type: ignore[arg-type]
+    return args, auxs
 
 
 def _missing(ctx: _Context) -> Iterator[Finding]:
@@ -275,17 +267,14 @@ PARAMS_RULES: Mapping[str, Rule] = {
 }
 
 
-def check_params(
-    symbol: Any, nodes: Sequence[Node], input_shapes: Mapping[str, Shape], params: Params
-) -> list[Finding]:
+def check_params(graph: Graph, input_shapes: Mapping[str, Shape], params: Params) -> list[Finding]:
     """Checks a checkpoint's names and shapes against a graph at one input size.
 
     Data inputs and ``*_label`` arguments are not expected in the file. A name may carry the
     ``arg:``/``aux:`` prefix; if it does, it must be the right one.
 
     Args:
-        symbol: the ``mx.sym.Symbol``.
-        nodes: its nodes (:func:`nin_mx.graph.parse_nodes`).
+        graph: the resolved graph.
         input_shapes: full shapes of the data inputs, by name.
         params: a ``.params`` path, or what :func:`load_params` returned.
 
@@ -300,7 +289,7 @@ def check_params(
     """
     label = f"{os.fspath(params)}: " if isinstance(params, (str, os.PathLike)) else ""
     stored = load_params(params) if isinstance(params, (str, os.PathLike)) else dict(params)
-    ctx = _Context(symbol, nodes, input_shapes, stored)
+    ctx = _Context(graph, input_shapes, stored)
     if ctx.expected and stored and not set(ctx.expected) & set(stored):
         some = next(iter(stored))
         hint = (

@@ -263,9 +263,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if args.debug:
             raise
+        from nin_mx._mxnet import MXNetUnavailable
         from nin_mx.core.errors import one_line
 
-        kind = "" if isinstance(exc, (ValueError, OSError)) else f"internal error ({type(exc).__name__}): "
+        known = (ValueError, OSError, MXNetUnavailable)
+        kind = "" if isinstance(exc, known) else f"internal error ({type(exc).__name__}): "
         print(f"{parser.prog}: {kind}{one_line(exc)}", file=sys.stderr)
         return 1
     return 0

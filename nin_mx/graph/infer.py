@@ -12,7 +12,7 @@ import math
 import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Optional
 
 from nin_mx._mxnet import mx
 from nin_mx.core.errors import GraphError, ShapeError, one_line
@@ -28,6 +28,8 @@ __all__ = [
     "infer_internals",
     "infer_shapes",
     "internal_outputs",
+    "mxnet_shapes",
+    "mxnet_shapes_before",
 ]
 
 _OPERATOR = re.compile(r"Error in operator ([^:\s]+):")
@@ -215,3 +217,67 @@ def explain_failure(
     if re.search(r"-\d{5,}", detail):  # a wrapped-around size, e.g. Flatten of a huge map
         detail += " (a size beyond 2^31 - 1 overflowed MXNet's 32-bit shape arithmetic)"
     return ShapeError(f"cannot infer shapes for {shapes}: {detail}")
+
+
+def _per_node(
+    count: int, heads: Sequence[int], outs: Sequence[Shape], variables: Mapping[int, Shape] | None = None
+) -> list[tuple[Shape | None, ...]]:
+    """MXNet's internal outputs (node index and shape of each, in order) as outputs per node."""
+    outputs: list[list[Shape | None]] = [[] for _ in range(count)]
+    for index, shape in zip(heads, outs):
+        outputs[index].append(shape)
+    for index, shape in (variables or {}).items():
+        outputs[index] = [shape]
+    return [tuple(o) if o else (None,) for o in outputs]
+
+
+def _internal_heads(internals: Any) -> list[int]:
+    """The node index of every output of ``internals``, from its own JSON."""
+    return [head[0] for head in json.loads(internals.tojson(remove_amp_cast=False))["heads"]]
+
+
+PerNode = tuple[list[tuple[Optional[Shape], ...]], frozenset[int]]
+
+
+def mxnet_shapes(graph: Any, input_shapes: Mapping[str, Shape]) -> PerNode:
+    """Every shape of a graph from one MXNet ``infer_shape`` over its internals: the outputs of
+    each node by index, and the indices of the auxiliary states (for a graph with an operator the
+    engine has no rule for; :func:`nin_mx.graph.shapes.infer` calls it).
+
+    Raises:
+        ShapeError: one line, as :func:`explain_failure` words it.
+    """
+    nodes, internals = graph.nodes, graph.internals
+    try:
+        outs, _, auxs = infer_internals(internals, input_shapes)
+    except mx.base.MXNetError as exc:
+        raise explain_failure(nodes, input_shapes, exc) from None
+    counts = internal_outputs(nodes, graph.node_row_ptr, len(outs))
+    heads = (
+        _internal_heads(internals)
+        if counts is None
+        else [index for index, n in enumerate(counts) for _ in range(n)]
+    )
+    aux = aux_variables(internals, nodes, len(auxs))
+    return _per_node(len(nodes), heads, outs), aux
+
+
+def mxnet_shapes_before(graph: Any, input_shapes: Mapping[str, Shape], stop: int) -> PerNode | None:
+    """The shapes of the nodes before node ``stop`` from MXNet, or None when MXNet cannot
+    infer even those (see :func:`mxnet_shapes`)."""
+    nodes, internals = graph.nodes, graph.internals
+    heads = _internal_heads(internals)
+    # Operator outputs only: the failing layer's own weights precede it but have no shape.
+    keep = [i for i, n in enumerate(heads) if n < stop and not nodes[n].is_variable]
+    if not keep:  # the very first operator fails (mx.sym.Group([]) is a TypeError)
+        return None
+    try:
+        before = mx.sym.Group([internals[i] for i in keep])
+        outs, args, auxs = infer_internals(before, input_shapes)
+    except (mx.base.MXNetError, ShapeError, GraphError):
+        return None
+    by_name = dict(zip(before.list_arguments(), args))
+    by_name.update(zip(before.list_auxiliary_states(), auxs))
+    variables = {n.index: by_name[n.name] for n in nodes[:stop] if n.name in by_name}
+    aux = aux_variables(before, nodes[:stop], len(auxs))
+    return _per_node(len(nodes), [heads[i] for i in keep], outs, variables), aux

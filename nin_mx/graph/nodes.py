@@ -12,7 +12,7 @@ import functools
 import json
 import operator
 import os
-import re
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,7 +22,18 @@ from nin_mx._mxnet import mx
 from nin_mx.core.errors import GraphError, one_line
 from nin_mx.core.validate import Shape
 
-__all__ = ["Node", "data_inputs", "existing_file", "load_symbol_file", "parse_nodes"]
+__all__ = [
+    "MAX_SYMBOL_BYTES",
+    "Node",
+    "SymbolFile",
+    "check_operators",
+    "data_inputs",
+    "existing_file",
+    "load_symbol_file",
+    "mxnet_symbol",
+    "parse_nodes",
+    "read_regular_file",
+]
 
 _NO_ATTRS: Mapping[str, str] = {}
 
@@ -172,9 +183,10 @@ def parse_nodes(symbol_json: str | Mapping[str, Any], *, trusted: bool = False) 
         if not isinstance(raw["name"], str) or not isinstance(raw["op"], str):
             raise GraphError(f"not a symbol JSON: node {index} has an 'op' or 'name' that is not a string")
         name = raw["name"]
-        attrs = raw.get("attrs") or raw.get("attr") or raw.get("param") or {}
-        if not isinstance(attrs, Mapping):
+        parts = [raw.get(key) for key in ("param", "attr", "attrs")]  # MXNet 0.8 wrote param and attr
+        if any(part is not None and not isinstance(part, Mapping) for part in parts):
             raise GraphError(f"node '{name}': 'attrs' is not an object")
+        attrs = {k: v for part in parts if part for k, v in part.items()}
         for key, value in attrs.items():
             if not isinstance(value, str):
                 raise GraphError(
@@ -194,7 +206,117 @@ def parse_nodes(symbol_json: str | Mapping[str, Any], *, trusted: bool = False) 
             _entry(head, nodes, "a head", "head")
         except GraphError as exc:
             raise GraphError(f"not a symbol JSON: {exc}") from None
+    control = [_control_deps(raw, index, len(nodes), nodes) for index, raw in enumerate(raw_nodes)]
+    _check_output_indices(nodes)
+    nodes = _in_mxnet_order(nodes, [head[0] for head in heads], control)
+    if (version[1] and version[1] < _V0_9_0) or not version[1]:
+        nodes = _add_legacy_aux(nodes)
     return nodes
+
+
+_V0_9_0 = 900  # MXNET_MAKE_VERSION(0, 9, 0): files before it stored no auxiliary states
+
+
+def _control_deps(raw: Mapping[str, Any], index: int, count: int, nodes: Sequence[Node]) -> tuple[int, ...]:
+    """A node's control dependencies (node indices), checked: MXNet follows them like inputs."""
+    deps = raw.get("control_deps", [])
+    if not isinstance(deps, list) or any(isinstance(d, bool) or not isinstance(d, int) for d in deps):
+        raise GraphError(f"node '{nodes[index].name}': 'control_deps' is not a list of node indices")
+    for dep in deps:
+        if not 0 <= dep < count:
+            raise GraphError(
+                f"node '{nodes[index].name}' has a control dependency on node {dep}, which does not exist"
+            )
+    return tuple(deps)
+
+
+def _check_output_indices(nodes: Sequence[Node]) -> None:
+    """Every input reads an output its producer has (MXNet reads memory it should not otherwise)."""
+    from nin_mx.core.ops import op_info
+
+    counts: dict[int, int] = {}
+    for node in nodes:
+        for i, k in zip(node.inputs, node.input_outputs):
+            if k == 0:
+                continue
+            producer = nodes[i]
+            if i not in counts:
+                info = op_info(producer.op)
+                try:
+                    counts[i] = info.num_outputs(producer.attrs) if info is not None else -1
+                except (GraphError, ValueError):
+                    counts[i] = -1
+            if 0 <= counts[i] <= k:
+                raise GraphError(
+                    f"node '{node.name}' reads output {k} of node '{producer.name}' ({producer.op}), "
+                    f"which has {counts[i]} output{'s' if counts[i] != 1 else ''}"
+                )
+
+
+def _in_mxnet_order(
+    nodes: list[Node], heads: Sequence[int], control: Sequence[tuple[int, ...]]
+) -> list[Node]:
+    """The nodes MXNet keeps, in the order it keeps them: a depth-first post-order walk from the
+    heads through inputs, then control dependencies (nnvm's ``DFSVisit``), which is the order of
+    ``tojson()`` and ``get_internals()``. Nodes no head depends on are dropped, as MXNet drops
+    them. A cycle through control dependencies is refused.
+
+    Raises:
+        GraphError: naming a node on a cycle.
+    """
+    order: list[int] = []
+    state = [0] * len(nodes)  # 0 new, 1 on the path, 2 done
+    for head in heads:
+        if state[head]:
+            continue
+        stack = [(head, 0)]
+        state[head] = 1
+        while stack:
+            index, next_edge = stack[-1]
+            edges = (*nodes[index].inputs, *control[index])
+            if next_edge < len(edges):
+                stack[-1] = (index, next_edge + 1)
+                child = edges[next_edge]
+                if state[child] == 1:
+                    raise GraphError(
+                        f"node '{nodes[child].name}' depends on itself through a cycle of inputs and "
+                        "control dependencies"
+                    )
+                if state[child] == 0:
+                    state[child] = 1
+                    stack.append((child, 0))
+                continue
+            stack.pop()
+            state[index] = 2
+            order.append(index)
+    if order == list(range(len(nodes))):
+        return nodes
+    position = {old: new for new, old in enumerate(order)}
+    return [
+        nodes[old]._replace(index=new, inputs=tuple(position[i] for i in nodes[old].inputs))
+        for new, old in enumerate(order)
+    ]
+
+
+def _add_legacy_aux(nodes: list[Node]) -> list[Node]:
+    """Files of MXNet before 0.9.0 stored no auxiliary states: MXNet adds them on load, as
+    variables named ``<node>_<input>`` just before the node, with the node's attributes
+    (``UpgradeJSON_000800_000900`` in ``src/nnvm/legacy_json_util.cc``)."""
+    from nin_mx.core.ops import op_info
+
+    out: list[Node] = []
+    index_of: dict[int, int] = {}
+    for node in nodes:
+        info = op_info(node.op) if not node.is_variable else None
+        names = info.input_names(node.attrs) if info is not None and not info.variadic else ()
+        inputs = tuple(index_of[i] for i in node.inputs)
+        outputs = node.input_outputs
+        for name in names[len(node.inputs) :]:
+            out.append(Node(len(out), f"{node.name}_{name}", "null", dict(node.attrs), (), 0, ()))
+            inputs, outputs = (*inputs, len(out) - 1), (*outputs, 0)
+        index_of[node.index] = len(out)
+        out.append(node._replace(index=len(out), inputs=inputs, input_outputs=outputs))
+    return out
 
 
 def data_inputs(nodes: Sequence[Node]) -> list[str]:
@@ -224,23 +346,6 @@ def _captured_stderr() -> Iterator[list[str]]:
             lines += sink.read().decode("utf-8", "replace").splitlines()
 
 
-_LOG_PREFIX = re.compile(r"^\[\d\d:\d\d:\d\d\] \S+:\d+: ")
-_UPGRADE = re.compile(r"Loading symbol saved by previous version v(\S+?)\.? Attempting to upgrade")
-
-
-def _load_notes(lines: Sequence[str]) -> tuple[str, ...]:
-    """MXNet's log lines of a load as notes: its upgrade of an older file as one line."""
-    notes = []
-    for line in lines:
-        text = _LOG_PREFIX.sub("", line.strip())
-        upgrade = _UPGRADE.search(text)
-        if upgrade:
-            notes.append(f"saved by MXNet v{upgrade.group(1)}, upgraded on load")
-        elif text and text != "Symbol successfully upgraded!":
-            notes.append(f"MXNet: {text}")
-    return tuple(notes)
-
-
 def existing_file(path: str | os.PathLike[str], kind: str) -> str:
     """``path`` as a string, if it names a file that exists and is not a folder.
 
@@ -255,26 +360,83 @@ def existing_file(path: str | os.PathLike[str], kind: str) -> str:
     return path
 
 
-def load_symbol_file(path: str | os.PathLike[str]) -> tuple[Any, list[Node], tuple[str, ...]]:
-    """Loads a saved ``-symbol.json`` and checks it before MXNet sees it.
+MAX_SYMBOL_BYTES = 256 * 2**20  # far above any real graph (Inception-ResNet-v2: 0.3 MB)
+_MXNET_VERSION = 10901  # MXNET_MAKE_VERSION(1, 9, 1): files of older versions are upgraded on load
 
-    MXNet's own log lines while it loads the file (e.g. "Loading symbol saved by previous
-    version v0.8.0 ... upgrading") are not printed: they come back as notes.
 
-    Returns:
-        ``(symbol, nodes, notes)``.
+class SymbolFile(NamedTuple):
+    """A symbol file, read and checked: its nodes in MXNet's order, its text, and what MXNet
+    would say while loading it (the notes)."""
+
+    nodes: list[Node]
+    text: str
+    notes: tuple[str, ...]
+
+
+def read_regular_file(path: str | os.PathLike[str], kind: str, limit: int | None = None) -> bytes:
+    """The bytes of a regular file; devices, FIFOs and sockets are refused without being opened
+    for reading (a FIFO would block), and a file larger than ``limit`` before it is read.
 
     Raises:
-        GraphError: one line, for a missing path, a directory, a binary or non-JSON file,
-            a JSON that is not a symbol graph, or one MXNet cannot load (an unknown operator,
-            a malformed attribute).
+        GraphError: one line naming the file.
     """
-    path = existing_file(path, "-symbol.json")
+    path = existing_file(path, kind)
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
+        info = os.stat(path)
     except OSError as exc:
         raise GraphError(f"{path}: cannot read: {exc.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        what = (
+            "a FIFO"
+            if stat.S_ISFIFO(info.st_mode)
+            else "a socket"
+            if stat.S_ISSOCK(info.st_mode)
+            else "a device"
+        )
+        raise GraphError(f"{path}: is {what}, not a {kind} file")
+    if limit is not None and info.st_size > limit:
+        raise GraphError(
+            f"{path}: {info.st_size:,} bytes, more than any {kind} file ({limit // 2**20} MiB at most)"
+        )
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(limit + 1 if limit is not None else -1)
+    except OSError as exc:
+        raise GraphError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _version_notes(graph: Mapping[str, Any]) -> tuple[str, ...]:
+    """What MXNet 1.9.1 logs while it loads a file of another version, as one note
+    (``LoadLegacyJSONPass`` in ``src/nnvm/legacy_json_util.cc``)."""
+    attrs = graph.get("attrs")
+    version = attrs["mxnet_version"][1] if isinstance(attrs, Mapping) and "mxnet_version" in attrs else 800
+    if version < _MXNET_VERSION:
+        return (
+            f"saved by MXNet v{version // 10000}.{version // 100 % 100}.{version % 100}, upgraded on load",
+        )
+    if version > _MXNET_VERSION:
+        return (
+            f"MXNet: Warning: loading symbol saved by MXNet version {version} with lower version of "
+            f"MXNet v{_MXNET_VERSION}. May cause undefined behavior. Please update MXNet if you "
+            "encounter any issue",
+        )
+    return ()
+
+
+def load_symbol_file(path: str | os.PathLike[str]) -> SymbolFile:
+    """Reads a saved ``-symbol.json`` and checks it; no MXNet.
+
+    Returns:
+        A :class:`SymbolFile`: nodes in MXNet's order (as ``mx.sym.load`` would keep them),
+        the text, and notes such as ``saved by MXNet v0.8.0, upgraded on load``.
+
+    Raises:
+        GraphError: one line, for a missing path, a directory, a FIFO or device, a file beyond
+            256 MiB, a binary or non-JSON file, a JSON that is not a symbol graph, an operator
+            MXNet does not have, or a malformed attribute.
+    """
+    path = os.fspath(path)
+    raw = read_regular_file(path, "-symbol.json", MAX_SYMBOL_BYTES)
     if not raw.strip():
         raise GraphError(f"{path}: the file is empty")
     try:
@@ -287,20 +449,52 @@ def load_symbol_file(path: str | os.PathLike[str]) -> tuple[Any, list[Node], tup
         )
         raise GraphError(f"{path}: not a symbol JSON: binary data{hint}") from None
     try:
-        nodes = parse_nodes(text)
+        graph = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise GraphError(f"{path}: not a symbol JSON: {exc.msg} at line {exc.lineno}") from None
+    except RecursionError:
+        raise GraphError(f"{path}: not a symbol JSON: nested too deeply to read") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise GraphError(f"{path}: not a symbol JSON: {one_line(exc)}") from None
+    try:
+        nodes = parse_nodes(graph)
+        check_operators(nodes)
     except GraphError as exc:
         raise GraphError(f"{path}: {exc}") from None
+    return SymbolFile(nodes, text, _version_notes(graph))
+
+
+def check_operators(nodes: Sequence[Node]) -> None:
+    """Every operator is one MXNet 1.9.1 has, and every attribute one it takes, with a value it
+    reads as nin_mx does (:mod:`nin_mx.core.ops.registry`); before anything executes the graph.
+
+    Raises:
+        GraphError: naming the node, and the attribute and its value.
+    """
+    from nin_mx.core.ops.registry import check_node
+
+    for node in nodes:
+        if not node.is_variable:
+            check_node(node.name, node.op, node.attrs)
+
+
+def mxnet_symbol(text: str) -> Any:
+    """An ``mx.sym.Symbol`` of a checked symbol JSON (imports MXNet); MXNet's log lines while it
+    loads (an upgrade of an older file) are not printed.
+
+    Raises:
+        GraphError: if MXNet cannot load it, naming the node when MXNet does not.
+    """
     load_json = mx.sym.load_json  # MXNet imported first: only the load itself is captured
     try:
-        with _captured_stderr() as logged:
-            symbol = load_json(text)
+        with _captured_stderr():
+            return load_json(text)
     except mx.base.MXNetError as exc:
         detail = one_line(exc)
-        culprit = _unloadable_node(json.loads(text), nodes)
+        culprit = _unloadable_node(json.loads(text), parse_nodes(text))
         if culprit is not None and f"'{culprit.name}'" not in detail:
             detail = f"node '{culprit.name}' ({culprit.op}): {detail}"
-        raise GraphError(f"{path}: MXNet cannot load it: {detail}") from None
-    return symbol, nodes, _load_notes(logged)
+        raise GraphError(f"MXNet cannot load it: {detail}") from None
 
 
 _ALONE = {"nodes": [{"op": "null", "name": "data", "inputs": []}], "arg_nodes": [0], "heads": [[0, 0, 0]]}

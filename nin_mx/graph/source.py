@@ -21,7 +21,7 @@ from typing import Any
 from nin_mx._mxnet import mx
 from nin_mx.core.border import ReportMode, parse_report_mode
 from nin_mx.core.errors import GraphError, one_line
-from nin_mx.graph.nodes import Node, data_inputs, load_symbol_file, parse_nodes
+from nin_mx.graph.nodes import Node, data_inputs, load_symbol_file, mxnet_symbol, parse_nodes
 from nin_mx.models import get_model_entry, get_symbol, list_models
 
 __all__ = ["Graph"]
@@ -34,28 +34,31 @@ class Graph:
     Attributes:
         label: what reports call it: the model's name, the file's base name, the symbol's
             output name or the block's name.
-        symbol: the ``mx.sym.Symbol``.
-        nodes: its nodes in graph order, parsed from ``symbol.tojson()`` (the order of its
-            internal outputs).
+        built: the ``mx.sym.Symbol`` it was made from, or ``None`` for a file (then
+            :attr:`symbol` loads one from :attr:`text` in MXNet, on first use only).
+        nodes: its nodes in graph order, parsed from ``symbol.tojson()`` or the file, in MXNet's
+            order (the order of its internal outputs).
         inputs: the names of its data inputs (variables that are an operator's first input).
         mode: the padding it was built with: a border mode or ``reference`` for a registered
             model, ``as built`` for a file, a symbol or a block.
         model: the registered model's name, or ``None``.
         node_row_ptr: the JSON's ``node_row_ptr`` (each node's first output), if it has one.
         notes: what loading it said, e.g. that MXNet upgraded a file of an older version.
+        text: the symbol JSON it was read from (a file), or ``None``.
 
     Two Graphs are equal only if they are the same object (MXNet's ``Symbol.__eq__`` builds an
     operator, it does not compare).
     """
 
     label: str
-    symbol: Any
+    built: Any
     nodes: tuple[Node, ...]
     inputs: tuple[str, ...]
     mode: ReportMode
     model: str | None = None
     node_row_ptr: Sequence[int] | None = None
     notes: tuple[str, ...] = ()
+    text: str | None = None
 
     @classmethod
     def from_model(cls, name: str, *, border_mode: Any = None, **factory_kwargs: Any) -> Graph:
@@ -78,8 +81,17 @@ class Graph:
         Raises:
             nin_mx.errors.GraphError: one line, for every way the file can be wrong.
         """
-        symbol, _, notes = load_symbol_file(path)
-        return cls.from_symbol(symbol, label=os.path.basename(os.fspath(path)), notes=notes)
+        loaded = load_symbol_file(path)
+        nodes = tuple(loaded.nodes)
+        return cls(
+            label=os.path.basename(os.fspath(path)),
+            built=None,
+            nodes=nodes,
+            inputs=tuple(data_inputs(nodes)),
+            mode=ReportMode.AS_BUILT,
+            notes=loaded.notes,
+            text=loaded.text,
+        )
 
     @classmethod
     def from_block(cls, block: Any, *, label: str | None = None, inputs: Sequence[str] = ("data",)) -> Graph:
@@ -141,7 +153,7 @@ class Graph:
         nodes = tuple(parse_nodes(raw, trusted=True))
         return cls(
             label=label if label is not None else (getattr(symbol, "name", None) or "symbol"),
-            symbol=symbol,
+            built=symbol,
             nodes=nodes,
             inputs=tuple(data_inputs(nodes)),
             mode=mode,
@@ -188,6 +200,21 @@ class Graph:
         if not hasattr(source, "get_internals") and _is_gluon_block(source):
             return cls.from_block(source)
         return cls.from_symbol(source)
+
+    @functools.cached_property
+    def symbol(self) -> Any:
+        """The ``mx.sym.Symbol``: the one it was made from, or, for a file, loaded in MXNet
+        (imported here, on first use: a report of a file does not need it).
+
+        Raises:
+            nin_mx.core.errors.GraphError: if MXNet cannot load the file.
+        """
+        if self.built is not None:
+            return self.built
+        try:
+            return mxnet_symbol(self.text or "")
+        except GraphError as exc:
+            raise GraphError(f"{self.label}: {exc}") from None
 
     @functools.cached_property
     def internals(self) -> Any:

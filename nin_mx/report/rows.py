@@ -1,9 +1,10 @@
 """Graph + input shapes -> a Report: one row per operator, with shapes, costs and windows.
 
-The path of a report: a :class:`~nin_mx.source.Graph` (built and parsed once) -> one MXNet
-``infer_shape`` over the graph's internals (:mod:`nin_mx.graph.infer`) and the pure-Python walk of
-:mod:`nin_mx.graph.walk` -> one :class:`LayerRow` per operator -> a :class:`Report` per border mode
--> a :class:`Document` per run, which :mod:`nin_mx.render` formats.
+The path of a report: a :class:`~nin_mx.graph.source.Graph` (built and parsed once) -> its
+shapes (:func:`nin_mx.graph.shapes.infer`: nin_mx's engine, MXNet only for an operator the engine
+has no rule for) and the pure-Python walk of :mod:`nin_mx.graph.walk` -> one :class:`LayerRow` per
+operator -> a :class:`Report` per border mode -> a :class:`~nin_mx.document.Document` per run,
+which :mod:`nin_mx.render` formats.
 
 Shapes, parameters and auxiliary states come from MXNet. Kernel, stride, pad, dilation,
 receptive field and jump come from the walk (the border arithmetic), which the report checks
@@ -19,20 +20,17 @@ count 0.
 from __future__ import annotations
 
 import functools
-import json
 import math
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, repeat
 from operator import attrgetter
 from typing import Any, NamedTuple, Union
 
-from nin_mx._mxnet import mx
 from nin_mx.core.border import ReportMode
-from nin_mx.core.errors import GraphError, ShapeError
+from nin_mx.core.errors import ShapeError
 from nin_mx.core.validate import Shape, check_dims
-from nin_mx.graph.infer import aux_variables, explain_failure, infer_internals, internal_outputs
 from nin_mx.graph.nodes import Node
+from nin_mx.graph.shapes import Shapes, infer, infer_before
 from nin_mx.graph.source import Graph
 from nin_mx.graph.walk import spatial_walk
 from nin_mx.models import list_models
@@ -192,11 +190,6 @@ def compare_border_modes(
     return [shape_report(model, data_shape, border_mode=mode, **factory_kwargs) for mode in modes]
 
 
-def _internal_heads(internals: Any) -> list[int]:
-    """The node index of every output of ``internals``, from its own JSON."""
-    return [head[0] for head in json.loads(internals.tojson(remove_amp_cast=False))["heads"]]
-
-
 def report_graph(graph: Graph, data_shape: InputShapes) -> Report:
     """The shape report of a resolved graph at one input size (see :func:`shape_report`).
 
@@ -204,77 +197,30 @@ def report_graph(graph: Graph, data_shape: InputShapes) -> Report:
         ValueError: for a bad shape, or one that names no input of the graph.
     """
     shapes = resolve_inputs(graph, data_shape)
-    nodes, internals = graph.nodes, graph.internals
     try:
-        outs, _, auxs = infer_internals(internals, shapes)
-    except mx.base.MXNetError as exc:
-        error = explain_failure(nodes, shapes, exc)
-        return _failed_report(graph, _internal_heads(internals), shapes, error)
+        found = infer(graph, shapes)
     except ShapeError as exc:
-        return _failed_report(graph, _internal_heads(internals), shapes, exc)
-    # The internals' outputs include every variable's, so weights and statistics have their
-    # shapes here too.
-    counts = internal_outputs(nodes, graph.node_row_ptr, len(outs))
-    heads = (
-        _internal_heads(internals)
-        if counts is None
-        else list(chain.from_iterable(map(repeat, range(len(nodes)), counts)))  # node i, counts[i] times
-    )
-    first_outputs = _first_outputs(heads, outs)
-    aux = aux_variables(internals, nodes, len(auxs))
-    rows = _rows(nodes, first_outputs, first_outputs, aux, shapes, len(nodes), heads, outs)
-    return _assemble(graph, shapes, rows, None, None, outs[-1])
+        failed_index = (
+            next((n.index for n in graph.nodes if n.name == exc.layer), None) if exc.layer else None
+        )
+        before = infer_before(graph, shapes, failed_index) if failed_index is not None else None
+        rows = [] if before is None else _rows(graph.nodes, before, shapes, failed_index)
+        return _assemble(graph, shapes, rows, str(exc), exc.layer, None)
+    rows = _rows(graph.nodes, found, shapes, len(graph.nodes))
+    return _assemble(graph, shapes, rows, None, None, _graph_output(graph, found))
 
 
-def _failed_report(graph: Graph, heads: list[int], shapes: dict[str, Shape], error: ShapeError) -> Report:
-    """The rows before the failing layer, from one more ``infer_shape`` over those outputs."""
-    nodes, internals = graph.nodes, graph.internals
-    rows: list[LayerRow] = []
-    failed_index = next((n.index for n in nodes if n.name == error.layer), None) if error.layer else None
-    # Operator outputs only: the failing layer's own weights precede it but have no shape.
-    keep = (
-        [i for i, n in enumerate(heads) if n < failed_index and not nodes[n].is_variable]
-        if failed_index is not None
-        else []
-    )
-    if keep:  # empty when the very first operator fails: no rows (mx.sym.Group([]) is a TypeError)
-        try:
-            before = mx.sym.Group([internals[i] for i in keep])
-            outs, args, auxs = infer_internals(before, shapes)
-            kept = [heads[i] for i in keep]
-            first_outputs = _first_outputs(kept, outs)
-            by_name = dict(zip(before.list_arguments(), args))
-            by_name.update(zip(before.list_auxiliary_states(), auxs))
-            variables = {n.index: by_name[n.name] for n in nodes[:failed_index] if n.name in by_name}
-            aux = aux_variables(before, nodes[:failed_index], len(auxs))
-            rows = _rows(nodes, first_outputs, variables, aux, shapes, failed_index, kept, outs)
-        except (mx.base.MXNetError, ShapeError, GraphError):
-            rows = []
-    return _assemble(graph, shapes, rows, str(error), error.layer, None)
+def _graph_output(graph: Graph, found: Shapes) -> Shape:
+    """The shape of the graph's last visible internal output (MXNet's last internal), the output
+    the report calls the graph's."""
+    last = graph.nodes[-1].index
+    return found.outputs[last][found.visible[last] - 1]
 
 
-def _first_outputs(heads: Sequence[int], outs: Sequence[Shape]) -> dict[int, Shape]:
-    """Node index -> the shape of its first output, from MXNet's internal outputs."""
-    # Reversed, so that a node's first output is the one its key keeps.
-    return dict(zip(reversed(heads), reversed(outs)))
-
-
-def _rows(
-    nodes: Sequence[Node],
-    first_output: Mapping[int, Shape],
-    variables: Mapping[int, Shape],
-    aux: Set[int],
-    shapes: Mapping[str, Shape],
-    stop: int,
-    heads: Sequence[int],
-    outs: Sequence[Shape],
-) -> list[LayerRow]:
-    """One row per operator node before ``stop``; windows and receptive fields from the walk.
-
-    ``variables`` holds the shapes of the variable nodes (weights, statistics) by index, and
-    ``aux`` the indices of those that are auxiliary states; ``heads`` and ``outs`` are MXNet's
-    internal outputs (node index and shape of each), for a layer fed by a later output.
-    """
+def _rows(nodes: Sequence[Node], found: Shapes, shapes: Mapping[str, Shape], stop: int) -> list[LayerRow]:
+    """One row per operator node before ``stop``; windows and receptive fields from the walk."""
+    outputs, aux = found.outputs, found.aux
+    first_output = {i: out[0] for i, out in enumerate(outputs[:stop]) if out and out[0] is not None}
     infos = spatial_walk(nodes[:stop], shapes, resume=first_output)
     names = [node.name for node in nodes]
     # Variables other than the data inputs: weights, biases, labels and statistics.
@@ -293,27 +239,23 @@ def _rows(
                 inputs.append(names[i])
                 continue
             name = names[i]
-            if name not in claimed and i in variables:
+            if name not in claimed and i in first_output:
                 claimed.add(name)
                 if i in aux:
-                    n_aux += math.prod(variables[i])
+                    n_aux += math.prod(first_output[i])
                 elif not name.endswith("_label"):
-                    params += math.prod(variables[i])
+                    params += math.prod(first_output[i])
         out = first_output[node.index]
         kernel = info.kernel
         if kernel is not None and info.spatial != out[2:]:
             raise AssertionError(
-                f"nin_mx border arithmetic disagrees with MXNet at {node.name}: {info.spatial} vs {out[2:]}"
+                f"nin_mx border arithmetic disagrees with the shapes at {node.name}: "
+                f"{info.spatial} vs {out[2:]}"
             )
         macs = 0
         if op in _MAC_OPS and node.inputs:
             first = node.inputs[0]
-            if names[first] in shapes:
-                data_shape = shapes[names[first]]
-            elif node.data_output:
-                data_shape = _output_shape(heads, outs, first, node.data_output)
-            else:
-                data_shape = first_output.get(first)
+            data_shape = shapes[names[first]] if names[first] in shapes else outputs[first][node.data_output]
             macs = _macs(node, data_shape, out, kernel)
         append(
             _row(
@@ -335,16 +277,6 @@ def _rows(
             )
         )
     return rows
-
-
-def _output_shape(heads: Sequence[int], outs: Sequence[Shape], index: int, k: int) -> Shape | None:
-    """The shape of output ``k`` of node ``index``: a node's outputs are listed one after the
-    other in MXNet's internal outputs (rare, so a linear search is cheap enough)."""
-    try:
-        position = heads.index(index) + k
-    except ValueError:
-        return None
-    return outs[position] if position < len(heads) and heads[position] == index else None
 
 
 _row = functools.partial(tuple.__new__, LayerRow)  # a LayerRow from a 13-tuple, without keywords

@@ -627,3 +627,209 @@ def same(attrs, ins, outs):
     if shape is None:
         return ins, outs
     return [shape] * len(ins), [shape] * len(outs)
+
+
+# == operators added with the detection and segmentation rules (registered by ops.contrib) ========
+
+
+def _mxd(d: int) -> int:
+    """Our unknown dimension (0) as MXNet's -1."""
+    return d if d else -1
+
+
+def _pyd(d: int) -> int:
+    if d == -1:
+        return 0
+    if d < 0:
+        raise ShapeError(f"shape dim size must be >= -1, while received {d}")
+    return d
+
+
+def _at(shape, i: int, what: str = "input") -> int:
+    """``TShape::operator[]`` with its bounds check, as MXNet's -1 for an unknown dimension."""
+    n = -1 if shape is None else len(shape)
+    if not 0 <= i < n:
+        raise ShapeError(f"{what}: index = {i} must be in range [0, {n})")
+    return _mxd(shape[i])
+
+
+# -- Embedding: src/operator/tensor/indexing_op.h (EmbeddingOpShape) -----------------------------
+
+
+@parser
+def _embedding_params(a: Attrs) -> tuple:
+    input_dim = a.int("input_dim", REQUIRED, bits=64)
+    output_dim = a.int("output_dim", REQUIRED, bits=64)
+    for key, value in (("input_dim", input_dim), ("output_dim", output_dim)):
+        if value < 1:
+            raise GraphError(f"attribute {key}={value} must be at least 1")
+    a.bool("sparse_grad", False)
+    return input_dim, output_dim
+
+
+def embedding(attrs, ins, outs):
+    input_dim, output_dim = _embedding_params(attrs)
+    data = ins[0]
+    if data is None:
+        return ins, outs
+    assign(ins, 1, (input_dim, output_dim), "weight")
+    return ins, [(*data, output_dim)]
+
+
+# -- UpSampling: src/operator/nn/upsampling.cc (UpSamplingShape), upsampling-inl.h ----------------
+
+
+@parser
+def _upsampling_params(a: Attrs) -> tuple:
+    scale = a.int("scale", REQUIRED)
+    if scale < 1:
+        raise GraphError(f"attribute scale={scale} must be at least 1")
+    a.int("num_filter", 0)
+    sample = a.enum("sample_type", ("nearest", "bilinear"), REQUIRED)
+    mode = a.enum("multi_input_mode", ("concat", "sum"), "concat")
+    num_args = a.int("num_args", REQUIRED)
+    if num_args < 1:
+        raise GraphError(f"attribute num_args={num_args} must be at least 1")
+    a.int("workspace", 512, bits=64)
+    return scale, sample, mode, num_args
+
+
+def upsampling_inputs(attrs) -> tuple[str, ...]:
+    _, sample, _, num_args = _upsampling_params(attrs)
+    if sample == "bilinear":
+        return ("data", "weight")
+    return tuple(f"arg{i}" for i in range(num_args))
+
+
+def upsampling(attrs, ins, outs):
+    scale, sample, mode, _ = _upsampling_params(attrs)
+    data = ins[0]
+    if sample == "nearest":
+        channels = 0
+        for shape in ins:
+            if (-1 if shape is None else len(shape)) != 4:
+                raise ShapeError(
+                    f"UpSamplingNearest: input data should be 4D in (batch, channel, y, x), got {fmt(shape)}"
+                )
+            oh, ow = _mxd(data[2]) * scale, _mxd(data[3]) * scale
+            if oh % _mxd(shape[2]) if shape[2] else oh % -1:
+                raise ShapeError(
+                    f"UpSamplingNearest: input height of {shape[2]} does not divide output height of {oh}"
+                )
+            if ow % _mxd(shape[3]) if shape[3] else ow % -1:
+                raise ShapeError(
+                    f"UpSamplingNearest: input width of {shape[3]} does not divide output width of {ow}"
+                )
+            c = _mxd(shape[1])
+            if mode == "sum":
+                if channels not in (0, c):
+                    raise ShapeError("number of channels must be the same when multi_input_mode==sum")
+                channels = c
+            else:
+                channels += c
+        out = (data[0], _pyd(channels), _pyd(_mxd(data[2]) * scale), _pyd(_mxd(data[3]) * scale))
+        return ins, [out]
+    if (-1 if data is None else len(data)) != 4:
+        raise ShapeError(
+            f"UpSamplingBilinear: input data should be 4D in (batch, channel, y, x), got {fmt(data)}"
+        )
+    if not known(data):
+        return ins, outs
+    kernel = 2 * scale - scale % 2
+    assign(ins, 1, (data[1], 1, kernel, kernel), "weight")
+    return ins, [(data[0], data[1], data[2] * scale, data[3] * scale)]
+
+
+# -- Pad: src/operator/pad-inl.h (InferShape) -----------------------------------------------------
+
+
+@parser
+def _pad_params(a: Attrs) -> tuple:
+    mode = a.enum("mode", ("constant", "edge", "reflect"), "constant")
+    a.float("constant_value", 0.0)
+    return mode, a.tuple("pad_width", REQUIRED)
+
+
+def pad(attrs, ins, outs):
+    mode, width = _pad_params(attrs)
+    data = ins[0]
+    rank = -1 if data is None else len(data)
+    if rank == 0:
+        return ins, outs
+    if rank not in (4, 5):
+        raise ShapeError(f"current implementation only supports 4-D or 5-D input, got {fmt(data)}")
+    if len(width) < 4 or any(width[:4]):
+        raise ShapeError(f"pad_width={width}: padding on the first two axes must be zero")
+    if len(width) != 2 * rank:
+        raise ShapeError(f"input shape {fmt(data)} vs padding spec {width} mismatch")
+    d = [_mxd(x) for x in data]
+    if mode == "reflect" and (width[4] >= d[2] or width[5] >= d[2] or width[6] >= d[3] or width[7] >= d[3]):
+        raise ShapeError(f"reflection padding {width} must be smaller than the input size {fmt(data)}")
+    return ins, [tuple(_pyd(width[2 * i] + width[2 * i + 1] + d[i]) for i in range(rank))]
+
+
+# -- Crop: src/operator/crop-inl.h (InferShape) ---------------------------------------------------
+
+
+@parser
+def _crop_params(a: Attrs) -> tuple:
+    num_args = a.int("num_args", REQUIRED)
+    if not 1 <= num_args <= 3:
+        raise GraphError(f"attribute num_args={num_args} is outside [1, 3]")
+    a.tuple("offset", (0, 0))
+    h_w = a.tuple("h_w", (0, 0))
+    a.bool("center_crop", False)
+    return num_args, h_w
+
+
+def crop_inputs(attrs) -> tuple[str, ...]:
+    return tuple(f"arg{i}" for i in range(_crop_params(attrs)[0]))
+
+
+def crop(attrs, ins, outs):
+    num_args, h_w = _crop_params(attrs)
+    data = ins[0]
+    if (-1 if data is None else len(data)) != 4:
+        raise ShapeError(f"input data should be 4D in batch-num_filter-y-x, got {fmt(data)}")
+    if num_args == 1:
+        if len(h_w) < 2:
+            _at(h_w, 1, "h_w")
+        h, w = h_w[0], h_w[1]
+        if h < 1:
+            raise ShapeError(f"the crop height h_w[0]={h} should be at least 1")
+        if h > _mxd(data[2]):
+            raise ShapeError(f"the crop height h_w[0]={h} exceeds the input's height {data[2]}")
+        if w < 1:
+            raise ShapeError(f"the crop width h_w[1]={w} should be at least 1")
+        if w > _mxd(data[3]):
+            raise ShapeError(f"the crop width h_w[1]={w} exceeds the input's width {data[3]}")
+    elif num_args == 2:
+        h, w = _at(ins[1], 2, "crop_like"), _at(ins[1], 3, "crop_like")
+    else:
+        return ins, outs
+    return ins, [(data[0], data[1], _pyd(h), _pyd(w))]
+
+
+# -- L2Normalization: src/operator/l2_normalization-inl.h (InferShape); output and norm (hidden) ---
+
+
+@parser
+def _l2_params(a: Attrs) -> str:
+    a.float("eps", 1e-10)
+    return a.enum("mode", ("channel", "instance", "spatial"), "instance")
+
+
+def l2_normalization(attrs, ins, outs):
+    mode = _l2_params(attrs)
+    data = ins[0]
+    if data is None:
+        _at(data, 0, "data")  # MXNet indexes the unknown shape
+    if len(data) == 0:
+        return ins, outs
+    if mode == "instance":
+        norm = (data[0],)
+    else:
+        if len(data) < 3:
+            raise ShapeError(f"at least 3 dimensions required in {mode} mode, got {fmt(data)}")
+        norm = (data[0], 1, *data[2:]) if mode == "channel" else (data[0], data[1])
+    return ins, [data, norm]

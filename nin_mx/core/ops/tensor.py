@@ -6,7 +6,7 @@ Rules take ``(attrs, ins, outs)`` and return ``(ins, outs)``, see :mod:`nin_mx.c
 from __future__ import annotations
 
 from nin_mx.core.errors import GraphError, ShapeError
-from nin_mx.core.ops._base import REQUIRED, Attrs, axis_of, fmt, known, merge, parser, size
+from nin_mx.core.ops._base import REQUIRED, Attrs, assign, axis_of, fmt, known, merge, parser, size
 from nin_mx.core.ops.nn import flattened, same
 from nin_mx.core.validate import INT32_MAX
 
@@ -478,3 +478,501 @@ def broadcast_to(attrs, ins, outs):
         else:
             raise ShapeError(f"array cannot be broadcast from {fmt(data)} to {target}")
     return ins, [merge(outs[0], tuple(out))]
+
+
+# == operators added with the detection and segmentation rules (registered by ops.contrib) ========
+# MXNet runs these on NumPy-style shapes: -1 for an unknown dimension (our 0), unknown rank for an
+# unknown shape (our None). ``_m`` and ``_p`` convert; ``_dim`` is TShape's bounds-checked index.
+
+
+def _m(d: int) -> int:
+    return d if d else -1
+
+
+def _p(d: int) -> int:
+    if d == -1:
+        return 0
+    if d < 0:
+        raise ShapeError(f"shape dim size must be >= -1, while received {d}")
+    return d
+
+
+def _dim(shape, i: int) -> int:
+    n = -1 if shape is None else len(shape)
+    if not 0 <= i < n:
+        raise ShapeError(f"index = {i} must be in range [0, {n})")
+    return _m(shape[i])
+
+
+def _opt_tuple_items(raw: str | None, key: str) -> tuple:
+    """``mxnet::Tuple<dmlc::optional<index_t>>``: '(0, None, 2)' or '[None]'."""
+    if raw is None:
+        return ()
+    text = raw.strip()
+    if text[:1] not in "([" or text[-1:] not in ")]":
+        raise GraphError(f"attribute {key}={raw!r} is not a tuple of integers or None")
+    body = text[1:-1].strip()
+    items = [s.strip() for s in body.split(",")] if body else []
+    if items and items[-1] == "":
+        items.pop()
+    out = []
+    for item in items:
+        if item == "None":
+            out.append(None)
+        else:
+            out.append(_attrs_int(item.rstrip("L"), key, raw))
+    return tuple(out)
+
+
+def _attrs_int(text: str, key: str, raw: str) -> int:
+    from nin_mx.core.attrs import parse_int
+
+    try:
+        return parse_int(text, bits=64)
+    except GraphError:
+        raise GraphError(f"attribute {key}={raw!r} is not a tuple of integers or None") from None
+
+
+# -- slice: matrix_op-inl.h (SliceOpShape, GetIndexRange, SetSliceOpOutputDimSize) ---------------
+
+
+@parser
+def _slice_params(a: Attrs) -> tuple:
+    begin = _opt_tuple_items(a.raw.get("begin"), "begin")
+    end = _opt_tuple_items(a.raw.get("end"), "end")
+    step = _opt_tuple_items(a.raw.get("step"), "step")
+    if "begin" not in a.raw or "end" not in a.raw:
+        raise GraphError("required attributes begin and end are missing")
+    return begin, end, step
+
+
+def slice_op(attrs, ins, outs):
+    begin, end, step = _slice_params(attrs)
+    data = ins[0]
+    if data is None:
+        return ins, outs
+    nd = len(data)
+    if nd == 0:
+        raise ShapeError("slice only works for ndim > 0")
+    if len(begin) > nd or len(end) > nd:
+        raise ShapeError(f"slicing axis exceeds data dimensions: begin={begin}, end={end}, data {fmt(data)}")
+    if len(begin) != len(end):
+        raise ShapeError(f"begin {begin} and end {end} must have the same length")
+    if step and len(step) != len(begin):
+        raise ShapeError(f"step {step} and begin {begin} must have the same length")
+    out = list(data)
+    for i in range(len(begin)):
+        s = step[i] if step and step[i] is not None else 1
+        if s == 0:
+            raise ShapeError(f"slice op step[{i}] cannot be 0")
+        n = data[i]
+        if not n:
+            continue  # unknown stays unknown
+        b = begin[i] if begin[i] is not None else (n - 1 if s < 0 else 0)
+        e = end[i] if end[i] is not None else (-1 if s < 0 else n)
+        if b < 0:
+            b += n
+        if e < 0 and end[i] is not None:
+            e += n
+        b = 0 if b < 0 and s > 0 else b
+        b = n - 1 if b > n - 1 and s < 0 else b
+        b = -1 if b < 0 or b > n - 1 else b
+        e = max(e, -1)
+        e = min(e, n)
+        if e != b and b >= 0:
+            if s > 0:
+                out[i] = (e - b - 1) // s + 1 if e > b else 0
+            else:
+                out[i] = (b - e - 1) // (-s) + 1 if e < b else 0
+        else:
+            out[i] = 0
+    return ins, [merge(outs[0], tuple(out))]
+
+
+# -- slice_like: matrix_op-inl.h (SliceLikeShape) -------------------------------------------------
+
+
+@parser
+def _slice_like_params(a: Attrs) -> tuple:
+    return a.tuple("axes", ())
+
+
+def slice_like(attrs, ins, outs):
+    axes = _slice_like_params(attrs)
+    data, like = ins[0], ins[1]
+    if data is None or like is None:
+        return ins, outs
+    if not axes:
+        if len(data) != len(like):
+            raise ShapeError(
+                f"by default slice_like slices all axes, but {fmt(data)} and {fmt(like)} differ in rank"
+            )
+        for i in range(len(data)):
+            if _m(data[i]) < _m(like[i]):
+                raise ShapeError(f"slice axis {i} with size {like[i]} exceeds the input's size {data[i]}")
+        return ins, [merge(outs[0], like)]
+    shape = list(data)
+    for ax in axes:
+        axis = ax + len(data) if ax < 0 else ax
+        if axis < 0:
+            raise ShapeError(f"slice axis: {ax} too small")
+        if axis >= len(data):
+            raise ShapeError(f"slice axis: {axis} exceeds first input: {len(data)}")
+        if axis >= len(like):
+            raise ShapeError(f"slice axis: {axis} exceeds second input: {len(like)}")
+        shape[axis] = like[axis]
+        if _m(data[axis]) < _m(like[axis]):
+            raise ShapeError(
+                f"slice axis {axis} with size {like[axis]} exceeds the input's size {data[axis]}"
+            )
+    return ins, [merge(outs[0], tuple(shape))]
+
+
+# -- squeeze: matrix_op-inl.h (SqueezeShape) ------------------------------------------------------
+
+
+@parser
+def _squeeze_params(a: Attrs) -> tuple | None:
+    return a.opt_tuple("axis", None)
+
+
+def squeeze(attrs, ins, outs):
+    axes = _squeeze_params(attrs)
+    data = ins[0]
+    if not known(data):
+        return ins, outs
+    nd = len(data)
+    drop = [False] * nd
+    if axes is not None:
+        for ax in axes:
+            axis = ax + nd if ax < 0 else ax
+            if axis < 0 or axis >= nd:
+                raise ShapeError(f"axis {ax} is out of bounds for array of dimension {nd}")
+            if data[axis] != 1:
+                raise ShapeError(
+                    f"cannot select an axis to squeeze out which has size={data[axis]} not equal to one"
+                )
+            if drop[axis]:
+                raise ShapeError("duplicate value in axis")
+            drop[axis] = True
+    else:
+        drop = [d == 1 for d in data]
+    out = tuple(d for d, x in zip(data, drop) if not x) or (1,)
+    return ins, [merge(outs[0], out)]
+
+
+# -- stack: matrix_op-inl.h (StackOpShape) --------------------------------------------------------
+
+
+@parser
+def _stack_params(a: Attrs) -> tuple:
+    num = a.int("num_args", REQUIRED)
+    if num < 1:
+        raise GraphError(f"attribute num_args={num} must be at least 1")
+    return a.int("axis", 0), num
+
+
+def stack_inputs(attrs) -> tuple[str, ...]:
+    return tuple(f"arg{i}" for i in range(_stack_params(attrs)[1]))
+
+
+def _shape_assign_partial(x, y):
+    """``shape_assign(&x, y)`` whose failure MXNet ignores: dims merge until the first conflict."""
+    if y is None:
+        return x
+    if x is None:
+        return y
+    if len(x) != len(y):
+        return x
+    out = list(x)
+    for i, (a, b) in enumerate(zip(x, y)):
+        if not a:
+            out[i] = b
+        elif b and a != b:
+            break
+    return tuple(out)
+
+
+def stack(attrs, ins, outs):
+    axis, num = _stack_params(attrs)
+    common = None
+    for s in ins:
+        common = _shape_assign_partial(common, s)
+    if not known(common):
+        return ins, outs
+    ax = axis_of(axis, len(common) + 1)
+    return ins, [merge(outs[0], (*common[:ax], num, *common[ax:]))]
+
+
+# -- tile, repeat: matrix_op-inl.h (TileOpShape, RepeatOpShape) -----------------------------------
+
+
+@parser
+def _tile_params(a: Attrs) -> tuple:
+    return a.tuple("reps", REQUIRED)
+
+
+def tile(attrs, ins, outs):
+    reps = _tile_params(attrs)
+    data = ins[0]
+    if not known(data):
+        return ins, outs
+    if not reps:
+        return ins, [merge(outs[0], data)]
+    n = max(len(data), len(reps))
+    d = (1,) * (n - len(data)) + tuple(data)
+    r = (1,) * (n - len(reps)) + tuple(reps)
+    out = tuple(x * y for x, y in zip(d, r))
+    return ins, [merge(outs[0], out)]
+
+
+@parser
+def _repeat_params(a: Attrs) -> tuple:
+    return a.int("repeats", REQUIRED), a.opt_int("axis")
+
+
+def repeat(attrs, ins, outs):
+    repeats, axis = _repeat_params(attrs)
+    data = ins[0]
+    if data is None:
+        return ins, outs
+    if repeats < 0:
+        raise ShapeError("repeats cannot be a negative number")
+    nd = len(data)
+    if axis is not None:
+        ax = axis + nd if axis < 0 else axis
+        if not 0 <= ax < nd:
+            raise ShapeError(f"axis = {axis} out of bounds")
+    if repeats == 0:
+        return ins, [(0,)]
+    if axis is not None:
+        out = tuple(_p(_m(d) * repeats) if i == ax else d for i, d in enumerate(data))
+    else:
+        out = (size(data) * repeats if known(data) else 0,)
+    return ins, [merge(outs[0], out)]
+
+
+# -- where: control_flow_op.h (WhereOpShape) ------------------------------------------------------
+
+
+def where(attrs, ins, outs):
+    cond = ins[0]
+    if not known(cond):
+        return ins, outs
+    try:
+        shape = merge(merge(ins[1], ins[2]), outs[0])
+    except ShapeError:
+        return ins, outs  # MXNet gives up silently when x, y and the output disagree
+    if shape is None:
+        return ins, outs
+    ins[1] = ins[2] = shape
+    outs = [shape]
+    if len(cond) == len(shape):
+        try:
+            ins[0] = merge(cond, shape)
+        except ShapeError:
+            return ins, outs
+        ins[0] = ins[1] = ins[2] = ins[0]
+        return ins, [ins[0]]
+    if len(cond) == 1 and cond[0] != _m(shape[0]):
+        raise ShapeError(f"condition {fmt(cond)} must have as many entries as x's first axis {fmt(shape)}")
+    return ins, outs
+
+
+# -- batch_dot: dot-inl.h (BatchDotShape) --------------------------------------------------------
+
+
+@parser
+def _dot_params(a: Attrs) -> tuple:
+    a.opt_enum("forward_stype", ("default", "row_sparse", "csr"))
+    return a.bool("transpose_a", False), a.bool("transpose_b", False)
+
+
+def batch_dot(attrs, ins, outs):
+    ta, tb = _dot_params(attrs)
+    lhs, rhs = ins[0], ins[1]
+    if lhs is None or rhs is None:
+        return ins, outs
+    nd = len(lhs)
+    if not (nd >= 3 and len(rhs) >= 3 and nd == len(rhs)):
+        raise ShapeError(
+            f"batch_dot currently only support N-D*N-D array (N >= 3): {fmt(lhs)} vs. {fmt(rhs)}"
+        )
+    if not lhs[nd - 1] or not rhs[nd - 2]:
+        return ins, outs
+    for i in range(nd - 2):
+        if _m(lhs[i]) != _m(rhs[i]):
+            raise ShapeError(f"the leading batch dimensions must be equal: {fmt(lhs)} X {fmt(rhs)}")
+    m, k1 = (lhs[-1], lhs[-2]) if ta else (lhs[-2], lhs[-1])
+    n, k2 = (rhs[-2], rhs[-1]) if tb else (rhs[-1], rhs[-2])
+    if _m(k1) != _m(k2):
+        raise ShapeError(f"shape mismatch: {fmt(lhs)} X {fmt(rhs)} transpose_a={ta} transpose_b={tb}")
+    return ins, [merge(outs[0], (*lhs[:-2], m, n))]
+
+
+# -- shape_array, size_array: elemwise_unary_op_basic.cc ------------------------------------------
+
+
+def shape_array(attrs, ins, outs):
+    data = ins[0]
+    return ins, [merge(outs[0], (_p(-1 if data is None else len(data)),))]
+
+
+def size_array(attrs, ins, outs):
+    return ins, [merge(outs[0], (1,))]
+
+
+# -- _arange: init_op.h (RangeShape) ------------------------------------------------------------
+
+
+@parser
+def _range_params(a: Attrs) -> tuple:
+    start = a.float("start", REQUIRED)
+    raw = a.raw.get("stop")
+    stop = None if raw is None or raw.strip() == "None" else a.float("stop")
+    step = a.float("step", 1.0)
+    repeat_ = a.int("repeat", 1)
+    a.bool("infer_range", False)
+    return start, stop, step, repeat_, a.bool("infer_range", False)
+
+
+def arange(attrs, ins, outs):
+    import math
+
+    start, stop, step, repeat_, infer = _range_params(attrs)
+    if step == 0:
+        raise GraphError(f"attribute step={step}: Range does not support step=0")
+    if repeat_ <= 0:
+        raise GraphError(f"attribute repeat={repeat_}: Range only supports repeat > 0")
+    if infer and stop is None:
+        return ins, outs
+    if stop is None:
+        raise ShapeError("bad optional access")
+    if (step > 0 and not start < stop) or (step < 0 and not start > stop):
+        raise ShapeError(f"invalid range (start, stop, step) = ({start}, {stop}, {step})")
+    n = int(math.ceil((stop - start) / step) * repeat_)
+    if n >= 2**31 - 1:
+        raise ShapeError(f"size of tensor {n} is larger than 2^31 elements")
+    return ins, [merge(outs[0], (n,))]
+
+
+# -- topk, argsort, sort: ordering_op-inl.h (TopKShapeImpl, ParseTopKParam) -----------------------
+
+
+def _opt_axis(a: Attrs, default: int | None) -> int | None:
+    raw = a.raw.get("axis")
+    if raw is None:
+        return default
+    return a.opt_int("axis")
+
+
+@parser
+def _topk_params(a: Attrs) -> tuple:
+    a.bool("is_ascend", False)
+    a.enum("dtype", ("float16", "float32", "float64", "int32", "int64", "uint8"), "float32")
+    return _opt_axis(a, -1), a.int("k", 1), a.enum("ret_typ", ("value", "indices", "mask", "both"), "indices")
+
+
+def topk_outputs(attrs) -> int:
+    return 1 if _topk_params(attrs)[2] in ("indices", "mask") else 2
+
+
+def topk_visible(attrs) -> int:
+    return 2 if _topk_params(attrs)[2] == "both" else 1
+
+
+def _topk_shape(data, axis, k, ret):
+    if data is None:
+        raise ShapeError("the input's shape is unknown")
+    nd = len(data)
+    if axis is None:
+        element = size(data) if known(data) else -1
+    else:
+        ax = axis + nd if axis < 0 else axis
+        if not 0 <= ax < nd:
+            raise ShapeError(f"invalid axis! axis should be between 0 and {nd}, found axis={ax}")
+        element = _m(data[ax])
+    if k <= 0:
+        k = element
+    if not 0 <= k <= element:
+        raise ShapeError(f"k must be smaller than {element}, get k = {k}")
+    if ret == "mask":
+        return tuple(data)
+    if axis is None:
+        return (k,)
+    return tuple(k if i == ax else d for i, d in enumerate(data))
+
+
+def topk(attrs, ins, outs):
+    axis, k, ret = _topk_params(attrs)
+    target = _topk_shape(ins[0], axis, k, ret)
+    return ins, [merge(o, target) for o in outs]
+
+
+@parser
+def _argsort_params(a: Attrs) -> int | None:
+    a.bool("is_ascend", True)
+    a.enum("dtype", ("float16", "float32", "float64", "int32", "int64", "uint8"), "float32")
+    return _opt_axis(a, -1)
+
+
+def argsort(attrs, ins, outs):
+    axis = _argsort_params(attrs)
+    return ins, [merge(outs[0], _topk_shape(ins[0], axis, 0, "indices"))]
+
+
+@parser
+def _sort_params(a: Attrs) -> int | None:
+    a.bool("is_ascend", True)
+    return _opt_axis(a, -1)
+
+
+def sort(attrs, ins, outs):
+    axis = _sort_params(attrs)
+    target = _topk_shape(ins[0], axis, 0, "value")
+    return ins, [merge(o, target) for o in outs]
+
+
+# -- argmax, argmin, pick: broadcast_reduce_op.h (ReduceAxisShape, ReduceAxisShapeImpl, PickOpShape)
+
+
+@parser
+def _reduce_axis_params(a: Attrs) -> tuple:
+    return _opt_axis(a, None), a.bool("keepdims", False)
+
+
+def _reduce_axis_shape(data, axis, keepdims):
+    nd = len(data)
+    if axis is None or nd == 1:
+        return (1,) * nd if keepdims else (1,)
+    ax = axis_of(axis, nd)
+    if keepdims:
+        return tuple(1 if i == ax else d for i, d in enumerate(data))
+    return tuple(d for i, d in enumerate(data) if i != ax)
+
+
+def argmax(attrs, ins, outs):
+    axis, keepdims = _reduce_axis_params(attrs)
+    data = ins[0]
+    if not known(data):
+        return ins, outs
+    return ins, [merge(outs[0], _reduce_axis_shape(data, axis, keepdims))]
+
+
+@parser
+def _pick_params(a: Attrs) -> tuple:
+    a.enum("mode", ("clip", "wrap"), "clip")
+    return _opt_axis(a, -1), a.bool("keepdims", False)
+
+
+def pick(attrs, ins, outs):
+    axis, keepdims = _pick_params(attrs)
+    data = ins[0]
+    if data is None:
+        return ins, outs
+    if axis is None:
+        raise GraphError("axis=None is not supported by pick yet. Must specify an axis.")
+    out = merge(outs[0], _reduce_axis_shape(data, axis, keepdims))
+    index = ins[1]
+    assign(ins, 1, _reduce_axis_shape(data, axis, index is not None and len(index) == len(data)), "index")
+    return ins, [out]
