@@ -11,18 +11,17 @@ import json
 import math
 import operator
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Optional
 
 from nin_mx._mxnet import mx
 from nin_mx.core.errors import GraphError, ShapeError, one_line
+from nin_mx.core.ops import OPS
 from nin_mx.core.validate import INT32_MAX, Shape
 from nin_mx.graph.nodes import Node, parse_nodes
 from nin_mx.graph.walk import spatial_walk
 
 __all__ = [
-    "MUTATED_INPUTS",
-    "VISIBLE_OUTPUTS",
     "aux_variables",
     "explain_failure",
     "infer_internals",
@@ -62,20 +61,13 @@ def infer_internals(
     return outs, args, auxs  # MXNet returns lists of tuples already
 
 
-# Inputs that operators mutate (MXNet's FMutateInputs): a variable there is an auxiliary state.
-# A subset of MXNet's operators is enough, see aux_variables.
-MUTATED_INPUTS: Mapping[str, tuple[int, ...]] = {
-    "BatchNorm": (3, 4),  # moving_mean, moving_var
-    "_contrib_SyncBatchNorm": (3, 4),
-}
-
-
 def aux_variables(internals: Any, nodes: Sequence[Node], count: int) -> frozenset[int]:
     """Indices of the variable nodes that are auxiliary states, of the ``count`` MXNet reports.
 
-    Found from :data:`MUTATED_INPUTS` when those account for all ``count`` (every variable they
-    name is an auxiliary state, so finding ``count`` of them finds them all); otherwise (an
-    operator the table does not list) from MXNet's ``list_auxiliary_states()``.
+    Found from the operator table's mutated inputs (:mod:`nin_mx.core.ops`) when those account
+    for all ``count`` (every variable they name is an auxiliary state, so finding ``count`` of
+    them finds them all); otherwise (an operator the table does not list) from MXNet's
+    ``list_auxiliary_states()``.
 
     Args:
         internals: the symbol that was inferred.
@@ -85,8 +77,8 @@ def aux_variables(internals: Any, nodes: Sequence[Node], count: int) -> frozense
     found = {
         node.inputs[slot]
         for node in nodes
-        if node.op in MUTATED_INPUTS
-        for slot in MUTATED_INPUTS[node.op]
+        if node.op in OPS
+        for slot in OPS[node.op].mutated_inputs(node.attrs)
         if slot < len(node.inputs) and nodes[node.inputs[slot]].op == "null"
     }
     if len(found) == count:
@@ -95,32 +87,13 @@ def aux_variables(internals: Any, nodes: Sequence[Node], count: int) -> frozense
     return frozenset(node.index for node in nodes if node.op == "null" and node.name in names)
 
 
-def _mean_var(node: Node) -> int:
-    return 3 if node.bool_attr("output_mean_var") else 1
-
-
-def _one(node: Node) -> int:
-    return 1
-
-
-# Operators that show get_internals() fewer outputs than they have (MXNet 1.9.1's
-# FNumVisibleOutputs), with the number they show. A subset is enough, see internal_outputs.
-VISIBLE_OUTPUTS: Mapping[str, Callable[[Node], int]] = {
-    "BatchNorm": _mean_var,  # output; mean and var only with output_mean_var
-    "LayerNorm": _mean_var,
-    "Dropout": _one,  # output; the mask is hidden
-    "LRN": _one,
-    "Pooling": _one,  # output; max pooling's workspace is hidden
-}
-
-
 def internal_outputs(nodes: Sequence[Node], node_row_ptr: Any, count: int) -> list[int] | None:
     """How many outputs each node shows ``symbol.get_internals()``, told from the symbol's JSON.
 
     ``get_internals()`` lists every visible output, node by node in graph order (the order of
     the symbol's JSON), and its JSON costs more to write and read than the symbol's own. The
-    JSON's ``node_row_ptr`` counts all outputs of each node; :data:`VISIBLE_OUTPUTS` gives the
-    visible number for the operators that hide some, and any other operator is counted with
+    JSON's ``node_row_ptr`` counts all outputs of each node; the operator table gives the
+    visible number for the operators it knows, and any other operator is counted with
     all its outputs, which is at least its visible number. So when the counts add up to the
     ``count`` of outputs MXNet inferred, each one is exact.
 
@@ -132,9 +105,9 @@ def internal_outputs(nodes: Sequence[Node], node_row_ptr: Any, count: int) -> li
         return None
     counts = list(map(operator.sub, node_row_ptr[1:], node_row_ptr))
     for node in nodes:
-        rule = VISIBLE_OUTPUTS.get(node.op)
-        if rule is not None:
-            counts[node.index] = rule(node)
+        info = OPS.get(node.op)
+        if info is not None:
+            counts[node.index] = info.visible(node.attrs)
     return counts if sum(counts) == count and 0 not in counts else None
 
 

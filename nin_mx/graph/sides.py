@@ -12,6 +12,7 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 
 from nin_mx.core.errors import GraphError, ShapeError
+from nin_mx.core.ops import OPS
 from nin_mx.core.validate import Shape
 from nin_mx.graph.nodes import Node
 from nin_mx.graph.walk import SpatialInfo, spatial_walk
@@ -168,10 +169,10 @@ def input_ranges(
     return None if None in spans else spans  # type: ignore[return-value]
 
 
-# Operators between a spatial map and the FullyConnected that flattens it (first inputs followed).
+# Operators between a spatial map and the FullyConnected that flattens it (first inputs
+# followed): Flatten, and those that keep their input's shape (activations, BatchNorm, Dropout, ...).
 _TO_FLATTEN = frozenset(
-    """Flatten flatten Dropout Activation LeakyReLU relu sigmoid tanh BatchNorm identity _copy BlockGrad
-    stop_gradient Cast cast""".split()
+    name for name, info in OPS.items() if info.name == "Flatten" or info.spatial == "keeps"
 )
 
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from nin_mx._mxnet import mx
+from nin_mx._mxnet import mx, require_mxnet
 from nin_mx.core.border import ReportMode, parse_report_mode
 from nin_mx.core.errors import GraphError, one_line
 from nin_mx.graph.nodes import Node, data_inputs, load_symbol_file, mxnet_symbol, parse_nodes
@@ -111,6 +111,7 @@ class Graph:
             nin_mx.errors.GraphError: if the block cannot be called on symbols.
         """
         name = label if label is not None else (getattr(block, "name", None) or type(block).__name__)
+        require_mxnet(f"exporting the Gluon block {name}")
         if not isinstance(block, mx.gluon.HybridBlock):
             raise ValueError(
                 f"{name}: a Gluon {type(block).__name__} that is not a HybridBlock has no symbol "

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from nin_mx.core import border
 from nin_mx.core.errors import GraphError, ShapeError
+from nin_mx.core.ops import OPS
 from nin_mx.core.validate import INT32_MAX, Shape
 from nin_mx.graph.nodes import Node
 
@@ -21,23 +22,12 @@ __all__ = ["SpatialInfo", "axis_name", "channels_last", "spatial_walk"]
 
 _FLOAT32_EXACT = 2**23  # below this, a float32 quotient rounds up to the right integer
 
-# Operators whose output has the spatial size of their first input.
-_KEEPS_SPATIAL = frozenset(
-    """Activation relu sigmoid tanh softrelu LeakyReLU BatchNorm InstanceNorm LayerNorm GroupNorm
-    Dropout LRN elemwise_add elemwise_sub elemwise_mul elemwise_div _Plus _plus _add _Minus _minus
-    _sub _Mul _mul _Div _div _plus_scalar _minus_scalar _rminus_scalar _mul_scalar _div_scalar
-    _rdiv_scalar _power_scalar broadcast_add broadcast_sub broadcast_mul broadcast_div
-    broadcast_plus broadcast_minus add_n ElementWiseSum Concat concat clip identity _copy
-    BlockGrad stop_gradient Cast cast softmax log_softmax SoftmaxOutput SoftmaxActivation
-    _contrib_BilinearResize2D_keep abs exp log sqrt square negative""".split()
-)
-
-
-# Operators that combine inputs of one spatial size (Concat along channels only, see below).
-_MERGES = frozenset(
-    """elemwise_add elemwise_sub elemwise_mul elemwise_div _Plus _plus _add _Minus _minus _sub _Mul
-    _mul _Div _div add_n ElementWiseSum Concat concat""".split()
-)
+# What the walk needs of each operator, from the one operator table (core.ops): whether it
+# keeps its first input's spatial size ('keeps'), combines inputs of one size ('merges'), or
+# slides a window ('windowed').
+_KEEPS_SPATIAL = frozenset(name for name, info in OPS.items() if info.spatial in ("keeps", "merges"))
+_MERGES = frozenset(name for name, info in OPS.items() if info.spatial == "merges")
+_CONCAT = frozenset(name for name, info in OPS.items() if info.name == "Concat")
 
 
 class SpatialInfo(NamedTuple):
@@ -237,7 +227,7 @@ def channels_last(node: Node) -> bool:
 def _keeps_spatial_of(node: Node, inputs: Sequence[SpatialInfo]) -> Shape | None:
     """The spatial size of an operator that keeps (or broadcasts) its inputs' spatial size."""
     first = inputs[0].spatial if inputs else None
-    if node.op in ("Concat", "concat"):
+    if node.op in _CONCAT:
         dim = node.attrs.get("dim", "1").strip()
         rank = len(first) + 2 if first is not None else None
         if dim not in ("1", f"-{rank - 1}" if rank else "1"):
@@ -263,8 +253,9 @@ _info = functools.partial(tuple.__new__, SpatialInfo)  # SpatialInfo from a 7-tu
 # Operators that combine several inputs; every other spatial-keeping operator passes its data on.
 _COMBINES = _MERGES | {op for op in _KEEPS_SPATIAL if op.startswith("broadcast_")}
 # Operators that pass their data input's spatial size on (ReLU, BatchNorm, ...), without its window.
-_PASSES = _KEEPS_SPATIAL - _COMBINES - {"Concat", "concat"}
-_WINDOWED = frozenset({"Convolution", "Deconvolution", "Pooling"})
+_PASSES = _KEEPS_SPATIAL - _COMBINES - _CONCAT
+_WINDOWED = frozenset(name for name, info in OPS.items() if info.spatial == "windowed")
+_CANONICAL_WINDOWED = frozenset(OPS[name].name for name in _WINDOWED)
 
 
 def spatial_walk(
@@ -310,6 +301,8 @@ def spatial_walk(
             if "layout" in node.attrs and channels_last(node):
                 append(_UNKNOWN)  # its output's shape[2:] is not its spatial size
                 continue
+            if op not in _CANONICAL_WINDOWED:  # an alias (_npx_pooling): the rules read the name
+                node = node._replace(op=OPS[op].name)
             info = _step(node, data) if data.spatial is not None else _UNKNOWN
         elif op in _KEEPS_SPATIAL:
             spatial = _keeps_spatial_of(node, [infos[i] for i in node.inputs])

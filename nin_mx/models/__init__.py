@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from nin_mx._mxnet import require_mxnet
 from nin_mx.models import inception_resnet_v2 as _irv2  # noqa: F401  (registers its factory)
 from nin_mx.models import nin as _nin  # noqa: F401  (registers its factories)
 from nin_mx.models._registry import ModelEntry, get_model_entry, list_models, register_model
@@ -24,8 +25,10 @@ def get_symbol(name: str, **kwargs: Any) -> Any:
     Raises:
         ValueError: for an unknown model, an argument the factory does not take, or an
             invalid value.
+        nin_mx._mxnet.MXNetUnavailable: where MXNet cannot run (one line: what needs it, why).
     """
     entry = get_model_entry(name)
+    require_mxnet(f"building {name}")
     try:
         return entry.builder(**kwargs)
     except TypeError as exc:

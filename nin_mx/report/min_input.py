@@ -1,14 +1,15 @@
-"""The smallest input a graph accepts: bisection with the border arithmetic, confirmed by MXNet."""
+"""The smallest input a graph accepts: bisection with the border arithmetic, confirmed by the
+shape engine (which follows every operator it knows, not only windows)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from nin_mx._mxnet import mx
-from nin_mx.core.errors import ShapeError, one_line
-from nin_mx.graph.infer import infer_internals
+from nin_mx.core.errors import GraphError, ShapeError
+from nin_mx.core.ops import OPS
 from nin_mx.graph.nodes import Node
+from nin_mx.graph.shapes import infer
 from nin_mx.graph.source import Graph
 from nin_mx.graph.walk import spatial_walk
 
@@ -27,7 +28,8 @@ def min_input_size(
     """The smallest square (cubic, ...) spatial size for which every layer is non-empty.
 
     Found by bisection with the border arithmetic (output sizes grow with the input), then
-    confirmed with one MXNet ``infer_shape``.
+    confirmed by the shape engine; where the engine still refuses (an operator beyond windows,
+    such as a crop, needs more), the search goes on upward with the engine itself.
 
     Args:
         model: a :class:`~nin_mx.source.Graph`, a registered model name, a ``-symbol.json``
@@ -40,7 +42,7 @@ def min_input_size(
 
     Raises:
         ValueError: for a graph with several data inputs, or a bad argument.
-        ShapeError: if no size up to ``limit`` works, or MXNet rejects the size found.
+        ShapeError: if no size up to ``limit`` works.
     """
     graph = Graph.resolve(model, border_mode=border_mode, **factory_kwargs)
     nodes, inputs, label = graph.nodes, graph.inputs, graph.label
@@ -66,19 +68,33 @@ def min_input_size(
     while high - low > 1:
         middle = (low + high) // 2
         low, high = (low, middle) if fits(middle) else (middle, high)
-    try:
-        infer_internals(graph.internals, {inputs[0]: (batch, channels) + (high,) * ndim})
-    except mx.base.MXNetError as exc:
-        raise ShapeError(
-            f"{label}: MXNet rejects the smallest size {high} the border arithmetic finds: {one_line(exc)}"
-        ) from None
+
+    def infers(side: int) -> bool:
+        try:
+            infer(graph, {inputs[0]: (batch, channels) + (side,) * ndim})
+        except (ShapeError, GraphError):
+            return False
+        return True
+
+    if infers(high):
+        return high
+    low = high  # every window fits from here on; something else does not: search on, exactly
+    high = max(2 * high, 2)
+    while not infers(high):
+        low, high = high, high * 2
+        if high > limit:
+            raise ShapeError(f"{label}: no input up to {limit} x {limit} passes shape inference")
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if infers(middle) else (middle, high)
     return high
 
 
 def spatial_rank(nodes: Sequence[Node]) -> int:
     """The number of spatial axes, from the first convolution or pooling kernel (2 if none)."""
     for node in nodes:
-        if node.op in ("Convolution", "Deconvolution", "Pooling"):
+        info = OPS.get(node.op)
+        if info is not None and info.spatial == "windowed":
             kernel = node.tuple_attr("kernel")
             if kernel:
                 return len(kernel)

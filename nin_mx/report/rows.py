@@ -28,6 +28,7 @@ from typing import Any, NamedTuple, Union
 
 from nin_mx.core.border import ReportMode
 from nin_mx.core.errors import ShapeError
+from nin_mx.core.ops import OPS
 from nin_mx.core.validate import Shape, check_dims
 from nin_mx.graph.nodes import Node
 from nin_mx.graph.shapes import Shapes, infer, infer_before
@@ -253,10 +254,11 @@ def _rows(nodes: Sequence[Node], found: Shapes, shapes: Mapping[str, Shape], sto
                 f"{info.spatial} vs {out[2:]}"
             )
         macs = 0
-        if op in _MAC_OPS and node.inputs:
+        rule = _MAC_RULES.get(op)
+        if rule is not None and node.inputs:
             first = node.inputs[0]
             data_shape = shapes[names[first]] if names[first] in shapes else outputs[first][node.data_output]
-            macs = _macs(node, data_shape, out, kernel)
+            macs = _macs(rule, node, data_shape, out, kernel)
         append(
             _row(
                 (
@@ -279,19 +281,21 @@ def _rows(nodes: Sequence[Node], found: Shapes, shapes: Mapping[str, Shape], sto
     return rows
 
 
+# The operators whose multiply-accumulates the report counts, with their rule (core.ops).
+_MAC_RULES = {name: info.macs for name, info in OPS.items() if info.macs is not None}
 _row = functools.partial(tuple.__new__, LayerRow)  # a LayerRow from a 13-tuple, without keywords
-_MAC_OPS = frozenset({"Convolution", "Deconvolution", "FullyConnected"})
 
 
-def _macs(node: Node, data_shape: Shape | None, out: Shape, kernel: Shape | None) -> int:
+def _macs(rule: str, node: Node, data_shape: Shape | None, out: Shape, kernel: Shape | None) -> int:
+    """Multiply-accumulates by the operator table's MAC rule: ``conv``, ``deconv`` or ``fc``."""
     if data_shape is None:
         return 0
-    if node.op in ("Convolution", "Deconvolution") and kernel is not None:
+    if rule in ("conv", "deconv") and kernel is not None:
         groups = int(node.attrs.get("num_group", "1"))
-        if node.op == "Convolution":
+        if rule == "conv":
             return math.prod(out) * (data_shape[1] // groups) * math.prod(kernel)
         return math.prod(data_shape) * (out[1] // groups) * math.prod(kernel)
-    if node.op == "FullyConnected":
+    if rule == "fc":
         if node.bool_attr("flatten", True):  # (N, ...) -> (N, num_hidden)
             return out[0] * math.prod(data_shape[1:]) * out[-1]
         return math.prod(out[:-1]) * data_shape[-1] * out[-1]  # applied to the last axis
