@@ -46,6 +46,8 @@ _EXPORTS = {
     "graph_attrs": "nin_mx.analysis.diff",
     "OutputFormat": "nin_mx.render",
     "build_document": "nin_mx.document",
+    "fix": "nin_mx.checks.fix",
+    "FixResult": "nin_mx.checks.fix",
 }
 
 __all__ = sorted(_EXPORTS)

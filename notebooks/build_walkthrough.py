@@ -34,6 +34,7 @@ TAG_POOLING = "pooling-comparison"  # compare_pooling's result as text
 TAG_CHECK = "check"  # nin_mx.check finding the hand-computed pool
 TAG_DIFF = "diff"  # the manual-kernel model diffed against the global one
 TAG_VIEWS = "views"  # the stage views of the three models, as HTML tables
+TAG_FIX = "fix"  # nin_mx.checks.fix repairing the manual-kernel model, and MXNet's numbers
 
 
 def _md(text: str) -> tuple[str, str, tuple[str, ...]]:
@@ -597,6 +598,129 @@ CELLS = [
             display(diff)  # a GraphDiff shows itself as an HTML table in Jupyter
         """,
         TAG_DIFF,
+    ),
+    _md(
+        """
+        ### The repair: `nin_mx.checks.fix`
+
+        The repair is mechanical: the hand-computed `Pooling(kernel=(8, 8))` becomes
+        `Pooling(global_pool=True)`, the same operation at the size the kernel was computed for
+        and the right one at every other size. `fix(graph, data_shape)` runs the rules at that size
+        and rewrites the nodes they flag — `fixed-global-pool`, `padded-global-pool` and
+        `ignored-pool-attrs`; `custom-padding` only when asked, with a border mode
+        (`rules={"custom-padding": "same"}`) — in the graph's own JSON text, where only the
+        attribute lines of those nodes change. The result says what each edit does, which weights
+        change shape (none here), what the fixed rules find in the fixed graph (nothing), and holds
+        the layer diff of the two graphs. Below: the edit, `diff -u` of the two texts, and the
+        layer diff.
+        """
+    ),
+    _code(
+        """
+        import difflib
+
+        from nin_mx.checks.fix import fix
+
+        repair = fix(manual, size_299)
+        for line in repair.messages:
+            print(line)
+        print(
+            f"weights that change shape: {len(repair.param_changes)}; "
+            f"findings of the fixed rules on the fixed graph: {len(repair.recheck)}\\n"
+        )
+        text_diff = difflib.unified_diff(
+            manual.tojson().splitlines(),
+            repair.text.splitlines(),
+            "manual-symbol.json",
+            "fixed-symbol.json",
+            lineterm="",
+            n=2,
+        )
+        print("\\n".join(line.rstrip() for line in text_diff))  # MXNet ends its lines with ", "
+        print()
+        print(render(repair.diff, "table"))  # the changed rows only (display() shows all 823)
+        """,
+        TAG_FIX,
+    ),
+    _md(
+        """
+        MXNet is the judge. The fixed text loads with `mx.sym.load_json`; bound to the same random
+        weights as the manual graph, it gives the same pooled features and class scores at
+        299x299. At 331x331 the manual graph pools to 2x2 and its classifier would need another
+        weight matrix; the fixed graph pools to 1x1 and runs with the very same weights, which is
+        what `checkpoint_fit` says of the manual graph's checkpoint (no findings).
+        """
+    ),
+    _code(
+        """
+        import numpy as np
+
+        fixed = mx.sym.load_json(repair.text)
+
+
+        def random_weights(symbol, data_shape, seed=0):
+            \"\"\"Seeded random weights (He-uniform), BatchNorm gammas of 1 and plausible statistics.\"\"\"
+            arg_shapes, _, aux_shapes = symbol.infer_shape(data=data_shape)
+            mx.random.seed(seed)
+            args = {}
+            for name, shape in zip(symbol.list_arguments(), arg_shapes):
+                if name == "data" or name.endswith("_label"):
+                    continue
+                if name.endswith("_gamma"):
+                    args[name] = mx.nd.ones(shape)
+                elif name.endswith("_weight"):
+                    bound = (6 / max(1, int(np.prod(shape[1:])))) ** 0.5
+                    args[name] = mx.nd.random.uniform(-bound, bound, shape=shape)
+                else:
+                    args[name] = mx.nd.random.uniform(-0.02, 0.02, shape=shape)
+            aux = {}
+            for name, shape in zip(symbol.list_auxiliary_states(), aux_shapes):
+                low, high = (0.5, 1.5) if name.endswith("_var") else (-0.02, 0.02)
+                aux[name] = mx.nd.random.uniform(low, high, shape=shape)
+            return args, aux
+
+
+        def pooled_and_scores(symbol, side, weights):
+            \"\"\"The global_pool output and the class scores (before softmax) on one seeded image.\"\"\"
+            args, aux = weights
+            mx.random.seed(1)
+            data = mx.nd.random.uniform(shape=(1, 3, side, side))
+            internals = symbol.get_internals()
+            heads = mx.sym.Group([internals["global_pool_output"], internals["fc_output"]])
+            executor = heads.bind(mx.cpu(), {**args, "data": data}, aux_states=aux, grad_req="null")
+            return [out.asnumpy() for out in executor.forward(is_train=False)]
+
+
+        weights = random_weights(manual, size_299)
+        pool_m, fc_m = pooled_and_scores(manual, 299, weights)
+        pool_f, fc_f = pooled_and_scores(fixed, 299, weights)
+        print(
+            f"299x299: global_pool {pool_m.shape[1:]} (manual) and {pool_f.shape[1:]} (fixed), values up to "
+            f"{np.abs(pool_m).max():.2g}, max |difference| {np.abs(pool_m - pool_f).max():.1g}; "
+            f"class scores {fc_m.shape[1:]}, max |difference| {np.abs(fc_m - fc_f).max():.1g}"
+        )
+
+        size_331 = (1, 3, 331, 331)
+        needs = dict(zip(manual.list_arguments(), manual.infer_shape(data=size_331)[0]))["fc_weight"]
+        manual_pool = manual.get_internals()["global_pool_output"].infer_shape(data=size_331)[1][0]
+        print(
+            f"331x331, manual: global_pool -> {manual_pool[1:]}, fc_weight must be {needs}, "
+            f"the checkpoint holds {weights[0]['fc_weight'].shape}"
+        )
+        pool_331, fc_331 = pooled_and_scores(fixed, 331, weights)
+        print(
+            f"331x331, fixed:  global_pool -> {pool_331.shape[1:]}, class scores {fc_331.shape[1:]} "
+            "with the same weights"
+        )
+
+        with tempfile.TemporaryDirectory() as folder:
+            checkpoint = os.path.join(folder, "manual-0000.params")
+            arrays = {f"arg:{k}": v for k, v in weights[0].items()}
+            arrays.update({f"aux:{k}": v for k, v in weights[1].items()})
+            mx.nd.save(checkpoint, arrays)
+            print(f"checkpoint_fit of the manual graph's checkpoint: {repair.checkpoint_fit(checkpoint)}")
+        """,
+        TAG_FIX,
     ),
     _md(
         """

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from nin_mx.cli.request import Request, resolve
+from nin_mx.core.text import terminal_safe
 from nin_mx.models import get_model_entry, list_models
 
 __all__ = ["main", "run"]
@@ -78,8 +79,9 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--border-mode",
         metavar="MODES",
-        default="valid,same,full",
-        help="comma-separated: valid, same (or half), full, reference; or all (default: valid,same,full)",
+        default=None,
+        help="comma-separated: valid, same (or half), full, reference; or all, which is valid,same,full "
+        "(the default)",
     )
     parser.add_argument(
         "--format",
@@ -127,6 +129,19 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--all", action="store_true", help="with --diff: list every pair, not only the differences"
+    )
+    parser.add_argument(
+        "--fix",
+        metavar="OUT",
+        help="write the graph repaired to OUT (a -symbol.json, atomically): hand-computed global pools "
+        "become global_pool=True, ignored pool attributes go; then print the edits, the re-check and "
+        "the diff of original vs fixed (README, 'Fix')",
+    )
+    parser.add_argument(
+        "--fix-rules",
+        metavar="RULES",
+        help="with --fix: the rules to fix, comma-separated (default: fixed-global-pool, "
+        "padded-global-pool, ignored-pool-attrs; custom-padding=MODE only when asked)",
     )
     parser.add_argument("--list-models", action="store_true", help="list the models and exit")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -186,15 +201,19 @@ def _build_diff(request: Request) -> tuple[Any, list[str]]:
     return diff_reports(a, b, attrs_a=graph_attrs(graphs[0]), attrs_b=graph_attrs(graphs[1])), notes + errors
 
 
-def _write_atomically(path: str, text: str) -> None:
+def _write_atomically(path: str, text: str, option: str = "--output") -> None:
     """Writes ``text`` to ``path`` through a temporary file and a rename, so a failed run
     leaves an existing file as it was. A symbolic link is followed (the link stays), and a
     target that is not a regular file (``/dev/stdout``, a pipe) is written to directly.
     """
     try:
+        if os.path.exists(path) and not os.path.isfile(path):  # /dev/stdout, a pipe: write into it
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            return
         _write(os.path.realpath(path), text)
     except OSError as exc:  # name the user's file, not the temporary one
-        raise OSError(f"--output: cannot write {path}: {exc.strerror or exc}") from exc
+        raise OSError(f"{option}: cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def _write(target: str, text: str) -> None:
@@ -236,15 +255,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if request.diff is not None:
             return _run_diff(parser.prog, request)
+        if request.fix is not None:
+            return _run_fix(parser.prog, request)
         from nin_mx.render import render_view
 
         doc, notes = _build_document(request)
         text = render_view(doc, request.fmt, request.view)
         for note in notes:
-            print(note, file=sys.stderr)
+            print(terminal_safe(note), file=sys.stderr)
         for report in doc.reports:
             if not report.ok:
-                print(f"{parser.prog}: {report.border_mode}: {report.error}", file=sys.stderr)
+                print(
+                    f"{parser.prog}: {report.border_mode}: {terminal_safe(report.error or '')}",
+                    file=sys.stderr,
+                )
         if not any(report.ok for report in doc.reports):
             return 1
         _emit(request, text)
@@ -268,7 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         known = (ValueError, OSError, MXNetUnavailable)
         kind = "" if isinstance(exc, known) else f"internal error ({type(exc).__name__}): "
-        print(f"{parser.prog}: {kind}{one_line(exc)}", file=sys.stderr)
+        print(f"{parser.prog}: {kind}{terminal_safe(one_line(exc))}", file=sys.stderr)
         return 1
     return 0
 
@@ -281,15 +305,36 @@ def _run_diff(prog: str, request: Request) -> int:
     diff, lines = _build_diff(request)
     text = render_diff(diff, request.fmt, all_rows=request.all_rows)
     for line in lines:
-        print(line if line.startswith("note:") else f"{prog}: {line}", file=sys.stderr)
+        print(terminal_safe(line if line.startswith("note:") else f"{prog}: {line}"), file=sys.stderr)
     if diff.error_a is not None and diff.error_b is not None:
         return 1
     _emit(request, text)
     return 3 if diff.has_differences else 0
 
 
+def _run_fix(prog: str, request: Request) -> int:
+    """``--fix OUT``: repairs the graph, writes it, prints what changed; 0 fixed or nothing to fix."""
+    from nin_mx.checks.fix import fix
+    from nin_mx.graph.source import Graph
+    from nin_mx.render import render_fix
+
+    graph = (
+        Graph.from_file(request.source)
+        if request.is_file
+        else Graph.from_model(request.source, border_mode=request.modes[0])
+    )
+    result = fix(graph, request.shapes, request.fix_rules)
+    fit = result.checkpoint_fit(request.params) if request.params is not None and result.changed else None
+    if result.changed:
+        _write_atomically(request.fix, result.text, option="--fix")
+    _emit(request, render_fix(result, request.fmt, output=request.fix, checkpoint=fit))
+    return 0
+
+
 def _emit(request: Request, text: str) -> None:
     """The output, to ``--output`` (atomically) or stdout."""
+    # A file name that is not UTF-8 (a surrogate escape) is shown escaped, not a codec error.
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     if request.output:
         _write_atomically(request.output, text)
     else:

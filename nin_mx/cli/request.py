@@ -38,6 +38,8 @@ class Request:
             is listed.
         view: how rows are grouped (layers, blocks, stages).
         output: the file to write, or ``None`` for stdout.
+        fix: the file ``--fix`` writes the repaired graph to, or ``None``; ``fix_rules`` the
+            rules to fix (``None``: the default ones), as ``--fix-rules`` names them.
     """
 
     source: str
@@ -55,6 +57,8 @@ class Request:
     all_rows: bool = False
     view: View = View.LAYERS
     output: str | None = None
+    fix: str | None = None
+    fix_rules: str | None = None
 
 
 def _positive_ints(text: str, what: str) -> Shape:
@@ -103,7 +107,7 @@ def _resolve_diff(
         raise ValueError(
             "--diff compares two graphs; --check, --params, --compare-pooling and --min-input apply to one"
         )
-    if args.border_mode == "valid,same,full":  # not given: each model's published padding
+    if args.border_mode is None:  # not given: each model's published padding
         return diff_is_file, (ReportMode.REFERENCE,)
     if len(modes) > 2:
         raise ValueError(f"--diff takes one border mode, or two (a then b), got {args.border_mode!r}")
@@ -134,7 +138,9 @@ def resolve(args: argparse.Namespace) -> Request:
     if not args.batch.strip().isdecimal() or int(args.batch) < 1:
         raise ValueError(f"--batch must be one positive integer, got {args.batch!r}")
     batch = _positive_ints(args.batch, "--batch")
-    modes = _parse_modes(args.border_mode)
+    modes = _parse_modes(args.border_mode if args.border_mode is not None else "valid,same,full")
+    if args.fix is not None and args.border_mode is None:  # a model is repaired as published
+        modes = (ReportMode.REFERENCE,)
     try:
         view = View.parse(args.view)
     except ValueError:
@@ -187,22 +193,21 @@ def resolve(args: argparse.Namespace) -> Request:
         raise ValueError("--check and --params are shown in the table, markdown, json and html formats")
     if args.params is not None and not args.params.strip():
         raise ValueError("--params is empty")
+    _check_fix(args, fmt, view, modes, is_file)
     if args.output:
         folder = os.path.dirname(os.path.abspath(args.output))
         if not os.path.isdir(folder):
             raise ValueError(f"--output: folder {folder} does not exist")
         if os.path.isdir(args.output):
             raise ValueError(f"--output: {args.output} is a folder")
-        for source, file in ((args.model, is_file), (args.diff, diff_is_file)):
-            if file and os.path.realpath(args.output) == os.path.realpath(source):
-                raise ValueError(f"--output would overwrite the symbol file {source}")
+        _not_an_input("--output", args.output, args, is_file, diff_is_file)
     return Request(
         source=args.model,
         is_file=is_file,
         fmt=fmt,
         modes=_file_modes(modes, is_file, diff_is_file if args.diff is not None else None),
         shapes=shapes,
-        mode_note=is_file and (args.diff is None or diff_is_file) and args.border_mode != "valid,same,full",
+        mode_note=is_file and (args.diff is None or diff_is_file) and args.border_mode is not None,
         compare_pooling=args.compare_pooling,
         min_input=args.min_input,
         check=args.check,
@@ -212,4 +217,54 @@ def resolve(args: argparse.Namespace) -> Request:
         all_rows=args.all,
         view=view,
         output=args.output,
+        fix=args.fix,
+        fix_rules=args.fix_rules,
     )
+
+
+def _not_an_input(
+    option: str, path: str, args: argparse.Namespace, is_file: bool, diff_is_file: bool
+) -> None:
+    """A file the run writes is none of the files it reads (after resolving links)."""
+    target = os.path.realpath(path)
+    inputs = (
+        (args.model, is_file, "the symbol file"),
+        (args.diff, diff_is_file, "the symbol file"),
+        (args.params, args.params is not None, "the checkpoint"),
+    )
+    for source, file, what in inputs:
+        if file and target == os.path.realpath(source):
+            raise ValueError(f"{option} would overwrite {what} {source}")
+
+
+def _check_fix(
+    args: argparse.Namespace, fmt: OutputFormat, view: View, modes: tuple[ReportMode, ...], is_file: bool
+) -> None:
+    """``--fix OUT [--fix-rules ...]``: one graph, one border mode, a target that is no input."""
+    if args.fix is None:
+        if args.fix_rules is not None:
+            raise ValueError("--fix-rules names the rules --fix repairs")
+        return
+    if not args.fix.strip():
+        raise ValueError("--fix is empty")
+    if args.diff is not None or args.compare_pooling or args.min_input or args.check:
+        raise ValueError(
+            "--fix repairs one graph; it does not combine with --diff, --check, --compare-pooling "
+            "or --min-input"
+        )
+    if view is not View.LAYERS or fmt is OutputFormat.CSV:
+        raise ValueError("--fix prints its edits and diff as a table, markdown, json or html")
+    if not is_file and len(modes) != 1:
+        raise ValueError("--fix repairs a model under one border mode: give --border-mode with one mode")
+    folder = os.path.dirname(os.path.abspath(args.fix))
+    if not os.path.isdir(folder):
+        raise ValueError(f"--fix: folder {folder} does not exist")
+    if os.path.isdir(args.fix):
+        raise ValueError(f"--fix: {args.fix} is a folder")
+    _not_an_input("--fix", args.fix, args, is_file, False)
+    if args.output and os.path.realpath(args.output) == os.path.realpath(args.fix):
+        raise ValueError("--fix and --output name the same file")
+    if args.fix_rules is not None:
+        from nin_mx.checks.fix import parse_fix_rules
+
+        parse_fix_rules(args.fix_rules)  # unknown rules: ValueError naming the fixable ones

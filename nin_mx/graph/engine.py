@@ -136,6 +136,13 @@ def infer_graph(
                 new_ins, new_outs = info.rule(node.attrs, list(entries), list(outs))  # type: ignore[union-attr]
             except (GraphError, ShapeError) as exc:
                 raise _fail(node, exc) from None
+            except (ArithmeticError, LookupError, TypeError, ValueError) as exc:
+                # A combination of attributes and shapes no rule foresaw (MXNet itself divides by
+                # zero or reads out of bounds on some): one line naming the node, never a trace.
+                raise GraphError(
+                    f"node '{node.name}' ({node.op}): its attributes do not fit its inputs "
+                    f"({type(exc).__name__}: {exc})"
+                ) from None
             for i, o, old, new in zip(node.inputs, node.input_outputs or _zeros(node), entries, new_ins):
                 if new != old:
                     shapes[i][o] = new

@@ -100,13 +100,7 @@ def infer(graph: Graph, input_shapes: Mapping[str, Shape]) -> Shapes:
     try:
         inferred = infer_graph(nodes, input_shapes)
     except UnsupportedOperator as exc:
-        if not mxnet_available():
-            raise ShapeError(
-                f"layer '{exc.layer}' ({exc.op}): nin_mx has no shape rule for {exc.op} and "
-                "MXNet is not installed to infer it",
-                layer=exc.layer,
-            ) from None
-        return _from_mxnet(mxnet_shapes(graph, input_shapes))
+        return _by_mxnet(graph, input_shapes, exc)
     except ShapeError as exc:
         raise _explained(nodes, input_shapes, exc) from None
     except GraphError as exc:
@@ -117,6 +111,28 @@ def infer(graph: Graph, input_shapes: Mapping[str, Shape]) -> Shapes:
         raise ShapeError(f"shapes cannot be inferred from the inputs {describe(input_shapes)}")
     _flatten_overflow(nodes, outputs)
     return Shapes(outputs, visible, inferred.aux)
+
+
+def _by_mxnet(graph: Graph, input_shapes: Mapping[str, Shape], unsupported: UnsupportedOperator) -> Shapes:
+    """The shapes of a graph with an operator the engine has no rule for, from MXNet.
+
+    Raises:
+        ShapeError: where MXNet is not installed, naming the layer; or as MXNet's path words it.
+    """
+    if not mxnet_available():
+        raise ShapeError(
+            f"layer '{unsupported.layer}' ({unsupported.op}): nin_mx has no shape rule for "
+            f"{unsupported.op} and MXNet is not installed to infer it",
+            layer=unsupported.layer,
+        )
+    found = _from_mxnet(mxnet_shapes(graph, input_shapes))
+    for node in graph.nodes:
+        if not node.is_variable and not found.visible[node.index]:
+            raise ShapeError(
+                f"cannot infer shapes for {describe(input_shapes)}: layer '{node.name}' ({node.op}) "
+                "has no output (MXNet infers none from its attributes)"
+            )
+    return found
 
 
 def _explained(nodes: Sequence[Node], input_shapes: Mapping[str, Shape], exc: ShapeError) -> ShapeError:
@@ -155,5 +171,5 @@ def infer_before(graph: Graph, input_shapes: Mapping[str, Shape], stop: int) -> 
 
 
 def _from_mxnet(found: tuple[list[tuple[MaybeShape, ...]], frozenset[int]]) -> Shapes:
-    outputs, aux = found  # MXNet's internal outputs: the visible ones only
-    return Shapes(outputs, [len(o) for o in outputs], aux, by_mxnet=True)
+    outputs, aux = found  # MXNet's internal outputs: the visible ones only (None: none at all)
+    return Shapes(outputs, [0 if o == (None,) else len(o) for o in outputs], aux, by_mxnet=True)

@@ -23,6 +23,7 @@ from nin_mx.render.diff import (
     render_diff_markdown,
     render_diff_table,
 )
+from nin_mx.render.fix import fix_to_dict, render_fix
 from nin_mx.render.html import diff_to_html, findings_to_html, render_html
 from nin_mx.render.text import (
     parse_format,
@@ -48,6 +49,7 @@ __all__ = [
     "diff_to_html",
     "finding_to_dict",
     "findings_to_html",
+    "fix_to_dict",
     "parse_format",
     "render",
     "render_csv",
@@ -56,6 +58,7 @@ __all__ = [
     "render_diff_json",
     "render_diff_markdown",
     "render_diff_table",
+    "render_fix",
     "render_html",
     "render_json",
     "render_markdown",

@@ -6,7 +6,9 @@ because each is written here once. Pure functions; nothing here prints.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import json
 from collections import Counter
 from collections.abc import Sequence
@@ -14,11 +16,13 @@ from typing import Any
 
 from nin_mx.checks.findings import Finding
 from nin_mx.core.enums import OutputFormat
+from nin_mx.core.text import csv_cell, terminal_safe
 from nin_mx.document import Document
 from nin_mx.report.rows import LayerRow, Report
 
 __all__ = [
     "SCHEMA_VERSION",
+    "CsvWriter",
     "OneLine",
     "aligned_rows",
     "dims",
@@ -203,6 +207,22 @@ def encode(value: Any, indent: str = "") -> str:
     return json.dumps(value, separators=compact)
 
 
+class CsvWriter:
+    """A CSV writer of untrusted cells: rows end as the csv module's dialect says (CRLF), so a
+    CR or LF inside a cell is quoted; a cell that a spreadsheet would read as a formula gets a
+    leading ``'`` (:func:`nin_mx.core.text.csv_cell`, OWASP's advice)."""
+
+    def __init__(self) -> None:
+        self._out = io.StringIO()
+        self._writer = csv.writer(self._out)
+
+    def writerow(self, row: Sequence[Any]) -> None:
+        self._writer.writerow([csv_cell(cell) for cell in row])
+
+    def getvalue(self) -> str:
+        return self._out.getvalue()
+
+
 def page(
     fmt: OutputFormat,
     heading: str,
@@ -227,6 +247,12 @@ def page(
     """
     from tabulate import tabulate  # imported here: the JSON and CSV paths do not need it
 
+    # Names come from files: control characters and bidi overrides are shown escaped.
+    heading, subtitle = terminal_safe(heading), subtitle and terminal_safe(subtitle)
+    headers = [terminal_safe(h) for h in headers]
+    body = [[terminal_safe(cell) for cell in row] for row in body]
+    summary = [terminal_safe(line) for line in summary]
+    empty = empty and terminal_safe(empty)
     markdown = fmt is OutputFormat.MARKDOWN
     if body or empty is None:
         table = tabulate(

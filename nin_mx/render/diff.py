@@ -6,13 +6,11 @@ diff as in a report; the JSON layout is documented in the README ("Diff").
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from nin_mx.analysis.diff import GraphDiff, RowDiff, RowStatus
 from nin_mx.core.enums import OutputFormat
-from nin_mx.render.cells import SCHEMA_VERSION, dims, encode, page
+from nin_mx.render.cells import SCHEMA_VERSION, CsvWriter, dims, encode, page
 from nin_mx.report.rows import LayerRow
 
 __all__ = [
@@ -134,8 +132,7 @@ def _csv_value(row: LayerRow | None, field: str) -> Any:
 def render_diff_csv(diff: GraphDiff, all_rows: bool = False) -> str:
     """One CSV row per pair (changed and one-sided ones unless ``all_rows``); each field of
     both sides (``params_a``, ``params_b``), tuples as ``AxB``, empty for a missing side."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = CsvWriter()
     writer.writerow(_DIFF_CSV_FIELDS)
     for row in diff.rows:
         if row.status is RowStatus.SAME and not all_rows:
@@ -143,7 +140,7 @@ def render_diff_csv(diff: GraphDiff, all_rows: bool = False) -> str:
         changes = "; ".join(f"{key}: {_attr_value(a)} -> {_attr_value(b)}" for key, a, b in row.attr_changes)
         sides = [_csv_value(r, field) for field in _DIFF_CSV_SIDES for r in (row.a, row.b)]
         writer.writerow([row.status.value, " ".join(row.differences), *sides, changes])
-    return out.getvalue()
+    return writer.getvalue()
 
 
 def diff_to_dict(diff: GraphDiff) -> dict[str, Any]:

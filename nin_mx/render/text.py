@@ -6,14 +6,13 @@ whenever a field is renamed or removed.
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from nin_mx.core.enums import OutputFormat
 from nin_mx.document import Document
 from nin_mx.render.cells import (
     SCHEMA_VERSION,
+    CsvWriter,
     dims,
     encode,
     fields,
@@ -76,8 +75,7 @@ def render_csv(doc: Document) -> str:
     Each row also says whether its mode's report succeeded (``ok``) and why not (``error``); a
     mode that fails before its first layer gets one row with empty layer fields.
     """
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = CsvWriter()
     writer.writerow(_CSV_FIELDS + _LAYER_FIELDS)
     for report in doc.reports:
         status = [report.border_mode, str(report.ok).lower(), report.error or ""]
@@ -96,7 +94,7 @@ def render_csv(doc: Document) -> str:
                     for key in _LAYER_FIELDS
                 ]
             )
-    return out.getvalue()
+    return writer.getvalue()
 
 
 def to_dict(doc: Document) -> dict[str, Any]:

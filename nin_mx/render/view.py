@@ -15,15 +15,13 @@ the report does not reach). A ``layers`` view is the report's JSON unchanged.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from typing import Any
 
 from nin_mx.analysis.views import BlockMap, DocumentView, GroupStats, ViewRow, group_rows
 from nin_mx.core.enums import OutputFormat, View
 from nin_mx.document import Document
-from nin_mx.render.cells import dims, encode, page, si, summary_lines, title
+from nin_mx.render.cells import CsvWriter, dims, encode, page, si, summary_lines, title
 from nin_mx.render.text import render_csv, render_markdown, render_table, to_dict
 
 __all__ = [
@@ -161,8 +159,7 @@ def render_view_csv(doc: Document, view: View | str = View.BLOCKS, *, blocks: Bl
     dv = group_rows(doc, view, blocks=blocks)
     if dv.view is View.LAYERS:
         return render_csv(doc)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = CsvWriter()
     writer.writerow(_CSV_FIELDS)
     for i, report in enumerate(doc.reports):
         for row in dv.rows:
@@ -172,7 +169,7 @@ def render_view_csv(doc: Document, view: View | str = View.BLOCKS, *, blocks: Bl
                 for v in values.values()
             ]
             writer.writerow([report.border_mode, str(report.ok).lower(), dv.view.value, *cells])
-    return out.getvalue()
+    return writer.getvalue()
 
 
 def view_to_dict(

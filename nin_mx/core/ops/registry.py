@@ -27,6 +27,19 @@ _DATA = Path(__file__).with_name("mxnet_registry.json")
 # Keys MXNet moves out of the way before it parses attributes (kHiddenKeys in MXNet's
 # src/nnvm/legacy_json_util.cc and c_api_symbolic.cc), alone or as a suffix (weight_lr_mult).
 _HIDDEN = ("ctx_group", "lr_mult", "wd_mult", "force_mirroring", "mirror_stage", "profiler_scope")
+# Attributes MXNet 1.9.1 divides by without checking them first (a SIGFPE, no message): the
+# lowest value nin_mx lets through, beyond the bounds MXNet's parser declares itself.
+# (src/operator/nn/convolution.cc and deconvolution-inl.h: num_group; nn/group_norm-inl.h:
+# num_groups; correlation-inl.h: stride1, stride2, kernel_size; contrib/deformable_convolution:
+# num_group, num_deformable_group.)
+_CRASH_BOUNDS: Mapping[str, Mapping[str, int]] = {
+    "Convolution": {"num_group": 1},
+    "Deconvolution": {"num_group": 1},
+    "GroupNorm": {"num_groups": 1},
+    "Correlation": {"stride1": 1, "stride2": 1, "kernel_size": 1},
+    "_contrib_DeformableConvolution": {"num_group": 1, "num_deformable_group": 1},
+    "_contrib_ModulatedDeformableConvolution": {"num_group": 1, "num_deformable_group": 1},
+}
 # Operators whose attributes are free-form (their parser takes any key).
 _FREE_FORM = frozenset({"Custom", "_CustomFunction", "_CachedOp", "_foreach", "_while_loop", "_cond"})
 
@@ -134,7 +147,7 @@ def check_node(name: str, op: str, attrs: Mapping[str, str]) -> None:
                 check(raw, f"attribute {key}")
             except GraphError as exc:
                 raise GraphError(f"node '{name}' ({op}): {exc}") from None
-        low = entry.get("lower_bounds", {}).get(key)
+        low = entry.get("lower_bounds", {}).get(key, _CRASH_BOUNDS.get(op, {}).get(key))
         if low is not None and _attrs.parse_int(raw, where=f"attribute {key}", bits=64) < low:
             raise GraphError(f"node '{name}' ({op}): attribute {key}={raw!r} must be at least {low}")
     for key, kind in params.items():
