@@ -321,7 +321,7 @@ def test_table_shows_macs_for_one_mode_and_compact_numbers():
 def test_optional_sections_in_table(full_doc):
     text = render_table(full_doc)
     assert "smallest square input: valid 24x24, same 6x6, full 1x1" in text
-    assert "pooling: manual kernel 8x8" in text
+    assert "pooling (reference): manual kernel 8x8" in text
     assert "shapes equal: True" in text
 
 

@@ -77,6 +77,14 @@ def _build_parser() -> argparse.ArgumentParser:
         help="full shape of a named input, batch included; repeat for several inputs",
     )
     parser.add_argument(
+        "--model-arg",
+        metavar="NAME=VALUE",
+        action="append",
+        default=[],
+        help="a factory argument of a built-in model, e.g. num_classes=100 (repeat for several; "
+        "typed by the factory's signature)",
+    )
+    parser.add_argument(
         "--border-mode",
         metavar="MODES",
         default=None,
@@ -166,7 +174,9 @@ def _build_document(request: Request) -> tuple[Any, list[str]]:
                 "note: border modes apply to nin_mx's own models; a symbol file is reported as built"
             )
     else:
-        graphs = [Graph.from_model(request.source, border_mode=mode) for mode in request.modes]
+        graphs = [
+            Graph.from_model(request.source, border_mode=mode, **request.model_args) for mode in request.modes
+        ]
     doc = build_document(
         graphs,
         request.shapes,
@@ -189,7 +199,8 @@ def _build_diff(request: Request) -> tuple[Any, list[str]]:
         (request.diff, request.diff_is_file, request.modes[-1]),
     )
     graphs = [
-        Graph.from_file(src) if file else Graph.from_model(src, border_mode=mode) for src, file, mode in sides
+        Graph.from_file(src) if file else Graph.from_model(src, border_mode=mode, **request.model_args)
+        for src, file, mode in sides
     ]
     a, b = (report_graph(graph, request.shapes) for graph in graphs)
     errors = [f"{side} ({r.border_mode}): {r.error}" for side, r in (("a", a), ("b", b)) if not r.ok]
@@ -261,6 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         doc, notes = _build_document(request)
         text = render_view(doc, request.fmt, request.view)
+        if request.hint is not None:
+            notes.append(f"note: {request.hint}")
         for note in notes:
             print(terminal_safe(note), file=sys.stderr)
         for report in doc.reports:
@@ -321,7 +334,7 @@ def _run_fix(prog: str, request: Request) -> int:
     graph = (
         Graph.from_file(request.source)
         if request.is_file
-        else Graph.from_model(request.source, border_mode=request.modes[0])
+        else Graph.from_model(request.source, border_mode=request.modes[0], **request.model_args)
     )
     result = fix(graph, request.shapes, request.fix_rules)
     fit = result.checkpoint_fit(request.params) if request.params is not None and result.changed else None

@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from nin_mx.core.border import BorderMode, ReportMode, parse_border_mode
 from nin_mx.core.enums import OutputFormat, View
@@ -40,6 +41,8 @@ class Request:
         output: the file to write, or ``None`` for stdout.
         fix: the file ``--fix`` writes the repaired graph to, or ``None``; ``fix_rules`` the
             rules to fix (``None``: the default ones), as ``--fix-rules`` names them.
+        model_args: factory arguments of a built-in model (``--model-arg``), typed.
+        hint: a note for stderr about the input, e.g. that it looks channels-last.
     """
 
     source: str
@@ -59,6 +62,8 @@ class Request:
     output: str | None = None
     fix: str | None = None
     fix_rules: str | None = None
+    model_args: Mapping[str, Any] = field(default_factory=dict)
+    hint: str | None = None
 
 
 def _positive_ints(text: str, what: str) -> Shape:
@@ -219,7 +224,75 @@ def resolve(args: argparse.Namespace) -> Request:
         output=args.output,
         fix=args.fix,
         fix_rules=args.fix_rules,
+        model_args=_model_args(args, is_file),
+        hint=_channels_last_hint(shapes),
     )
+
+
+def _channels_last_hint(shapes: Shape | Mapping[str, Shape]) -> str | None:
+    """``--input 32,32,3``: the last axis looks like channels (1, 3 or 4) and the first does not;
+    nin_mx (as MXNet) takes C,H,W."""
+    given = [shapes] if isinstance(shapes, tuple) else list(shapes.values())
+    for shape in given:
+        image = shape[1:]
+        if len(image) >= 3 and image[-1] in (1, 3, 4) and image[0] not in (1, 3, 4):
+            moved = (image[-1], *image[:-1])
+            return (
+                f"the input {','.join(map(str, image))} looks channels-last; nin_mx takes C,H,W "
+                f"(as MXNet does): did you mean C,H,W = {','.join(map(str, moved))}?"
+            )
+    return None
+
+
+def _typed(name: str, raw: str, default: Any, annotation: str) -> Any:
+    """A ``--model-arg`` value as the factory's parameter takes it (by its default's type and
+    its annotation): an integer, a float, a string, or integers separated by commas."""
+    text = raw.strip()
+    if text.lower() == "none" and ("None" in annotation or default is None):
+        return None
+    if isinstance(default, bool) or annotation.startswith("bool"):
+        if text.lower() in ("true", "1", "false", "0"):
+            return text.lower() in ("true", "1")
+        raise ValueError(f"--model-arg {name} takes true or false, got {raw!r}")
+    if isinstance(default, int) or annotation.startswith("int"):
+        if not text.lstrip("-").isdecimal():
+            raise ValueError(f"--model-arg {name} takes an integer, got {raw!r}")
+        return int(text)
+    if isinstance(default, float) or annotation.startswith("float"):
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError(f"--model-arg {name} takes a number, got {raw!r}") from None
+    if isinstance(default, (tuple, list)) or "Sequence" in annotation or "tuple" in annotation:
+        return _positive_ints(text, f"--model-arg {name}")
+    return text
+
+
+def _model_args(args: argparse.Namespace, is_file: bool) -> dict[str, Any]:
+    """``--model-arg NAME=VALUE ...`` checked against the model's factory, typed."""
+    if not args.model_arg:
+        return {}
+    if is_file or (args.diff is not None and _is_file_argument(args.diff)):
+        raise ValueError("--model-arg sets a factory argument of a built-in model, not of a symbol file")
+    import inspect
+
+    parameters = inspect.signature(get_model_entry(args.model).builder).parameters
+    taken = sorted(p for p in parameters if p != "border_mode")
+    values: dict[str, Any] = {}
+    for item in args.model_arg:
+        name, sep, raw = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise ValueError(f"--model-arg must look like NAME=VALUE, got {item!r}")
+        if name == "border_mode":
+            raise ValueError("give the border mode with --border-mode, not --model-arg")
+        if name not in parameters:
+            raise ValueError(f"{args.model} takes no argument {name!r} (it takes {', '.join(taken)})")
+        if name in values:
+            raise ValueError(f"--model-arg {name} is given twice")
+        parameter = parameters[name]
+        values[name] = _typed(name, raw, parameter.default, str(parameter.annotation))
+    return values
 
 
 def _not_an_input(

@@ -57,7 +57,14 @@ def si(value: int) -> str:
 
 
 def mib(nbytes: int) -> str:
-    return f"{nbytes / 2**20:.1f} MiB"
+    """Bytes in binary units, one decimal: '352.3 MiB'; from 1 GiB on '1.5 GiB', then TiB and PiB
+    (a huge input's activations read '47.5 TiB', not '49784847.6 MiB')."""
+    value = nbytes / 2**20
+    for unit in ("MiB", "GiB", "TiB"):
+        if round(abs(value), 1) < 1024:
+            return f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} PiB"
 
 
 def aligned_rows(reports: Sequence[Report]) -> list[tuple[str, str, list[LayerRow | None]]]:
@@ -123,7 +130,7 @@ def summary_lines(doc: Document) -> list[str]:
     comparison = doc.pooling_comparison
     if comparison is not None:
         lines.append(
-            f"pooling: manual kernel {dims(comparison.manual_kernel)} "
+            f"pooling ({comparison.border_mode}): manual kernel {dims(comparison.manual_kernel)} "
             f"at input {dims(comparison.data_shape)}; "
             f"global {dims(comparison.global_output_shape)} "
             f"vs manual {dims(comparison.manual_output_shape)}, "
@@ -139,19 +146,43 @@ def summary_lines(doc: Document) -> list[str]:
         sizes = ", ".join(f"{mode} {dims((side,) * rank)}" for mode, side in doc.min_input.items())
         lines.append(f"smallest square input: {sizes}")
     if doc.findings is not None:
-        for report, findings in zip(doc.reports, doc.findings):
-            lines += finding_lines(str(report.border_mode), findings)
+        lines += _findings_by_mode(doc)
+    return lines
+
+
+def _findings_by_mode(doc: Document) -> list[str]:
+    """The findings of each border mode; a checkpoint's findings that are the same under every
+    mode (a wrong class count) once, after the modes' own."""
+    per_mode = [list(findings) for findings in doc.findings or ()]
+    checkpoint = [[f for f in findings if f.rule.startswith("params-")] for findings in per_mode]
+    shared = len(per_mode) > 1 and checkpoint[0] and all(c == checkpoint[0] for c in checkpoint)
+    lines = []
+    for report, findings in zip(doc.reports, per_mode):
+        if shared:
+            findings = [f for f in findings if not f.rule.startswith("params-")]
+        lines += finding_lines(str(report.border_mode), findings)
+    if shared:
+        head, *rest = finding_lines(None, checkpoint[0])
+        lines += [
+            "checkpoint " + head.replace("findings:", "findings, the same under every border mode:"),
+            *rest,
+        ]
     return lines
 
 
 def finding_lines(mode: str | None, findings: Sequence[Finding]) -> list[str]:
-    """``findings under valid: 2 (1 warning, 1 info)`` (``findings: ...`` without a mode) and
+    """``findings under valid: 4 (2 warnings, 2 info)`` (``findings: ...`` without a mode) and
     one line per finding."""
     head = "findings" if mode is None else f"findings under {mode}"
     if not findings:
         return [f"{head}: none"]
     counts = Counter(f.severity.value for f in findings)
-    summary = ", ".join(f"{counts[s]} {s}" for s in ("error", "warning", "info") if counts[s])
+    # 'info' is a mass noun: '2 info', but '2 errors', '2 warnings'
+    summary = ", ".join(
+        f"{counts[s]} {s}{'s' if counts[s] > 1 and s != 'info' else ''}"
+        for s in ("error", "warning", "info")
+        if counts[s]
+    )
     lines = [f"{head}: {len(findings)} ({summary})"]
     for f in findings:
         where = f" at {f.layer}" if f.layer else ""

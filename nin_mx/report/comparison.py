@@ -16,6 +16,7 @@ from typing import Any
 
 from nin_mx._mxnet import mx
 from nin_mx.core import border
+from nin_mx.core.border import parse_report_mode
 from nin_mx.core.errors import ShapeError
 from nin_mx.core.validate import Shape, check_dims
 from nin_mx.graph.infer import infer_shapes
@@ -54,6 +55,7 @@ class PoolingComparison:
             fails.
         probe_manual_error: one line saying why the manual kernel does not work at the probe
             size (it fails, or pools to more than 1 x 1), or ``None`` if it happens to work.
+        border_mode: the padding both graphs were built with (``reference``: published).
     """
 
     model: str
@@ -69,6 +71,7 @@ class PoolingComparison:
     probe_global_error: str | None
     probe_manual_output_shape: Shape | None
     probe_manual_error: str | None
+    border_mode: str = "reference"
 
 
 def default_probe_shape(data_shape: Sequence[int]) -> Shape:
@@ -258,4 +261,5 @@ def compare_pooling(
         probe_global_error=probe_global_error,
         probe_manual_output_shape=probe_manual,
         probe_manual_error=probe_manual_error,
+        border_mode=str(parse_report_mode(factory_kwargs.get("border_mode"))),
     )
