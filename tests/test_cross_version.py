@@ -23,8 +23,10 @@ import pytest
 DATA = Path(__file__).resolve().parent / "data"
 CASES = {
     "gluon-check-params.json": (
-        [str(DATA / "params" / "gluon-symbol.json"), "--input", "3,16,16", "--check"]
-        + ["--params", str(DATA / "params" / "gluon-0000.params"), "--format", "json"],
+        [
+            *(str(DATA / "params" / "gluon-symbol.json"), "--input", "3,16,16", "--check"),
+            *("--params", str(DATA / "params" / "gluon-0000.params"), "--format", "json"),
+        ],
         3,
     ),
     "densenet121-check.json": (

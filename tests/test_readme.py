@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import doctest
+import os
 import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -23,3 +29,86 @@ def test_readme_commands_name_the_scripts_that_exist() -> None:
         assert (README.parent / script).is_file(), script
     assert "bash scripts/test.sh" in text
     assert "bash scripts/test.sh" in (README.parent / ".ci" / "run").read_text(encoding="utf-8")
+
+
+# --- every README command, run against the files scripts/make_examples.py writes --------------
+
+_TRANSCRIPT = re.compile(r"```\n(\$ [^\n]+\n.*?)```", re.S)
+
+
+def _transcripts() -> list[tuple[str, list[str]]]:
+    """``(command, expected lines)`` of every README block that starts with ``$ ``."""
+    found = []
+    for block in _TRANSCRIPT.findall(README.read_text(encoding="utf-8")):
+        first, *rest = block.rstrip("\n").split("\n")
+        found.append((first[2:], rest))
+    return found
+
+
+def _matches(expected: list[str], actual: list[str]) -> bool:
+    """Whether ``actual`` has the ``expected`` lines in order: a line ``...`` stands for any lines
+    (none included) and a line ending in ``...`` for any line that begins with the rest."""
+
+    def line_ok(want: str, have: str) -> bool:
+        if want.endswith("...") and want != "...":
+            return have.startswith(want[:-3])
+        return want.rstrip() == have.rstrip()
+
+    def match(i: int, j: int) -> bool:
+        if i == len(expected):
+            return j == len(actual) or (bool(expected) and expected[-1] == "...")
+        if expected[i] == "...":
+            return any(match(i + 1, k) for k in range(j, len(actual) + 1))
+        return j < len(actual) and line_ok(expected[i], actual[j]) and match(i + 1, j + 1)
+
+    return match(0, 0)
+
+
+def test_the_transcript_matcher():
+    assert _matches(["a", "...", "d"], ["a", "b", "c", "d"])
+    assert _matches(["a", "b..."], ["a", "bcd"])
+    assert not _matches(["a", "d"], ["a", "b", "d"])
+    assert not _matches(["a", "x..."], ["a", "bcd"])
+
+
+@pytest.fixture(scope="module")
+def examples(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("examples")
+    subprocess.run(
+        [sys.executable, str(README.parent / "scripts" / "make_examples.py"), str(folder)],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    return folder
+
+
+@pytest.mark.mxnet
+@pytest.mark.parametrize(
+    ("command", "expected"), _transcripts(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_every_readme_command_prints_what_the_readme_shows(examples, command, expected):
+    argv = shlex.split(command)
+    prefix = {"nin-shape-report": 1, "bash": 2}[argv[0]]  # bash scripts/report.sh: its command
+    done = subprocess.run(
+        [sys.executable, "-m", "nin_mx", *argv[prefix:]],
+        capture_output=True,
+        text=True,
+        cwd=examples,
+        timeout=600,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert done.returncode in (0, 3), done.stderr
+    actual = done.stdout.rstrip("\n").split("\n")
+    assert _matches(expected, actual), "\n".join(actual[:60])
+
+
+def test_the_readme_shows_commands_for_every_example_file():
+    text = README.read_text(encoding="utf-8")
+    used = set()
+    for command, _ in _transcripts():  # the files each command reads (not those it writes)
+        argv = shlex.split(command)
+        used |= {a for i, a in enumerate(argv) if a.endswith("-symbol.json") and argv[i - 1] != "--fix"}
+    made = (README.parent / "scripts" / "make_examples.py").read_text(encoding="utf-8")
+    assert used and all(name in made for name in used), used
+    assert "bash scripts/examples.sh" in text
