@@ -35,10 +35,10 @@ from nin_mx.checks.context import _inputs, _x
 from nin_mx.checks.findings import Finding
 from nin_mx.checks.params import StoredArray, check_params
 from nin_mx.checks.rules import RULES, find_pitfalls
-from nin_mx.core.border import BorderMode, ReportMode, pad_for
+from nin_mx.core.border import BorderMode, pad_for
 from nin_mx.core.errors import GraphError
 from nin_mx.core.validate import Shape
-from nin_mx.graph.nodes import Node, check_operators, data_inputs, parse_nodes
+from nin_mx.graph.nodes import Node, check_operators, parse_nodes
 from nin_mx.graph.shapes import Shapes, describe, infer
 from nin_mx.graph.source import Graph
 from nin_mx.graph.walk import axis_name
@@ -561,17 +561,10 @@ class _Effects:
 
 def _graph_of(text: str, like: Graph) -> Graph:
     """The fixed text as a Graph, checked and parsed as :meth:`Graph.from_file` does."""
-    nodes = tuple(parse_nodes(json.loads(text)))
+    nodes = parse_nodes(json.loads(text))
     check_operators(nodes)
-    return Graph(
-        label=f"{like.label} (fixed)",
-        built=None,
-        nodes=nodes,
-        inputs=tuple(data_inputs(nodes)),
-        mode=ReportMode.AS_BUILT,
-        node_row_ptr=like.node_row_ptr,
-        notes=like.notes,
-        text=text,
+    return Graph.from_nodes(
+        nodes, text, label=f"{like.label} (fixed)", notes=like.notes, node_row_ptr=like.node_row_ptr
     )
 
 

@@ -200,12 +200,7 @@ def resolve(args: argparse.Namespace) -> Request:
         raise ValueError("--params is empty")
     _check_fix(args, fmt, view, modes, is_file)
     if args.output:
-        folder = os.path.dirname(os.path.abspath(args.output))
-        if not os.path.isdir(folder):
-            raise ValueError(f"--output: folder {folder} does not exist")
-        if os.path.isdir(args.output):
-            raise ValueError(f"--output: {args.output} is a folder")
-        _not_an_input("--output", args.output, args, is_file, diff_is_file)
+        _writable_target("--output", args.output, args, is_file, diff_is_file)
     return Request(
         source=args.model,
         is_file=is_file,
@@ -295,6 +290,18 @@ def _model_args(args: argparse.Namespace, is_file: bool) -> dict[str, Any]:
     return values
 
 
+def _writable_target(
+    option: str, path: str, args: argparse.Namespace, is_file: bool, diff_is_file: bool
+) -> None:
+    """A file the run will write: its folder exists, it is not a folder, and it is no input."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ValueError(f"{option}: folder {folder} does not exist")
+    if os.path.isdir(path):
+        raise ValueError(f"{option}: {path} is a folder")
+    _not_an_input(option, path, args, is_file, diff_is_file)
+
+
 def _not_an_input(
     option: str, path: str, args: argparse.Namespace, is_file: bool, diff_is_file: bool
 ) -> None:
@@ -329,12 +336,7 @@ def _check_fix(
         raise ValueError("--fix prints its edits and diff as a table, markdown, json or html")
     if not is_file and len(modes) != 1:
         raise ValueError("--fix repairs a model under one border mode: give --border-mode with one mode")
-    folder = os.path.dirname(os.path.abspath(args.fix))
-    if not os.path.isdir(folder):
-        raise ValueError(f"--fix: folder {folder} does not exist")
-    if os.path.isdir(args.fix):
-        raise ValueError(f"--fix: {args.fix} is a folder")
-    _not_an_input("--fix", args.fix, args, is_file, False)
+    _writable_target("--fix", args.fix, args, is_file, False)
     if args.output and os.path.realpath(args.output) == os.path.realpath(args.fix):
         raise ValueError("--fix and --output name the same file")
     if args.fix_rules is not None:

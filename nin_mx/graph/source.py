@@ -82,15 +82,31 @@ class Graph:
             nin_mx.errors.GraphError: one line, for every way the file can be wrong.
         """
         loaded = load_symbol_file(path)
-        nodes = tuple(loaded.nodes)
+        return cls.from_nodes(
+            loaded.nodes, loaded.text, label=os.path.basename(os.fspath(path)), notes=loaded.notes
+        )
+
+    @classmethod
+    def from_nodes(
+        cls,
+        nodes: Sequence[Node],
+        text: str,
+        *,
+        label: str,
+        notes: tuple[str, ...] = (),
+        node_row_ptr: Sequence[int] | None = None,
+    ) -> Graph:
+        """A graph read from symbol JSON (``text``) and its checked nodes, taken as built."""
+        nodes = tuple(nodes)
         return cls(
-            label=os.path.basename(os.fspath(path)),
+            label=label,
             built=None,
             nodes=nodes,
             inputs=tuple(data_inputs(nodes)),
             mode=ReportMode.AS_BUILT,
-            notes=loaded.notes,
-            text=loaded.text,
+            node_row_ptr=node_row_ptr,
+            notes=notes,
+            text=text,
         )
 
     @classmethod

@@ -3,7 +3,7 @@ shape engine (which follows every operator it knows, not only windows)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from nin_mx.core.errors import GraphError, ShapeError
@@ -60,14 +60,7 @@ def min_input_size(
             return False
         return True
 
-    low, high = 0, 1
-    while not fits(high):
-        low, high = high, high * 2
-        if high > limit:
-            raise ShapeError(f"{label}: no input up to {limit} x {limit} fits every layer")
-    while high - low > 1:
-        middle = (low + high) // 2
-        low, high = (low, middle) if fits(middle) else (middle, high)
+    high = _smallest(fits, 0, 1, limit, f"{label}: no input up to {limit} x {limit} fits every layer")
 
     def infers(side: int) -> bool:
         try:
@@ -78,15 +71,25 @@ def min_input_size(
 
     if infers(high):
         return high
-    low = high  # every window fits from here on; something else does not: search on, exactly
-    high = max(2 * high, 2)
-    while not infers(high):
+    # Every window fits from here on, something else does not: search on with the engine.
+    message = f"{label}: no input up to {limit} x {limit} passes shape inference"
+    return _smallest(infers, high, max(2 * high, 2), limit, message)
+
+
+def _smallest(fits: Callable[[int], bool], low: int, high: int, limit: int, message: str) -> int:
+    """The smallest side above ``low`` that ``fits``, doubling ``high`` until it fits, then by
+    bisection (sizes that fit grow with the input).
+
+    Raises:
+        ShapeError: ``message``, when no side up to ``limit`` fits.
+    """
+    while not fits(high):
         low, high = high, high * 2
         if high > limit:
-            raise ShapeError(f"{label}: no input up to {limit} x {limit} passes shape inference")
+            raise ShapeError(message)
     while high - low > 1:
         middle = (low + high) // 2
-        low, high = (low, middle) if infers(middle) else (middle, high)
+        low, high = (low, middle) if fits(middle) else (middle, high)
     return high
 
 
