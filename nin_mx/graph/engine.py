@@ -112,6 +112,12 @@ def infer_graph(
             )
         infos[index] = info
         try:
+            if not info.variadic:  # MXNet's FInferShape checks the count (e.g. BatchNorm's 5)
+                names = info.input_names(node.attrs)
+                if len(node.inputs) != len(names):
+                    raise GraphError(
+                        f"takes {len(names)} inputs ({', '.join(names)}), the graph gives it {len(node.inputs)}"
+                    )
             n_out = info.num_outputs(node.attrs)
             visible[index] = info.visible(node.attrs)
             mutated = info.mutated_inputs(node.attrs)
