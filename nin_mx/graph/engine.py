@@ -116,7 +116,8 @@ def infer_graph(
                 names = info.input_names(node.attrs)
                 if len(node.inputs) != len(names):
                     raise GraphError(
-                        f"takes {len(names)} inputs ({', '.join(names)}), the graph gives it {len(node.inputs)}"
+                        f"takes {len(names)} inputs ({', '.join(names)}), "
+                        f"the graph gives it {len(node.inputs)}"
                     )
             n_out = info.num_outputs(node.attrs)
             visible[index] = info.visible(node.attrs)
