@@ -50,3 +50,6 @@ if [ ! -f "$stamp" ] || [ setup.py -nt "$stamp" ]; then
   fi
   touch "$stamp"
 fi
+# Bytecode for nin_mx, so that each command-line run need not compile it (where
+# PYTHONDONTWRITEBYTECODE is set, Python reads these but would write none itself).
+"$VENV/bin/python" -m compileall -q nin_mx >/dev/null

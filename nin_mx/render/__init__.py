@@ -2,89 +2,72 @@
 
 :func:`render` is the one entry. Below it: :mod:`~nin_mx.render.cells` (what every format
 shares), :mod:`~nin_mx.render.text` (a document's layer report), :mod:`~nin_mx.render.view`
-(blocks and stages), :mod:`~nin_mx.render.diff` and :mod:`~nin_mx.render.html`, which uses the
-cells of the others. Pure functions; nothing here prints.
+(blocks and stages), :mod:`~nin_mx.render.diff`, :mod:`~nin_mx.render.fix` and
+:mod:`~nin_mx.render.html`, which uses the cells of the others. Pure functions; nothing here
+prints. The format modules are imported when first used (a JSON report loads no HTML code);
+every public name below is importable from here.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from nin_mx.analysis.diff import GraphDiff
-from nin_mx.analysis.views import BlockMap
-from nin_mx.checks.findings import Finding
 from nin_mx.core.enums import OutputFormat, View
-from nin_mx.document import Document
-from nin_mx.render.cells import SCHEMA_VERSION, encode, finding_lines, finding_to_dict
-from nin_mx.render.diff import (
-    diff_to_dict,
-    render_diff_csv,
-    render_diff_json,
-    render_diff_markdown,
-    render_diff_table,
-)
-from nin_mx.render.fix import fix_to_dict, render_fix
-from nin_mx.render.html import diff_to_html, findings_to_html, render_html
-from nin_mx.render.text import (
-    parse_format,
-    render_csv,
-    render_json,
-    render_markdown,
-    render_table,
-    to_dict,
-)
-from nin_mx.render.view import (
-    render_view_csv,
-    render_view_json,
-    render_view_markdown,
-    render_view_table,
-    view_cells,
-    view_to_dict,
-)
 
-__all__ = [
-    "SCHEMA_VERSION",
-    "OutputFormat",
-    "diff_to_dict",
-    "diff_to_html",
-    "finding_to_dict",
-    "findings_to_html",
-    "fix_to_dict",
-    "parse_format",
-    "render",
-    "render_csv",
-    "render_diff",
-    "render_diff_csv",
-    "render_diff_json",
-    "render_diff_markdown",
-    "render_diff_table",
-    "render_fix",
-    "render_html",
-    "render_json",
-    "render_markdown",
-    "render_table",
-    "render_view",
-    "render_view_csv",
-    "render_view_json",
-    "render_view_markdown",
-    "render_view_table",
-    "to_dict",
-    "view_cells",
-    "view_to_dict",
-]
+if TYPE_CHECKING:
+    from nin_mx.analysis.diff import GraphDiff
+    from nin_mx.analysis.views import BlockMap
+    from nin_mx.checks.findings import Finding
+    from nin_mx.document import Document
 
-_VIEWS = {
-    OutputFormat.TABLE: render_view_table,
-    OutputFormat.MARKDOWN: render_view_markdown,
-    OutputFormat.CSV: render_view_csv,
-    OutputFormat.JSON: render_view_json,
+# Public name -> the module of this package that defines it.
+_NAMES = {
+    "SCHEMA_VERSION": "cells",
+    "finding_to_dict": "cells",
+    "diff_to_dict": "diff",
+    "render_diff_csv": "diff",
+    "render_diff_json": "diff",
+    "render_diff_markdown": "diff",
+    "render_diff_table": "diff",
+    "fix_to_dict": "fix",
+    "render_fix": "fix",
+    "diff_to_html": "html",
+    "findings_to_html": "html",
+    "render_html": "html",
+    "parse_format": "text",
+    "render_csv": "text",
+    "render_json": "text",
+    "render_markdown": "text",
+    "render_table": "text",
+    "to_dict": "text",
+    "render_view_csv": "view",
+    "render_view_json": "view",
+    "render_view_markdown": "view",
+    "render_view_table": "view",
+    "view_cells": "view",
+    "view_to_dict": "view",
 }
-_DIFFS = {
-    OutputFormat.TABLE: render_diff_table,
-    OutputFormat.MARKDOWN: render_diff_markdown,
-    OutputFormat.CSV: render_diff_csv,
-    OutputFormat.HTML: diff_to_html,
-}
+
+__all__ = sorted([*_NAMES, "OutputFormat", "render", "render_diff", "render_view"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nin_mx.render' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"nin_mx.render.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+def _module(name: str) -> Any:
+    return importlib.import_module(f"nin_mx.render.{name}")
 
 
 def render(
@@ -109,20 +92,30 @@ def render(
     Raises:
         ValueError: for an unknown format or view, or a format a list of findings has no form in.
     """
+    from nin_mx.analysis.diff import GraphDiff
+    from nin_mx.document import Document
+
     fmt = OutputFormat.parse(fmt)
     if isinstance(obj, GraphDiff):
-        return render_diff_json(obj) if fmt is OutputFormat.JSON else _DIFFS[fmt](obj, all_rows)
+        if fmt is OutputFormat.HTML:
+            return _module("html").diff_to_html(obj, all_rows)
+        diff = _module("diff")
+        if fmt is OutputFormat.JSON:
+            return diff.render_diff_json(obj)
+        return getattr(diff, f"render_diff_{fmt.value}")(obj, all_rows)
     if isinstance(obj, Document):
         if fmt is OutputFormat.HTML:
-            return render_html(obj, view=view, blocks=blocks)
-        return _VIEWS[fmt](obj, View.LAYERS if view is None else View.parse(view), blocks=blocks)
+            return _module("html").render_html(obj, view=view, blocks=blocks)
+        chosen = View.LAYERS if view is None else View.parse(view)
+        return getattr(_module("view"), f"render_view_{fmt.value}")(obj, chosen, blocks=blocks)
     findings = list(obj)
+    cells = _module("cells")
     if fmt is OutputFormat.HTML:
-        return findings_to_html(findings)
+        return _module("html").findings_to_html(findings)
     if fmt is OutputFormat.JSON:
-        return encode([finding_to_dict(f) for f in findings]) + "\n"
+        return cells.encode([cells.finding_to_dict(f) for f in findings]) + "\n"
     if fmt is OutputFormat.TABLE:
-        return "\n".join(finding_lines(None, findings)) + "\n"
+        return "\n".join(cells.finding_lines(None, findings)) + "\n"
     raise ValueError(f"findings render as table, json or html, not {fmt}")
 
 
