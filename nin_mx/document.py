@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from nin_mx.analysis.views import BlockMap, block_map
 from nin_mx.checks.findings import Finding
@@ -63,6 +64,7 @@ def build_document(
     check: bool = False,
     params: Mapping[str, StoredArray] | None = None,
     reports: Sequence[Report] | None = None,
+    model_args: Mapping[str, Any] | None = None,
 ) -> Document:
     """The reports of one graph under one or more border modes, and what else was asked for.
 
@@ -76,6 +78,8 @@ def build_document(
         params: a checkpoint's arrays (:func:`nin_mx.checks.params.load_params`): add the
             checkpoint rules' findings.
         reports: the reports of ``graphs``, when already made.
+        model_args: the factory arguments the model was built with (``num_classes``, ...),
+            for the pooling comparison, which builds it again.
 
     Raises:
         ValueError: for a bad shape, or an option that does not apply (named in the message).
@@ -91,7 +95,12 @@ def build_document(
 
         mode = graphs[0].mode.border_mode if len(graphs) == 1 else None
         try:
-            comparison = compare(graphs[0].model or graphs[0].label, reports[0].input_shape, border_mode=mode)
+            comparison = compare(
+                graphs[0].model or graphs[0].label,
+                reports[0].input_shape,
+                border_mode=mode,
+                **dict(model_args or {}),
+            )
         except ValueError as exc:  # say which option failed: the reports themselves may be fine
             raise ValueError(f"--compare-pooling: {exc}") from exc
     sizes = None

@@ -103,3 +103,8 @@ def test_border_mode_all_is_what_help_says():
     assert "all, which is valid,same,full" in " ".join(run_cli("--help").stdout.split())
     every = json.loads(run_cli("nin_cifar10", "--border-mode", "all", "--format", "json").stdout)
     assert [r["border_mode"] for r in every["reports"]] == ["valid", "same", "full"]
+
+
+def test_compare_pooling_builds_the_model_with_its_model_args():
+    done = run_cli("nin_imagenet", "--model-arg", "pooling_convention=valid", "--compare-pooling")
+    assert "manual kernel 5x5 at input 1x3x224x224" in done.stdout  # floor pools: a 5x5 last map

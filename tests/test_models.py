@@ -445,6 +445,13 @@ def assert_one_line(exc):
     [
         (lambda: get_symbol("nin_cifar"), ValueError, "did you mean 'nin_cifar10'"),
         (lambda: get_symbol("inception_resnet"), ValueError, "did you mean 'inception_resnet_v2'"),
+        # names are matched case-insensitively for the suggestion (the name itself is still refused)
+        (
+            lambda: get_symbol("NIN_CIFAR10"),
+            ValueError,
+            "unknown model 'NIN_CIFAR10'; did you mean 'nin_cifar10'",
+        ),
+        (lambda: get_symbol("Nin_ImageNet"), ValueError, "did you mean 'nin_imagenet'"),
         (
             lambda: get_symbol("vgg16"),
             ValueError,

@@ -11,7 +11,9 @@ drawings and the pooling comparison.
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -20,7 +22,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "walkthrough.ipynb"
 GENERATOR = ROOT / "notebooks" / "build_walkthrough.py"
+SCRIPT = ROOT / "scripts" / "notebook.sh"
 MAX_BYTES = 1_500_000
+PAGE_PT = 720  # a drawing wider than 10 inches does not fit a notebook's page
 
 
 def _load_generator():
@@ -72,6 +76,10 @@ def check_outputs(nb):
         svg = [o.data["image/svg+xml"] for o in cell.outputs if "image/svg+xml" in o.get("data", {})]
         assert svg and "<svg" in svg[0], "a graph cell has no image/svg+xml drawing"
     assert "block35_1_add" in "".join(graphs[1].outputs[-1].data["image/svg+xml"])
+    for cell in graphs:  # each drawing fits the page's width, at its own size
+        svg = "".join(cell.outputs[-1].data["image/svg+xml"])
+        width = float(re.search(r'<svg[^>]* width="([\d.]+)pt"', svg).group(1))
+        assert width <= PAGE_PT, f"a graph drawing is {width}pt wide"
 
     pooling = "".join(_text(cell) for cell in _tagged(nb, build_walkthrough.TAG_POOLING))
     assert "inception_resnet_v2 at 299x299: manual kernel (8, 8)" in pooling
@@ -79,9 +87,10 @@ def check_outputs(nb):
     assert "manual -> kernel (8, 8) exceeds input (5, 5)" in pooling
 
     check = "".join(_text(cell) for cell in _tagged(nb, build_walkthrough.TAG_CHECK))
-    assert "manual: " in check and "1 warnings" in check and "global: " in check
-    assert "warning fixed-global-pool at global_pool: fixed 8x8 average pool" in check
-    assert "global: " in check and check.split("global: ")[1].split(" findings, ")[1].startswith("0 warnings")
+    manual, global_ = check.split("--- Inception-ResNet-v2, global_pool=True\n")
+    assert manual.startswith("--- Inception-ResNet-v2, manual 8x8 kernel\nfindings: 1 (1 warning)\n")
+    assert "  warning fixed-global-pool at global_pool: fixed 8x8 average pool" in manual
+    assert global_ == "findings: none\n"
     diff = "".join(_text(cell) for cell in _tagged(nb, build_walkthrough.TAG_DIFF))
     assert "--- at 299x299: DiffCounts(same=822, changed=1, only_a=0, only_b=0)" in diff  # the pool only
     assert "--- at 331x331: DiffCounts(same=819, changed=4," in diff  # the pool, flatten, dropout, fc
@@ -89,6 +98,12 @@ def check_outputs(nb):
         o.data["text/html"] for c in _tagged(nb, build_walkthrough.TAG_DIFF) for o in c.outputs if "data" in o
     ]
     assert len(html) == 2 and all("global_pool" in "".join(h) for h in html)
+    for h in html:  # each side says which graph it is (both symbols are named 'softmax')
+        heading = re.search(r"<h1>(.*?)</h1>", "".join(h)).group(1)
+        assert heading.startswith("diff: a = Inception-ResNet-v2, global_pool=True (")
+        assert "; b = Inception-ResNet-v2, manual 8x8 kernel (" in heading
+    fix = "".join(_text(cell) for cell in _tagged(nb, build_walkthrough.TAG_FIX))
+    assert "b = Inception-ResNet-v2, manual 8x8 kernel (fixed) (" in fix
     views = _tagged(nb, build_walkthrough.TAG_VIEWS)
     tables = [
         "".join(o.data["text/html"]) for c in views for o in c.outputs if "text/html" in o.get("data", {})
@@ -109,6 +124,39 @@ def test_committed_notebook_keeps_its_outputs():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     nbformat.validate(nb)
     check_outputs(nb)
+
+
+def test_every_image_is_described_in_the_markdown_right_before_it():
+    nb = build_walkthrough.build()
+    images = [
+        i for i, c in enumerate(nb.cells) if {"plot", "graph"} & set(c.get("metadata", {}).get("tags", []))
+    ]
+    assert len(images) == 3  # the border-mode plot and the two drawings
+    for index in images:
+        before = nb.cells[index - 1]
+        assert before.cell_type == "markdown"
+        assert before.source.splitlines()[-1] and "*Image below:*" in before.source.split("\n\n")[-1]
+
+
+def test_the_closing_lines_say_what_reproduces_each_table():
+    closing = build_walkthrough.build().cells[-1].source
+    assert "`--border-mode all` means\n`valid,same,full`" in closing
+    assert "`nin-shape-report nin_cifar10 --border-mode reference`" in closing  # section 1's table
+    assert "--border-mode reference,valid,same,full --min-input" in closing
+
+
+def test_the_notebook_script_is_valid_bash_and_opens_the_walkthrough():
+    proc = subprocess.run(["bash", "-n", str(SCRIPT)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    text = SCRIPT.read_text(encoding="utf-8")
+    assert "NOTEBOOK=notebooks/walkthrough.ipynb" in text and '"$NOTEBOOK"' in text
+    assert "bash scripts/bootstrap.sh" in text  # the project's environment first
+    assert "pip install" in text and "'notebook>=7'" in text  # then Jupyter, when missing
+    assert "--no-browser" in text and "DISPLAY" in text  # no browser without a display
+    assert (
+        'echo "notebook: the walkthrough is at http://127.0.0.1:$port/notebooks/$NOTEBOOK?token=$token"'
+        in text
+    )
 
 
 def test_notebook_downloads_nothing():

@@ -13,6 +13,7 @@ import pytest
 from _contract import CSV_COLUMNS
 
 from nin_mx import check, compare_border_modes, compare_pooling
+from nin_mx.checks.findings import Finding
 from nin_mx.document import Document
 from nin_mx.render import (
     SCHEMA_VERSION,
@@ -26,6 +27,7 @@ from nin_mx.render import (
     render_table,
     to_dict,
 )
+from nin_mx.render.cells import finding_lines, mib
 from nin_mx.report.rows import LayerRow, Report
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -323,6 +325,41 @@ def test_optional_sections_in_table(full_doc):
     assert "smallest square input: valid 24x24, same 6x6, full 1x1" in text
     assert "pooling (reference): manual kernel 8x8" in text
     assert "shapes equal: True" in text
+
+
+@pytest.mark.parametrize(
+    ("nbytes", "text"),
+    [
+        (0, "0.0 MiB"),
+        (369_412_000, "352.3 MiB"),
+        (1023 * 2**20, "1023.0 MiB"),
+        (2**30 - 2**14, "1.0 GiB"),  # 1023.99 MiB would round to '1024.0 MiB'
+        (3 * 2**29, "1.5 GiB"),
+        (int(49784847.6 * 2**20), "47.5 TiB"),  # issue 23: was '49784847.6 MiB'
+        (5 * 2**50, "5.0 PiB"),
+    ],
+)
+def test_sizes_use_binary_units_up_to_pib(nbytes, text):
+    assert mib(nbytes) == text
+
+
+def test_a_huge_input_reads_its_activations_in_tib():
+    report = dataclasses.replace(_tiny_report(), activation_bytes=int(49784847.6 * 2**20))
+    doc = Document("tiny", report.input_shapes, [report])
+    assert "activations 47.5 TiB" in render_table(doc)
+    assert json.loads(render_json(doc))["reports"][0]["activation_bytes"] == int(49784847.6 * 2**20)
+
+
+def test_finding_counts_are_plural_where_they_should_be():
+    def findings(*severities):
+        return [Finding("r", severity, "c1", "m") for severity in severities]
+
+    assert finding_lines("valid", findings("error", "error"))[0] == "findings under valid: 2 (2 errors)"
+    assert finding_lines(None, findings("warning"))[0] == "findings: 1 (1 warning)"
+    assert finding_lines(None, findings("error", "warning", "warning", "info", "info"))[0] == (
+        "findings: 5 (1 error, 2 warnings, 2 info)"
+    )
+    assert finding_lines("same", [])[0] == "findings under same: none"
 
 
 # --- formats ------------------------------------------------------------------------------------

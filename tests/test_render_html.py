@@ -175,3 +175,39 @@ def test_view_table_markdown_and_csv(irv2_doc):
     rows = render_view(irv2_doc, "csv", "blocks").splitlines()
     assert len(rows) == 1 + 2 * len(group_rows(irv2_doc, "blocks").rows)
     assert rows[0].startswith("border_mode,ok,view,name,repeat")
+
+
+def test_findings_come_right_under_the_totals_with_their_counts_in_the_header(evil_doc, irv2_doc):
+    page = render_html(evil_doc)
+    header = page[page.index("<header>") : page.index("</header>")]
+    mode = evil_doc.reports[0].border_mode
+    assert f'<p class="finding-counts warning">findings under {mode}: 1 (1 warning)</p>' in header
+    assert page.index("</header>") < page.index("<h2>Totals</h2>") < page.index("<h2>Findings</h2>")
+    assert page.index("<h2>Findings</h2>") < page.index("<h2>Views</h2>") < page.index("<details")
+    # the message wraps (the other cells of a finding do not)
+    assert '<td class="message">a message with &lt;tags&gt; &amp; ampersands</td>' in page
+    assert ".nin-mx td.message { white-space: normal;" in page
+    # without findings: no header counts and no findings section
+    plain = render_html(irv2_doc)
+    assert "<header>" not in plain and "Findings" not in plain
+
+
+def test_numbers_are_right_aligned_in_every_table_the_totals_too(irv2_doc):
+    page = render_html(irv2_doc, view="layers")
+    totals = page[page.index("<h2>Totals</h2>") : page.index("</table>")]
+    for head in ("params", "aux", "MACs", "activations"):
+        assert f'<th class="num">{head}</th>' in totals
+    first_row = totals[totals.index("<tbody>") :].split("</tr>")[0]
+    assert first_row.count('<td class="num">') == 4  # params, aux, MACs, activations
+    for head in ("layers", "valid MACs", "params", "RF"):
+        assert f'<th class="num">{head}</th>' in page
+    assert "<th>mode</th>" in totals and "<th>status</th>" in totals  # words stay left
+
+
+def test_status_colours_are_more_specific_than_the_striping(irv2_doc):
+    # The zebra rule's specificity is (0,2,2); each status rule's is (0,2,3), so it wins on even
+    # rows too (tests/test_html_browser.py checks the colours Chromium computes).
+    page = diff_to_html(diff_reports(*irv2_doc.reports))
+    for status in ("changed", "only_a", "only_b"):
+        assert f".nin-mx tbody tr.{status} td {{ background:" in page
+    assert ".nin-mx tr:nth-child(even) td { background: #fafafa; }" in page

@@ -184,6 +184,7 @@ def _build_document(request: Request) -> tuple[Any, list[str]]:
         min_input=request.min_input,
         check=request.check,
         params=stored,
+        model_args=request.model_args,
     )
     return doc, notes
 

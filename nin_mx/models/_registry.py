@@ -66,6 +66,8 @@ def get_model_entry(name: str) -> ModelEntry:
     try:
         return _MODELS[name]
     except (KeyError, TypeError):
-        close = difflib.get_close_matches(str(name), list(_MODELS), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        # Case-insensitive: 'NIN_CIFAR10' is as close to 'nin_cifar10' as 'nin_cifar10' itself.
+        lowered = {key.lower(): key for key in _MODELS}
+        close = difflib.get_close_matches(str(name).lower(), list(lowered), n=1)
+        hint = f"; did you mean {lowered[close[0]]!r}?" if close else ""
         raise ValueError(f"unknown model {name!r}{hint} (available: {', '.join(list_models())})") from None

@@ -2,8 +2,10 @@
 
 A page has its CSS inline and loads nothing (no scripts, fonts or images), so a report can
 be mailed or opened offline. Every name and message from a graph is escaped. The page of a
-:class:`~nin_mx.report.Document` holds its totals and notes, one table per view (the view
-asked for first and open, the others folded in ``<details>``) and its findings. Jupyter shows
+:class:`~nin_mx.report.Document` holds, in this order: a header with the count of findings per
+severity, its totals, its findings (messages wrap), its notes, and one table per view (the view
+asked for first and open, the others folded in ``<details>``). Numbers are right-aligned; in a
+diff the status colours of the rows win over the striping. Jupyter shows
 documents, findings and diffs through their ``_repr_html_``, which calls the functions here
 with ``fragment=True``: the same markup without ``<html>``, its CSS scoped to ``.nin-mx``.
 """
@@ -19,7 +21,7 @@ from nin_mx.analysis.views import BlockMap, group_rows
 from nin_mx.checks.findings import Finding
 from nin_mx.core.enums import View
 from nin_mx.document import Document
-from nin_mx.render.cells import dims, layer_cells, mib, summary_lines, title
+from nin_mx.render.cells import dims, finding_lines, layer_cells, mib, summary_lines, title
 from nin_mx.render.diff import diff_cells, diff_summary, diff_title
 from nin_mx.render.view import view_cells
 
@@ -31,31 +33,42 @@ _CSS = """
 .nin-mx table { border-collapse: collapse; margin: 0.4em 0 1em; }
 .nin-mx th, .nin-mx td { border: 1px solid #ccc; padding: 2px 8px; text-align: left; white-space: nowrap; }
 .nin-mx th { background: #f0f0f0; position: sticky; top: 0; }
-.nin-mx td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.nin-mx th.num, .nin-mx td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.nin-mx td.message { white-space: normal; overflow-wrap: anywhere; min-width: 20em; }
 .nin-mx tr:nth-child(even) td { background: #fafafa; }
+.nin-mx tbody tr.changed td { background: #fff6d6; } .nin-mx tbody tr.only_a td { background: #fde2e2; }
+.nin-mx tbody tr.only_b td { background: #e2f5e2; }
 .nin-mx .fails, .nin-mx .error { color: #b00020; font-weight: bold; }
 .nin-mx .warning { color: #8a5300; } .nin-mx .info { color: #245; }
-.nin-mx .changed td { background: #fff6d6; } .nin-mx .only_a td { background: #fde2e2; }
-.nin-mx .only_b td { background: #e2f5e2; }
+.nin-mx .finding-counts { margin: 0.2em 0; }
 .nin-mx summary { cursor: pointer; font-weight: bold; margin: 0.6em 0; }
 """
 
 _ESC = html.escape
-_NUMERIC_HEADS = ("MACs", "params", "layers")
+# Columns of numbers (right-aligned), by the end of their header: counts, sizes, receptive fields.
+_NUMERIC_HEADS = ("MACs", "params", "layers", "aux", "activations", "RF")
+# Columns of prose (wrapped), by header.
+_PROSE_HEADS = ("message",)
 
 
 def _table(headers: Sequence[str], body: Iterable[Sequence[str]], row_class: Sequence[str] = ()) -> str:
     numeric = [any(h.endswith(word) for word in _NUMERIC_HEADS) for h in headers]
+    prose = [h in _PROSE_HEADS for h in headers]
     lines = [
         "<table>",
-        "<thead><tr>" + "".join(f"<th>{_ESC(h)}</th>" for h in headers) + "</tr></thead>",
+        "<thead><tr>"
+        + "".join(
+            f'<th class="num">{_ESC(h)}</th>' if n else f"<th>{_ESC(h)}</th>"
+            for h, n in zip(headers, numeric)
+        )
+        + "</tr></thead>",
         "<tbody>",
     ]
     for k, cells in enumerate(body):
         cls = f' class="{_ESC(row_class[k])}"' if k < len(row_class) and row_class[k] else ""
         tds = []
-        for cell, is_num in zip(cells, numeric):
-            classes = ["num"] if is_num else []
+        for cell, is_num, is_prose in zip(cells, numeric, prose):
+            classes = ["num"] if is_num else ["message"] if is_prose else []
             if "FAILS" in cell:
                 classes.append("fails")
             attr = f' class="{" ".join(classes)}"' if classes else ""
@@ -76,10 +89,11 @@ def _wrap(title: str, body: str, fragment: bool) -> str:
 
 
 def findings_to_html(findings: Sequence[Finding], mode: str | None = None) -> str:
-    """A table of findings: severity, rule, layer and message (one row each)."""
+    """A table of findings: severity, rule, layer and message (one row each; messages wrap),
+    under their count per severity when ``mode`` names the border mode."""
     headers = ["severity", "rule", "layer", "message"]
     body = [[f.severity.value, f.rule, f.layer or "", f.message] for f in findings]
-    caption = f"<p>findings under {_ESC(mode)}: {len(findings)}</p>\n" if mode is not None else ""
+    caption = f"<p>{_ESC(finding_lines(mode, findings)[0])}</p>\n" if mode is not None else ""
     return caption + _table(headers, body, [f.severity.value for f in findings])
 
 
@@ -130,18 +144,28 @@ def render_html(
     """
     first = View.parse(view) if view is not None else View.BLOCKS
     order = [first, *(v for v in (View.BLOCKS, View.STAGES, View.LAYERS) if v is not first)]
-    heading = title(doc)
-    parts = [f"<h1>{_ESC(heading)}</h1>", "<h2>Totals</h2>", _totals(doc)]
+    heading = f"<h1>{_ESC(title(doc))}</h1>"
+    if doc.findings is not None:  # the count per severity, in the header
+        counts = [_finding_counts(str(r.border_mode), f) for r, f in zip(doc.reports, doc.findings)]
+        heading = "\n".join(["<header>", heading, *counts, "</header>"])
+    parts = [heading, "<h2>Totals</h2>", _totals(doc)]
+    if doc.findings is not None:  # right under the totals, before the long tables
+        parts.append("<h2>Findings</h2>")
+        parts += [findings_to_html(f, str(r.border_mode)) for r, f in zip(doc.reports, doc.findings)]
     notes = [f"{r.border_mode}: {note}" for r in doc.reports for note in r.notes]
     notes += summary_lines(dataclasses.replace(doc, reports=(), findings=None))  # pooling, min input
     if notes:
         parts += ["<h2>Notes</h2>", "<ul>", *(f"<li>{_ESC(line)}</li>" for line in notes), "</ul>"]
     parts.append("<h2>Views</h2>")
     parts += [_view_section(doc, v, blocks, v is first) for v in order]
-    if doc.findings is not None:
-        parts.append("<h2>Findings</h2>")
-        parts += [findings_to_html(f, str(r.border_mode)) for r, f in zip(doc.reports, doc.findings)]
     return _wrap(f"{doc.model} - nin_mx report", "\n".join(parts), fragment)
+
+
+def _finding_counts(mode: str, findings: Sequence[Finding]) -> str:
+    """``findings under valid: 3 (1 error, 2 info)``, in the colour of the worst severity."""
+    worst = max((f.severity for f in findings), default=None)
+    cls = f"finding-counts {worst.value}" if worst is not None else "finding-counts"
+    return f'<p class="{cls}">{_ESC(finding_lines(mode, findings)[0])}</p>'
 
 
 def diff_to_html(diff: GraphDiff, all_rows: bool = False, *, fragment: bool = False) -> str:
