@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""The performance figures of issues 5 and 12, each a ratio measured side by side in one run.
+"""The performance figures of issues 5, 12 and 17-20, each a ratio measured side by side in one run.
 
 Every figure divides a nin_mx measurement by a baseline measured in the same run: the two
 are sampled in alternating (ABBA) order after a warm-up, and the ratio is the ratio of the
@@ -10,26 +10,40 @@ whenever the measurements ran, 1 on a setup error).
     (a) report     shape_report(symbol) ÷ mx.viz.print_summary(symbol), in process
     (b) cli-wall   `nin-shape-report inception_resnet_v2 --border-mode valid,same,full
                    --format json` wall time ÷ `python -c "import mxnet"` wall time
-    (c) cli-rss    the same two commands' peak RSS
+    (b2) file-cli  `nin-shape-report IRV2-symbol.json --input 3,299,299 --format json` (a
+                   saved Inception-ResNet-v2) wall time ÷ `python -c "import mxnet"` wall time
+    (p) params-cli the same command with `--params CKPT` (a 220 MB checkpoint of the graph)
+                   minus the command without it, paired round by round, ÷ the same baseline
+    (c) cli-rss    the commands of (b): peak RSS
     (d) help-wall  `nin-shape-report --help` wall time ÷ `python -c "import mxnet"`
     (e) depth      shape_report of inception_resnet_v2(repeats=(100, 200, 100)) ÷ default
+    (e3) depth-file the same of the two symbols saved to files, shape_report(path)
     (f) pooling    compare_pooling ÷ one bound forward pass (bind included) of the same graph
     (g) diff       diff_reports of inception_resnet_v2, default vs manual pool ÷ one shape_report
     (h) diff-depth diff_reports of the repeats=(100, 200, 100) report against itself ÷ the
                    default-depth report against itself
+    (i) check      a report with --check's findings ÷ the report alone
 
-plus two informational figures (no target): (a2) ``shape_report`` by model name, symbol
-build included, ÷ print_summary, and (e2) the depth ratio by name, builds included.
+plus three informational figures (no target): (a2) ``shape_report`` by model name, symbol
+build included, ÷ print_summary; (b3) three CLI runs, one per file of the valid, same and full
+symbols, their total wall time ÷ `import mxnet`'s; and (e2) the depth ratio by name, builds
+included.
+
+The files of (b2), (b3) and (p) -- four symbol files and the checkpoint, about 220 MB -- are
+written once per run by a separate process into a temporary folder, deleted at the end of the
+figures (also on an error), so that the bench process itself has not run MXNet when the
+subprocess figures are measured.
 
 On Python 3.12 a plain ``import mxnet`` fails (MXNet 1.9.1 reads ``numpy.bool``, which numpy 1.26
-lacks), so there the baseline of (b)-(d) imports MXNet through ``nin_mx._mxnet``, which puts the
-alias back first; the bench itself always does.
+lacks), so there the baseline of (b)-(d), (b2), (b3) and (p) imports MXNet through
+``nin_mx._mxnet``, which puts the alias back first; the bench itself always does.
 
 Usage:
-    python scripts/bench.py                     # full run, about 80 s on an idle machine
-    python scripts/bench.py --quick             # 3 repeats: a smoke test, about 40 s
+    python scripts/bench.py                     # full run, about 2 min (130 s at load 2-2.7)
+    python scripts/bench.py --quick             # 3 repeats: a smoke test, about 1 min
     python scripts/bench.py --only a,f --repeats 9 --json results.json
-    python scripts/bench.py --profile b         # cProfile of one figure's nin_mx side (a, b, e-h)
+    python scripts/bench.py --profile b         # cProfile of one figure's nin_mx side
+                                                # (a, b, b2, p, e, e3, f, g, h)
 
 Results and the profile of the slow figures are in BENCHMARKS.md.
 """
@@ -66,6 +80,10 @@ REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 CLI = str(Path(sys.executable).with_name("nin-shape-report"))
 CLI_ARGS = (MODEL, "--border-mode", "valid,same,full", "--format", "json")
+SYMBOL_FILE = "IRV2-symbol.json"  # (b2), (p): get_symbol(MODEL) (the published padding), saved
+MODE_FILES = tuple(f"IRV2-{mode}-symbol.json" for mode in ("valid", "same", "full"))  # (b3)
+CHECKPOINT = "IRV2-0000.params"  # (p): zero arrays of every argument and auxiliary state
+FILE_ARGS = ("--input", ",".join(map(str, SHAPE[1:])), "--format", "json")
 TIMEOUT = 600  # seconds, for one command
 IMPORT_MXNET = "import mxnet" if sys.version_info < (3, 12) else "from nin_mx._mxnet import mx; mx.base"
 
@@ -114,7 +132,7 @@ SPECS = (
         "shape_report ÷ mx.viz.print_summary (one mode, in process)",
         f"shape_report(symbol, {SHAPE})",
         "mx.viz.print_summary(symbol, shape=...) to a StringIO",
-        1.0,
+        0.8,
     ),
     Spec(
         "report-by-name",
@@ -133,6 +151,33 @@ SPECS = (
         "nin-shape-report " + " ".join(CLI_ARGS),
         f"python -c '{IMPORT_MXNET}'",
         1.25,
+    ),
+    Spec(
+        "file-cli",
+        "b2",
+        "cli",
+        f"nin-shape-report {SYMBOL_FILE} (a saved symbol, json) wall ÷ python -c '{IMPORT_MXNET}' wall",
+        f"nin-shape-report {SYMBOL_FILE} " + " ".join(FILE_ARGS),
+        f"python -c '{IMPORT_MXNET}'",
+        0.2,
+    ),
+    Spec(
+        "file-cli-3",
+        "b3",
+        "cli",
+        f"3 runs of nin-shape-report, a file each (valid, same, full): total wall ÷ '{IMPORT_MXNET}'",
+        "nin-shape-report IRV2-{valid,same,full}-symbol.json " + " ".join(FILE_ARGS) + ", 3 processes, total",
+        f"python -c '{IMPORT_MXNET}'",
+        None,
+    ),
+    Spec(
+        "params-cli",
+        "p",
+        "cli",
+        f"what --params (220 MB checkpoint) adds to a file's report, wall ÷ python -c '{IMPORT_MXNET}' wall",
+        f"nin-shape-report {SYMBOL_FILE} ... --params {CHECKPOINT} minus the same without --params",
+        f"python -c '{IMPORT_MXNET}'",
+        0.1,
     ),
     Spec(
         "cli-rss",
@@ -169,6 +214,15 @@ SPECS = (
         f"shape_report({MODEL!r}, repeats={DEEP_REPEATS})",
         f"shape_report({MODEL!r})",
         None,
+    ),
+    Spec(
+        "depth-file",
+        "e3",
+        "depth",
+        f"shape_report of a saved symbol file, repeats={DEEP_REPEATS} ÷ default repeats",
+        f"shape_report('IRV2-deep-symbol.json', {SHAPE}), repeats={DEEP_REPEATS}",
+        f"shape_report('{SYMBOL_FILE}', {SHAPE})",
+        11.0,
     ),
     Spec(
         "pooling",
@@ -298,7 +352,7 @@ def _timed(fn: Callable[[], Any], before: Callable[[], Any] | None = None) -> Ca
     return call
 
 
-# --- subprocess figures: (b), (c), (d) -------------------------------------------------
+# --- subprocess figures: (b), (b2), (b3), (c), (d), (p) --------------------------------
 
 
 def _time_tool() -> str | None:
@@ -370,22 +424,142 @@ def _command(argv: Sequence[str], time_tool: str | None, tmp: str) -> Callable[[
     return call
 
 
+# Writes the files of (b2), (b3) and (p) into a folder, in a process of its own: the bench
+# process must not have run MXNet while the subprocess figures are measured. Prints what it wrote.
+_WRITER = """\
+import json, os, sys
+from nin_mx import get_symbol
+from nin_mx._mxnet import mx
+folder, spec = sys.argv[1], json.loads(sys.argv[2])
+shape = tuple(spec["shape"])
+symbol = get_symbol(spec["model"])
+symbol.save(os.path.join(folder, spec["symbol_file"]))
+written = {"nodes": len(json.loads(symbol.tojson())["nodes"])}
+for mode, name in spec["mode_files"]:
+    get_symbol(spec["model"], border_mode=mode).save(os.path.join(folder, name))
+if spec["checkpoint"]:
+    # As Module.save_checkpoint writes one: every argument but the inputs, every auxiliary state.
+    arg_shapes, _, aux_shapes = symbol.infer_shape(data=shape)
+    arrays = {
+        f"arg:{name}": mx.nd.zeros(s)
+        for name, s in zip(symbol.list_arguments(), arg_shapes)
+        if name != "data" and not name.endswith("_label")
+    }
+    aux_names = symbol.list_auxiliary_states()
+    arrays.update({f"aux:{name}": mx.nd.zeros(s) for name, s in zip(aux_names, aux_shapes)})
+    path = os.path.join(folder, spec["checkpoint"])
+    mx.nd.save(path, arrays)
+    written.update(arrays=len(arrays), bytes=os.path.getsize(path))
+print(json.dumps(written))
+"""
+
+# Runs the CLI's main() on argv in process and prints which heavy modules it imported.
+_IMPORTS = """\
+import contextlib, json, os, sys
+from nin_mx.cli.main import main
+with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+    code = main(sys.argv[1:])
+# nin_mx._mxnet puts a lazy placeholder under sys.modules["mxnet"]: mxnet.base is the real import.
+print(json.dumps({"code": code, "mxnet": "mxnet.base" in sys.modules, "numpy": "numpy" in sys.modules}))
+"""
+
+
+def _write_files(tmp: str, modes: bool, checkpoint: bool) -> dict[str, Any]:
+    """The symbol files (and the checkpoint) of the file figures, written by a child process."""
+    spec = {
+        "model": MODEL,
+        "shape": list(SHAPE),
+        "symbol_file": SYMBOL_FILE,
+        "mode_files": list(zip(("valid", "same", "full"), MODE_FILES)) if modes else [],
+        "checkpoint": CHECKPOINT if checkpoint else None,
+    }
+    done = subprocess.run(
+        [PYTHON, "-c", _WRITER, tmp, json.dumps(spec)], capture_output=True, text=True, timeout=TIMEOUT
+    )
+    if done.returncode != 0:
+        tail = " | ".join(done.stderr.strip().splitlines()[-3:])
+        raise BenchError(f"writing the symbol files and the checkpoint failed: {tail}")
+    written = json.loads(done.stdout.strip().splitlines()[-1])
+    imports = subprocess.run(
+        [PYTHON, "-c", _IMPORTS, os.path.join(tmp, SYMBOL_FILE), *FILE_ARGS],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    if imports.returncode != 0:
+        tail = " | ".join(imports.stderr.strip().splitlines()[-3:])
+        raise BenchError(f"the report of {SYMBOL_FILE} failed: {tail}")
+    written["imports"] = json.loads(imports.stdout.strip().splitlines()[-1])
+    return written
+
+
+def _total(calls: Sequence[Callable[[], dict[str, float]]]) -> Callable[[], dict[str, float]]:
+    """A call running ``calls`` one after the other: total wall and CPU time, largest peak RSS."""
+
+    def call() -> dict[str, float]:
+        parts = [one() for one in calls]
+        return {
+            "wall": sum(part["wall"] for part in parts),
+            "rss": max(part["rss"] for part in parts),
+            "cpu": sum(part["cpu"] for part in parts),
+        }
+
+    return call
+
+
+def _mib(kib: float) -> str:
+    return f"{kib / 1024:.1f} MiB"
+
+
 def run_cli(selected: set[str], repeats: int, warmup: int) -> list[dict[str, Any]]:
+    """(b), (b2), (b3), (c), (d), (p): subprocesses, each against ``import mxnet``.
+
+    The calls are sampled in the order import, (b), (d), (b2), (p), (b3) and back, so that the
+    two commands (p) subtracts always run next to each other; (p)'s numerator is the difference
+    of each round's pair (with --params minus without), its ratio the median difference ÷ the
+    median ``import mxnet``.
+    """
     if not os.path.exists(CLI):
         raise BenchError(f"{CLI} not found: install nin_mx into this Python ({PYTHON}) first")
     time_tool = _time_tool()
-    with tempfile.TemporaryDirectory() as tmp:
+    files = selected & {"file-cli", "file-cli-3", "params-cli"}
+    written: dict[str, Any] = {}
+    # The checkpoint is about 220 MB: written once per run, removed with the folder (also on errors).
+    with tempfile.TemporaryDirectory(prefix="nin_mx-bench-") as tmp:
+        if files:
+            written = _write_files(tmp, "file-cli-3" in files, "params-cli" in files)
+        symbol_file = os.path.join(tmp, SYMBOL_FILE)
         calls = {"import": _command([PYTHON, "-c", IMPORT_MXNET], time_tool, tmp)}
         if selected & {"cli-wall", "cli-rss"}:
             calls["cli"] = _command([CLI, *CLI_ARGS], time_tool, tmp)
         if "help-wall" in selected:
             calls["help"] = _command([CLI, "--help"], time_tool, tmp)
+        if selected & {"file-cli", "params-cli"}:
+            calls["file"] = _command([CLI, symbol_file, *FILE_ARGS], time_tool, tmp)
+        if "params-cli" in selected:
+            checkpoint = os.path.join(tmp, CHECKPOINT)
+            calls["params"] = _command([CLI, symbol_file, *FILE_ARGS, "--params", checkpoint], time_tool, tmp)
+        if "file-cli-3" in selected:
+            calls["files3"] = _total(
+                [_command([CLI, os.path.join(tmp, name), *FILE_ARGS], time_tool, tmp) for name in MODE_FILES]
+            )
         samples = _sample(calls, repeats, max(warmup, 1))  # the warm-up also checks exit codes
     how = f"peak RSS from {time_tool} -f %M" if time_tool else "peak RSS from os.wait4 in a launcher"
+    wall_note = "subprocess wall time, stdout to /dev/null"
+    if files:
+        imported = written["imports"]
+        rss = statistics.median(samples["file/rss" if "file/rss" in samples else "files3/rss"])
+        file_note = (
+            f"{written['nodes']} nodes; MXNet imported: {'yes' if imported['mxnet'] else 'no'}, "
+            f"numpy: {'yes' if imported['numpy'] else 'no'}; peak RSS {_mib(rss)} "
+            f"(import mxnet {_mib(statistics.median(samples['import/rss']))}); {wall_note}"
+        )
     specs = {s.key: s for s in SPECS}
     results = []
     for key, numerator, metric, unit in (
         ("cli-wall", "cli", "wall", "s"),
+        ("file-cli", "file", "wall", "s"),
+        ("file-cli-3", "files3", "wall", "s"),
         ("cli-rss", "cli", "rss", "KiB"),
         ("help-wall", "help", "wall", "s"),
     ):
@@ -397,19 +571,38 @@ def run_cli(selected: set[str], repeats: int, warmup: int) -> list[dict[str, Any
                     Series("CPU time (user + sys)", "s", samples[f"{numerator}/cpu"]),
                     Series("CPU time (user + sys)", "s", samples["import/cpu"]),
                 )
+            note = how if metric == "rss" else file_note if numerator in ("file", "files3") else wall_note
             results.append(
                 _figure(
                     spec,
                     Series(spec.numerator, unit, samples[f"{numerator}/{metric}"]),
                     Series(spec.denominator, unit, samples[f"import/{metric}"]),
-                    how if metric == "rss" else "subprocess wall time, stdout to /dev/null",
+                    note,
                     cpu,
                 )
             )
+    if "params-cli" in selected:
+        spec = specs["params-cli"]
+        with_params, without = (
+            Series("with --params", "s", samples["params/wall"]),
+            Series("without --params", "s", samples["file/wall"]),
+        )
+        added = [a - b for a, b in zip(with_params.samples, without.samples)]
+        figure = _figure(
+            spec,
+            Series(spec.numerator, "s", added),
+            Series(spec.denominator, "s", samples["import/wall"]),
+            f"checkpoint {written['arrays']} arrays, {written['bytes'] / 1e6:.0f} MB (zeros, in the page "
+            f"cache); each round's difference of two neighbouring runs; peak RSS "
+            f"{_mib(statistics.median(samples['params/rss']))} with, "
+            f"{_mib(statistics.median(samples['file/rss']))} without",
+        )
+        figure["parts"] = {"with": with_params.summary(), "without": without.summary()}
+        results.append(figure)
     return results
 
 
-# --- in-process figures: (a), (e), (f) -------------------------------------------------
+# --- in-process figures: (a), (e), (e3), (f) --------------------------------------------
 
 
 def _nodes(symbol: Any) -> int:
@@ -464,6 +657,9 @@ def run_report(selected: set[str], repeats: int, warmup: int) -> list[dict[str, 
 
 
 def run_depth(selected: set[str], repeats: int, warmup: int) -> list[dict[str, Any]]:
+    """(e), (e2) and (e3). (e3) reads the two symbols from files saved here beforehand (the
+    published padding, as `get_symbol` builds them): each sample reads, checks and parses the
+    file, then reports it, as ``shape_report(path)`` does for a user."""
     from nin_mx import get_symbol, shape_report
     from nin_mx._mxnet import mx
 
@@ -481,12 +677,34 @@ def run_depth(selected: set[str], repeats: int, warmup: int) -> list[dict[str, A
             lambda: shape_report(MODEL, SHAPE, border_mode="valid", repeats=DEEP_REPEATS)
         )
         calls["small-name"] = _timed(lambda: shape_report(MODEL, SHAPE, border_mode="valid"))
-    samples = _sample(calls, repeats, warmup)
+    notes = {}
+    with tempfile.TemporaryDirectory(prefix="nin_mx-bench-") as tmp:
+        if "depth-file" in selected:
+            small_file, deep_file = os.path.join(tmp, SYMBOL_FILE), os.path.join(tmp, "IRV2-deep-symbol.json")
+            small_symbol, deep_symbol = get_symbol(MODEL), get_symbol(MODEL, repeats=DEEP_REPEATS)
+            small_symbol.save(small_file)
+            deep_symbol.save(deep_file)
+            for path in (small_file, deep_file):
+                if not shape_report(path, SHAPE).ok:
+                    raise BenchError(f"shape_report of {os.path.basename(path)} failed")
+            calls["deep-file"] = _timed(lambda: shape_report(deep_file, SHAPE))
+            calls["small-file"] = _timed(lambda: shape_report(small_file, SHAPE))
+            n_small, n_deep = _nodes(small_symbol), _nodes(deep_symbol)
+            size_small, size_deep = os.path.getsize(small_file), os.path.getsize(deep_file)
+            notes["depth-file"] = (
+                f"{n_small} -> {n_deep} nodes (x{n_deep / n_small:.2f}), "
+                f"{size_small / 1e6:.2f} -> {size_deep / 1e6:.2f} MB of JSON; read from the files each time"
+            )
+        samples = _sample(calls, repeats, warmup)
     n_small, n_deep = _nodes(small), _nodes(deep)
     note = f"{n_small} -> {n_deep} nodes (x{n_deep / n_small:.2f}: the ratio of a linear report)"
     specs = {s.key: s for s in SPECS}
     results = []
-    pairs = (("depth", "deep", "small"), ("depth-by-name", "deep-name", "small-name"))
+    pairs = (
+        ("depth", "deep", "small"),
+        ("depth-by-name", "deep-name", "small-name"),
+        ("depth-file", "deep-file", "small-file"),
+    )
     for key, deep_name, small_name in pairs:
         if key in selected:
             spec = specs[key]
@@ -495,7 +713,7 @@ def run_depth(selected: set[str], repeats: int, warmup: int) -> list[dict[str, A
                     spec,
                     Series(spec.numerator, "s", samples[f"{deep_name}/time"]),
                     Series(spec.denominator, "s", samples[f"{small_name}/time"]),
-                    note,
+                    notes.get(key, note),
                 )
             )
     return results
@@ -652,6 +870,11 @@ RUNNERS = {
 def profile(letter: str, lines: int) -> None:
     """cProfile of the nin_mx side of one figure (after a warm-up), printed to stdout.
 
+    (b), (b2) and (p) run the CLI's ``main`` in this process: interpreter start, imports and
+    exit are not in the profile (``python -X importtime`` shows the imports), and MXNet is
+    already imported here. (b2), (p) and (e3) read files written to a temporary folder first;
+    for (p) the profile is of the run with ``--params``, the whole run.
+
     MXNet runs operators asynchronously, so for (f) the random sampling and the forward
     passes show up in ``asnumpy``; run with ``MXNET_ENGINE_TYPE=NaiveEngine`` to see them
     where they are called.
@@ -694,15 +917,39 @@ def profile(letter: str, lines: int) -> None:
         else:
             deep_graph = Graph.from_model(MODEL, repeats=DEEP_REPEATS)
             targets["h"] = (diff_of(deep_graph, deep_graph), 3)
-    if letter not in targets:
-        raise BenchError(f"--profile takes one of {', '.join(targets)}, got {letter!r}")
-    target, runs = targets[letter]
-    target()  # warm-up
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(runs):
-        target()
-    profiler.disable()
+    file_letters = ("b2", "p", "e3")
+    with tempfile.TemporaryDirectory(prefix="nin_mx-bench-") as tmp:
+        if letter in file_letters:
+            symbol_file = os.path.join(tmp, SYMBOL_FILE)
+            get_symbol(MODEL).save(symbol_file)
+            if letter == "p":
+                written = _write_files(tmp, modes=False, checkpoint=True)
+                if written["imports"]["code"] != 0:
+                    raise BenchError(f"the report of {SYMBOL_FILE} exited with {written['imports']['code']}")
+            if letter == "e3":
+                deep_file = os.path.join(tmp, "IRV2-deep-symbol.json")
+                get_symbol(MODEL, repeats=DEEP_REPEATS).save(deep_file)
+                targets["e3"] = (lambda: shape_report(deep_file, SHAPE), 3)
+            else:
+                argv = [symbol_file, *FILE_ARGS]
+                if letter == "p":
+                    argv += ["--params", os.path.join(tmp, CHECKPOINT)]
+
+                def file_cli() -> None:
+                    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+                        cli_main(argv)
+
+                targets[letter] = (file_cli, 5)
+        if letter not in targets:
+            choices = ", ".join([*targets, *file_letters])
+            raise BenchError(f"--profile takes one of {choices}, got {letter!r}")
+        target, runs = targets[letter]
+        target()  # warm-up
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(runs):
+            target()
+        profiler.disable()
     print(f"cProfile of figure ({letter}), {runs} run(s) after a warm-up")
     stats = pstats.Stats(profiler, stream=sys.stdout)
     stats.sort_stats("cumulative").print_stats(lines)
@@ -797,6 +1044,8 @@ def print_text(figures: Sequence[dict[str, Any]], info: dict[str, Any]) -> None:
                 f"    CPU time ratio {ratio}: {_series(cpu['numerator'])} "
                 f"÷ {_series(cpu['denominator'])} (information; GNU time has 10 ms resolution)"
             )
+        for name, part in fig.get("parts", {}).items():
+            print(f"    {name}: {_series(part)} n={part['n']}")
         if fig["note"]:
             print(f"    note: {fig['note']}")
         print()
@@ -835,7 +1084,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=1, metavar="N", help="warm-up runs (default 1)")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--only", metavar="NAME", help="figures to measure, by key or letter: a,cli-wall")
-    parser.add_argument("--profile", metavar="FIGURE", help="print a cProfile of figure a, b, e, f, g or h")
+    parser.add_argument(
+        "--profile", metavar="FIGURE", help="print a cProfile of figure a, b, b2, p, e, e3, f, g or h"
+    )
     parser.add_argument("--profile-lines", type=int, default=30, metavar="N", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
@@ -850,7 +1101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         info = machine()
         print(
-            f"nin_mx benchmark (issues 5, 12): {info['cpus']} CPUs ({info['cpus_usable']} usable), "
+            f"nin_mx benchmark (issues 5, 12, 17-20): {info['cpus']} CPUs ({info['cpus_usable']} usable), "
             f"{info['cpu_model']}; Python {info['python']}, MXNet {info['mxnet']}, "
             f"numpy {info['numpy']}; nin_mx {info['git_commit']}"
             f"{' + uncommitted changes' if info['nin_mx_uncommitted_changes'] else ''}"

@@ -108,3 +108,16 @@ def test_border_mode_all_is_what_help_says():
 def test_compare_pooling_builds_the_model_with_its_model_args():
     done = run_cli("nin_imagenet", "--model-arg", "pooling_convention=valid", "--compare-pooling")
     assert "manual kernel 5x5 at input 1x3x224x224" in done.stdout  # floor pools: a 5x5 last map
+
+
+def test_a_stage_leaves_by_its_trunk_and_prints_rf_as_the_layer_view():
+    """docs/reference.md: 17x17x1088 after Mixed_6a and the block17s; Mixed_7a's branches are
+    not the stage's output, though their 1x1 convolutions come last in graph order."""
+    doc = json.loads(run_cli("inception_resnet_v2", "--view", "stages", "--format", "json").stdout)
+    rows = {row["name"]: row for row in doc["reports"][0]["view_rows"]}  # valid
+    assert rows["stage6"]["output_shape"] == [1, 1088, 17, 17]
+    assert rows["stage7"]["input_shape"] == [1, 1088, 17, 17]
+    assert rows["stage5"]["output_shape"] == [1, 320, 35, 35]
+    table = run_cli("nin_cifar10", "--view", "stages").stdout.splitlines()
+    stage1 = next(line for line in table if line.startswith("stage1 "))
+    assert stage1.endswith(" 5x5")

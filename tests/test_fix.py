@@ -166,7 +166,9 @@ def _export_zoo(name: str, side: int, folder: Path) -> tuple[Path, Path]:
     return folder / f"{name}-symbol.json", folder / f"{name}-0000.params"
 
 
-def _judge(symbol_path: Path, params_path: Path, side: int, layer_suffix: str, span, tmp_path: Path):
+def _judge(
+    symbol_path: Path, params_path: Path, side: int, layer_suffix: str, span, tmp_path: Path, exact=None
+):
     """Fixes a graph at its own size and checks the fix against MXNet; returns the max abs diffs."""
     mx = _mx()
     shape = (1, 3, side, side)
@@ -178,8 +180,19 @@ def _judge(symbol_path: Path, params_path: Path, side: int, layer_suffix: str, s
     assert edit.added == {"global_pool": "True"}
     assert set(edit.removed) <= {"global_pool", "kernel", "stride", "pad"} and "kernel" in edit.removed
     low, high = span
+    first, last = exact or span  # the message names the inputs at which the kernel is the whole map
     assert "unchanged at this input; any input size now pools to 1x1" in edit.effect
-    assert f"square inputs {low}..{high} only" in edit.effect
+    assert f"square inputs {first}..{last} only" in edit.effect
+    if exact is not None:  # MXNet: the map entering the pool equals the kernel there, not beyond
+        kernel = tuple(int(k) for k in edit.removed["kernel"].strip("()").split(","))
+        symbol = mx.sym.load(str(symbol_path))
+        entering = next(n for n in json.loads(symbol.tojson())["nodes"] if n["name"] == edit.layer)
+        producer = json.loads(symbol.tojson())["nodes"][entering["inputs"][0][0]]["name"]
+        internals = symbol.get_internals()
+        for size, equal in ((first, True), (last, True), (last + 1, False)):
+            _, outs, _ = internals.infer_shape(data=(1, 3, size, size))
+            pooled = dict(zip(internals.list_outputs(), outs))[f"{producer}_output"]
+            assert (tuple(pooled[2:]) == kernel) is equal, (size, pooled)
     assert result.param_changes == () and result.recheck == ()
     assert result.diff.counts.changed == 1 and not result.diff.error_b
     assert_only_edited_attrs(original_text, result.text, result)
@@ -223,19 +236,20 @@ def _judge(symbol_path: Path, params_path: Path, side: int, layer_suffix: str, s
 # --- graphs nobody here wrote: Gluon's model zoo --------------------------------------------
 
 ZOO = [
-    # name, natural size, the pool's name ends with, square inputs at which its kernel pools to 1x1
-    ("inceptionv3", 299, "_pool2_fwd", (299, 554)),
-    ("squeezenet1.0", 224, "_pool3_fwd", (213, 420)),
-    ("squeezenet1.1", 224, "_pool3_fwd", (209, 416)),
-    ("densenet121", 224, "_pool4_fwd", (221, 444)),
+    # name, natural size, the pool's name ends with, square inputs at which its kernel pools to
+    # 1x1, and those at which it is the whole map (global)
+    ("inceptionv3", 299, "_pool2_fwd", (299, 554), (299, 330)),
+    ("squeezenet1.0", 224, "_pool3_fwd", (213, 420), (213, 228)),
+    ("squeezenet1.1", 224, "_pool3_fwd", (209, 416), (209, 224)),
+    ("densenet121", 224, "_pool4_fwd", (221, 444), (221, 252)),
 ]
 
 
 @pytest.mark.mxnet
-@pytest.mark.parametrize(("name", "side", "suffix", "span"), ZOO, ids=[z[0] for z in ZOO])
-def test_gluon_zoo_fixed_global_pool(name, side, suffix, span, tmp_path):
+@pytest.mark.parametrize(("name", "side", "suffix", "span", "exact"), ZOO, ids=[z[0] for z in ZOO])
+def test_gluon_zoo_fixed_global_pool(name, side, suffix, span, exact, tmp_path):
     symbol_path, params_path = _export_zoo(name, side, tmp_path)
-    _judge(symbol_path, params_path, side, suffix, span, tmp_path)
+    _judge(symbol_path, params_path, side, suffix, span, tmp_path, exact)
     gc.collect()
 
 

@@ -76,26 +76,39 @@ def _pool(x, name="pool", **kwargs):
 
 
 @pytest.mark.parametrize(
-    ("pool_stride", "low", "high"),
+    ("pool_stride", "low", "high", "whole"),
     [
         # conv 3x3/2 valid: map = (S - 3) // 2 + 1; at S = 17 the map is 8.
-        # kernel 8 stride 1 gives 1 iff map == 8, i.e. S in 17..18;
-        ((1, 1), 17, 18),
-        # kernel 8 stride 2 gives 1 iff 8 <= map <= 9, i.e. S in 17..20.
-        ((2, 2), 17, 20),
+        # kernel 8 stride 1 gives 1 iff map == 8, i.e. S in 17..18: global pooling throughout;
+        ((1, 1), 17, 18, 18),
+        # kernel 8 stride 2 gives 1 iff 8 <= map <= 9, i.e. S in 17..20; global (map 8) at 17..18
+        # only, a 9x9 map (S 19..20) is pooled to 1x1 without its last row and column.
+        ((2, 2), 17, 20, 18),
     ],
 )
-def test_fixed_global_pool_range_by_hand_and_by_mxnet(pool_stride, low, high):
+def test_fixed_global_pool_range_by_hand_and_by_mxnet(pool_stride, low, high, whole):
     symbol = _pool(_conv(DATA, stride=(2, 2)), kernel=(8, 8), stride=pool_stride)
     [finding] = _pitfalls(symbol, (1, 3, 17, 17), "fixed-global-pool")
     assert finding.layer == "pool" and finding.severity is Severity.WARNING
     assert finding.detail["input_ranges"] == [[low, high], [low, high]]
+    assert finding.detail["global_ranges"] == [[low, whole], [low, whole]]
+    assert finding.detail["here"] == "global"
     assert finding.detail["fails_below_at"] == "pool"
     assert finding.detail["above"] == [2, 2]
-    assert f"square inputs {low}..{high} (8x8 map)" in finding.message
+    assert f"equals global pooling only for square inputs {low}..{whole} (8x8 map)" in finding.message
     assert "global_pool=True" in finding.message
+    if whole < high:
+        assert finding.detail["ignoring_ranges"] == [[whole + 1, high]] * 2
+        assert (
+            f"square inputs {whole + 1}..{high} pool to 1x1 but ignore their last rows and columns (9x9 map)"
+            in finding.message
+        )
+        assert _spatial(_conv(DATA, stride=(2, 2)), (1, 3, whole + 1, whole + 1)) == (9, 9)
+    else:
+        assert finding.detail["ignoring_ranges"] == [None, None]
     # MXNet: 1x1 at both ends, an error just below, 2x2 just above
     assert _spatial(symbol, (1, 3, low, low)) == _spatial(symbol, (1, 3, high, high)) == (1, 1)
+    assert _spatial(_conv(DATA, stride=(2, 2)), (1, 3, whole, whole)) == (8, 8)  # the kernel: global
     assert _fails(symbol, (1, 3, low - 1, low - 1))
     assert _spatial(symbol, (1, 3, high + 1, high + 1)) == (2, 2)
 
@@ -126,14 +139,61 @@ def test_fixed_global_pool_below_fails_at_an_earlier_layer():
 
 
 def test_fixed_global_pool_after_an_operator_the_walk_does_not_model():
-    # UpSampling doubles 4x4 to 8x8 (the report resumes from MXNet's shape); at other sizes the walk
-    # cannot follow, so the finding names no range rather than a wrong one
+    # UpSampling doubles 4x4 to 8x8: the walk does not follow it, the engine does, so the range
+    # is exact: 1x1 at 4 only (3 upsamples to 6 < 8, 5 to 10 -> 3x3)
     up = mx.sym.UpSampling(DATA, name="up", scale=2, sample_type="nearest", num_args=1)
     symbol = _pool(up, kernel=(8, 8))
     assert _spatial(symbol, (1, 3, 4, 4)) == (1, 1) and _spatial(symbol, (1, 3, 5, 5)) == (3, 3)
+    assert _fails(symbol, (1, 3, 3, 3))
     [finding] = _pitfalls(symbol, (1, 3, 4, 4), "fixed-global-pool")
-    assert finding.detail["input_ranges"] is None
-    assert "equals global pooling at this input (8x8 map), not at every size" in finding.message
+    assert finding.detail["input_ranges"] == [[4, 4], [4, 4]]
+    assert finding.detail["above"] == [3, 3] and finding.detail["fails_below_at"] == "pool"
+    assert (
+        "equals global pooling only for square inputs 4 (8x8 map), smaller ones fail here, larger ones pool "
+        "to 3x3 and more" in finding.message
+    )
+
+
+def test_fixed_global_pool_whose_stride_is_its_kernel_at_a_larger_input():
+    # Gluon's AvgPool2D(7) (stride 7) after five 3x3/2 pad 1 convolutions: map = ceil(S / 32).
+    # Global (7x7 map) for S in 193..224; 1x1 without the last rows and columns for 8..13, i.e.
+    # S in 225..416; at 256 the map is 8x8: one window, rows and column 7 never read.
+    x = DATA
+    for i in range(5):
+        x = _conv(x, f"c{i}", stride=(2, 2), pad=(1, 1))
+    symbol = _pool(x, kernel=(7, 7), stride=(7, 7))
+    for side in (224, 256):
+        [finding] = _pitfalls(symbol, (1, 3, side, side), "fixed-global-pool")
+        assert finding.detail["input_ranges"] == [[193, 416]] * 2
+        assert finding.detail["global_ranges"] == [[193, 224]] * 2
+        assert finding.detail["ignoring_ranges"] == [[225, 416]] * 2
+        assert finding.detail["here"] == ("global" if side == 224 else "ignores")
+        assert "equals global pooling only for square inputs 193..224 (7x7 map)" in finding.message
+        assert (
+            "square inputs 225..416 pool to 1x1 but ignore their last rows and columns (8x8 to 13x13 maps)"
+            in (finding.message)
+        )
+    assert "pools its 8x8 map to 1x1 but ignores its last 1 row and 1 column at this input" in finding.message
+    # MXNet: the map at the ends of each range, and the pool's output around them
+    assert [_spatial(x, (1, 3, s, s)) for s in (193, 224, 225, 416, 417)] == [
+        (7, 7),
+        (7, 7),
+        (8, 8),
+        (13, 13),
+        (14, 14),
+    ]
+    assert _spatial(symbol, (1, 3, 416, 416)) == (1, 1) and _spatial(symbol, (1, 3, 417, 417)) == (2, 2)
+    assert _fails(symbol, (1, 3, 192, 192))
+
+    def pool(v):
+        return mx.nd.Pooling(v, kernel=(7, 7), stride=(7, 7), pool_type="avg")
+
+    assert _unread_by_gradient(pool, 8) == 1 and _unread_by_gradient(pool, 7) == 0
+
+
+def test_an_ordinary_pool_on_a_tiny_map_is_no_global_pool():
+    # 3x3/2 on 4x4 outputs 1x1 and never reads row 3, but it is no hand-computed global pool
+    assert _pitfalls(_pool(DATA, kernel=(3, 3), stride=(2, 2)), (1, 3, 4, 4), "fixed-global-pool") == []
 
 
 @pytest.mark.parametrize(
@@ -576,6 +636,29 @@ def test_side_interval_edges():
     assert len(calls) <= 2 * 12  # bisection, not a scan
 
 
+def test_sizes_are_searched_with_the_engine_through_a_crop():
+    # conv 3x3 valid (S - 2), then a Crop to a fixed 9x9 (the walk does not follow it, the engine
+    # does), then an 8x8 pool of stride 8: the crop fails below S = 11, and from there the pool
+    # sees 9x9 whatever the input: 1x1 at every size the graph takes, nothing breaks
+    crop = mx.sym.Crop(_conv(DATA, "c"), num_args=1, h_w=(9, 9), name="crop")
+    symbol = _pool(crop, kernel=(8, 8), stride=(8, 8))
+    assert _spatial(symbol, (1, 3, 11, 11)) == _spatial(symbol, (1, 3, 40, 40)) == (1, 1)
+    assert _fails(symbol, (1, 3, 10, 10))
+    assert _pitfalls(symbol, (1, 3, 16, 16), "fixed-global-pool") == []  # the same at every size
+
+
+def test_branches_that_agree_at_even_sizes_only_give_no_range():
+    # 3x3/2 pad 1 gives (S - 1) // 2 + 1, 2x2/2 gives (S - 2) // 2 + 1: equal for even S only. The
+    # 8x8 pool is 1x1 at S = 16 (15 is odd: the sum fails), so no interval can be trusted: none.
+    left = _conv(DATA, "left", stride=(2, 2), pad=(1, 1))
+    right = _conv(DATA, "right", kernel=(2, 2), stride=(2, 2))
+    symbol = _pool(left + right, kernel=(8, 8))
+    assert _fails(symbol, (1, 3, 15, 15)) and _spatial(symbol, (1, 3, 16, 16)) == (1, 1)
+    [finding] = _pitfalls(symbol, (1, 3, 16, 16), "fixed-global-pool")
+    assert finding.detail["input_ranges"] is None
+    assert "equals global pooling at this input (8x8 map), not at every size" in finding.message
+
+
 def test_rule_table():
     assert list(RULES) == [
         "fixed-global-pool",
@@ -586,8 +669,19 @@ def test_rule_table():
         "input-size-dependent-params",
         "pooling-convention-sensitive",
         "unread-border",
+        "fixed-size-resize",
+        "fixed-target-shape",
+        "fixed-size-crop",
+        "global-depthwise-conv",
     ]
-    warnings = {"fixed-global-pool", "padded-global-pool", "custom-padding"}
+    warnings = {
+        "fixed-global-pool",
+        "padded-global-pool",
+        "custom-padding",
+        "fixed-size-resize",
+        "fixed-target-shape",
+        "fixed-size-crop",
+    }
     assert {r for r, rule in RULES.items() if rule.severity is Severity.WARNING} == warnings
     assert all(rule.severity is Severity.INFO for r, rule in RULES.items() if r not in warnings)
 

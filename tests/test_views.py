@@ -58,12 +58,24 @@ def _net_prefix(doc):
     return doc.reports[0].layers[0].name.split("_")[0]
 
 
+def _labels(rows):
+    """Each row's unique label, as the views write it: its name, ``name#2`` for the second node
+    of that name, ..."""
+    seen = {}
+    labels = []
+    for row in rows:
+        seen[row.name] = seen.get(row.name, 0) + 1
+        labels.append(row.name if seen[row.name] == 1 else f"{row.name}#{seen[row.name]}")
+    return labels
+
+
 def _check_partition(doc, dv):
     """Every report's layers, each in exactly one row, in graph order; the totals equal."""
     for i, report in enumerate(doc.reports):
         assert dv.totals(i) == (report.total_params, report.total_aux, report.total_macs)
         assert sum(row.stats[i].layers for row in dv.rows if row.stats[i] is not None) == len(report.layers)
-    names = [row.name for row in max((r.layers for r in doc.reports), key=len)]
+    names = _labels(max((r.layers for r in doc.reports), key=len))
+    assert len(set(names)) == len(names)
     position = {name: k for k, name in enumerate(names)}
     spans = [(position[row.first], position[row.last], row.layers) for row in dv.rows]
     assert spans[0][0] == 0 and spans[-1][1] == len(names) - 1
@@ -268,6 +280,99 @@ def test_a_failing_report_keeps_its_rows_and_marks_the_block():
     assert failing == [blocks[doc.reports[0].failed_at]]
     after = dv.rows[[row.name for row in dv.rows].index(failing[0]) + 1 :]
     assert after and all(row.stats[0] is None and row.stats[1] is not None for row in after)
+
+
+# --- two nodes of one name (a block called twice): rows by position, never by name -------------
+
+
+def _twice_symbol():
+    """Two nodes named 'conv' (a 1x1, then a 3x3/2 with more filters) and two named 'act', the
+    weights named apart: by name, the second of each would stand for both."""
+    x = mx.sym.var("data")
+    x = mx.sym.Convolution(x, mx.sym.var("w1"), name="conv", num_filter=4, kernel=(1, 1), no_bias=True)
+    x = mx.sym.Activation(x, act_type="relu", name="act")
+    x = mx.sym.Convolution(
+        x, mx.sym.var("w2"), name="conv", num_filter=8, kernel=(3, 3), stride=(2, 2), no_bias=True
+    )
+    return mx.sym.Activation(x, act_type="relu", name="act")
+
+
+def test_a_symbol_with_two_nodes_of_one_name_keeps_both_rows():
+    graph = Graph.from_symbol(_twice_symbol())
+    assert [n.name for n in graph.nodes if n.op != "null"] == ["conv", "act", "conv", "act"]
+    doc = _document([graph], (1, 3, 8, 8))
+    report = doc.reports[0]
+    # conv 1x1: 3 * 4 weights on 8x8; conv 3x3/2: 4 * 8 * 9 weights, output 3x3
+    assert [row.params for row in report.layers] == [12, 0, 288, 0]
+    assert report.total_params == 300 and report.total_macs == 1 * 4 * 64 * 3 + 1 * 8 * 9 * 4 * 9
+    layers = group_rows(doc, "layers")
+    assert [row.name for row in layers.rows] == ["conv", "act", "conv#2", "act#2"]
+    assert [row.stats[0].params for row in layers.rows] == [12, 0, 288, 0]
+    assert [row.stats[0].input_shape for row in layers.rows] == [
+        (1, 3, 8, 8),
+        (1, 4, 8, 8),
+        (1, 4, 8, 8),
+        (1, 8, 3, 3),
+    ]
+    _check_partition(doc, layers)
+    stages = group_rows(doc, "stages")
+    assert [(row.first, row.last) for row in stages.rows] == [("conv", "act"), ("conv#2", "act#2")]
+    assert stages.rows[1].stats[0].input_shape == (1, 4, 8, 8) and stages.rows[1].stats[0].params == 288
+    _check_partition(doc, stages)
+
+
+class _Shared(mx.gluon.HybridBlock):
+    """A Gluon block that calls its Conv2D and its Dense twice each (shared weights)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        with self.name_scope():
+            self.conv = mx.gluon.nn.Conv2D(4, 3, padding=1, in_channels=4)
+            self.dense = mx.gluon.nn.Dense(16, in_units=16)
+
+    def hybrid_forward(self, F, x):
+        x = self.conv(F.relu(self.conv(x)))  # 4x8x8
+        x = F.flatten(F.Pooling(x, kernel=(2, 2), stride=(2, 2), pool_type="max"))  # 4x4x4 -> 64
+        x = F.reshape(x, shape=(-1, 16))  # 4 rows of 16 features each
+        return self.dense(F.relu(self.dense(x)))
+
+
+def _shared_net():
+    net = mx.gluon.nn.HybridSequential(prefix="net_")
+    with net.name_scope():
+        net.add(mx.gluon.nn.Conv2D(4, 3, padding=1, in_channels=3), _Shared(prefix="shared_"))
+        net.add(mx.gluon.nn.Dense(10, in_units=16))
+    return net
+
+
+def test_a_gluon_block_called_twice_keeps_every_row_and_every_parameter(tmp_path):
+    net = _shared_net()
+    net.collect_params().setattr("grad_req", "null")
+    net.initialize(mx.init.Xavier())
+    net.hybridize()
+    net(mx.nd.ones((1, 3, 8, 8)))
+    net.export(str(tmp_path / "shared"))
+    graph = Graph.from_file(tmp_path / "shared-symbol.json")
+    names = [n.name for n in graph.nodes if n.op != "null"]
+    assert names.count("net_shared_conv0_fwd") == 2 and names.count("net_shared_dense0_fwd") == 2
+    doc = _document([graph], (1, 3, 8, 8))
+    report = doc.reports[0]
+    assert len(report.layers) == len(names)
+    gluon_count = sum(p.data().size for p in net.collect_params().values())
+    assert report.total_params + report.total_aux == gluon_count  # each shared weight once
+    for view in View:
+        dv = group_rows(doc, view)
+        _check_partition(doc, dv)
+    blocks = group_rows(doc, "blocks")
+    shared = [row for row in blocks.rows if row.name == "net_shared"]
+    assert len(shared) == 1 and shared[0].first == "net_shared_conv0_fwd"
+    assert shared[0].last == "net_shared_dense0_fwd#2"
+    conv, dense = net[1].conv, net[1].dense
+    assert shared[0].stats[0].params == sum(
+        p.data().size for p in (*conv.params.values(), *dense.params.values())
+    )
+    layers = group_rows(doc, "layers")
+    assert [row.name for row in layers.rows].count("net_shared_conv0_fwd#2") == 1
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,10 @@ result is deterministic.
 
 Attributes take part in keys 2-4 when both sides have them, compared as stored with whitespace
 removed and MXNet's symbol attributes (``__lr_mult__``) left out.
+
+Rows are told apart by position, never by name alone: a Gluon block called twice makes two
+nodes of one name. The k-th node of a repeated name is keyed ``name#k`` (key 1), and a row's
+input is the last row of that name before it (key 2).
 """
 
 from __future__ import annotations
@@ -91,8 +95,13 @@ class _Side:
     def __init__(self, rows: Sequence[LayerRow], attrs: Attrs | None) -> None:
         self.rows = rows
         self.ops = [row.op for row in rows]
-        op_of = {row.name: row.op for row in rows}
-        self.feeding = [tuple(op_of.get(name, "null") for name in row.inputs) for row in rows]
+        # Rows by position, never by name alone (a Gluon block called twice makes two nodes of
+        # one name): an input is the last row of its name before the row that reads it.
+        op_of: dict[str, str] = {}
+        self.feeding: list[tuple[str, ...]] = []
+        for row in rows:
+            self.feeding.append(tuple(op_of.get(name, "null") for name in row.inputs))
+            op_of[row.name] = row.op
         self.attrs: list[NormalAttrs] = [None] * len(rows)
         if attrs is not None:
             memo: dict[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = {}
@@ -104,7 +113,14 @@ class _Side:
                     if normal is None:
                         normal = memo[items] = _normalized(items)
                     self.attrs[i] = normal
-        self.names = [None if is_automatic_name(row.name, row.op) else row.name for row in rows]
+        # A name that is not automatic, with its occurrence (``name#2`` for the second node of
+        # it), so that the k-th node of a repeated name pairs with the k-th of the other side.
+        seen: dict[str, int] = {}
+        self.names: list[str | None] = []
+        for row in rows:
+            count = seen[row.name] = seen.get(row.name, 0) + 1
+            automatic = is_automatic_name(row.name, row.op)
+            self.names.append(None if automatic else row.name if count == 1 else f"{row.name}#{count}")
 
 
 def _normalized(items: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:

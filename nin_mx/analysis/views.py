@@ -22,6 +22,11 @@ group, so a view's totals equal the report's.
 
 Block names come from the graph's nodes, which a report does not keep: :func:`block_map`
 reads them, and a Document carries them in its ``blocks`` field.
+
+Rows are keyed by their position in graph order, never by name alone: a Gluon block called
+twice makes two nodes of one name, and all reports of one graph have the same rows in the same
+order (a failed report a prefix of them). Where a view needs a unique label (a row's ``name``,
+``first`` and ``last``), the second node of a name is ``name#2``, the third ``name#3``.
 """
 
 from __future__ import annotations
@@ -66,10 +71,16 @@ class GroupBasis(StrEnum):
 
 
 class BlockMap(NamedTuple):
-    """The block of each operator node, by node name, and where the names come from."""
+    """The block of each operator node, by node name, and where the names come from.
+
+    ``order`` holds ``(node name, block)`` for every operator in graph order, so that two
+    nodes of one name (a block called twice) each keep their own block; ``names`` (by name)
+    serves where it does not match the rows.
+    """
 
     basis: GroupBasis
     names: Mapping[str, str]
+    order: tuple[tuple[str, str | None], ...] = ()
 
 
 class GroupStats(NamedTuple):
@@ -184,7 +195,8 @@ def block_map(nodes: Iterable[Any]) -> BlockMap | None:
     ops = [node for node in nodes if node.op != "null"]
     tagged = {node.name: node.attrs[BLOCK_ATTR] for node in ops if BLOCK_ATTR in node.attrs}
     if tagged:
-        return BlockMap(GroupBasis.ATTRIBUTE, tagged)
+        order = tuple((node.name, node.attrs.get(BLOCK_ATTR)) for node in ops)
+        return BlockMap(GroupBasis.ATTRIBUTE, tagged, order)
     prefixes = {node.name: gluon_block(node.name) for node in ops}
     if (
         prefixes
@@ -192,7 +204,8 @@ def block_map(nodes: Iterable[Any]) -> BlockMap | None:
         and any(name.endswith("_fwd") for name in prefixes)
         and len(set(prefixes.values())) > 1
     ):
-        return BlockMap(GroupBasis.PREFIX, prefixes)  # type: ignore[arg-type]
+        order = tuple((node.name, prefixes[node.name]) for node in ops)
+        return BlockMap(GroupBasis.PREFIX, prefixes, order)  # type: ignore[arg-type]
     return None
 
 
@@ -219,112 +232,202 @@ def group_rows(source: Source, view: View | str, *, blocks: BlockMap | None = No
     reports: Sequence[Report] = getattr(source, "reports", source)  # type: ignore[assignment]
     if blocks is None:
         blocks = getattr(source, "blocks", None)
-    by_report = [{row.name: row for row in report.layers} for report in reports]
-    order: dict[str, None] = {}
-    for report in reports:
-        order.update(dict.fromkeys(row.name for row in report.layers))
-    names = list(order)
+    layout = _Layout(reports)
+    positions = range(len(layout.names))
+    keys = layout.blocks(blocks) if view is View.BLOCKS and blocks is not None else None
     if view is View.LAYERS:
-        basis, runs = GroupBasis.LAYER, [[name] for name in names]
-    elif view is View.BLOCKS and blocks is not None:
-        basis, runs = blocks.basis, _runs(names, [blocks.names.get(name) for name in names])
+        basis, runs = GroupBasis.LAYER, [[p] for p in positions]
+    elif keys is not None:
+        basis, runs = blocks.basis, _runs(positions, keys)  # type: ignore[union-attr]
     else:
-        basis, runs = GroupBasis.SIZE, _stage_runs(names, by_report)
-    groups = [(run, [_stats(run, rows, report) for rows, report in zip(by_report, reports)]) for run in runs]
-    if view is View.BLOCKS and blocks is not None:
-        labels = [blocks.names.get(run[0]) or _span(run[0], run[-1]) for run, _ in groups]
-        rows = _collapse(groups, labels, by_report, reports)
+        basis, runs = GroupBasis.SIZE, _stage_runs(layout)
+    groups = [(run, [_stats(run, layout, r) for r in range(len(reports))]) for run in runs]
+    if keys is not None:
+        labels = [keys[run[0]] or _span(layout.labels[run[0]], layout.labels[run[-1]]) for run, _ in groups]
+        rows = _collapse(groups, labels, layout)
     else:
         labels = [
-            run[0] if view is View.LAYERS else f"stage{k}" for k, (run, _) in enumerate(groups, start=1)
+            layout.labels[run[0]] if view is View.LAYERS else f"stage{k}"
+            for k, (run, _) in enumerate(groups, start=1)
         ]
-        rows = [_row(label, 1, run, stats, by_report, reports) for label, (run, stats) in zip(labels, groups)]
+        rows = [_row(label, 1, run, stats, layout) for label, (run, stats) in zip(labels, groups)]
     return DocumentView(view, basis, tuple(str(r.border_mode) for r in reports), tuple(rows))
 
 
-def _runs(names: Sequence[str], keys: Sequence[Any]) -> list[list[str]]:
-    """Maximal runs of consecutive names with the same key."""
-    runs: list[list[str]] = []
+class _Layout:
+    """The rows of a document's reports by position in graph order (the same for every report,
+    a failed one a prefix), with what the views need of each position.
+
+    Attributes:
+        rows: per report, its rows.
+        inputs: per report, its input shapes by name.
+        names, ops: per position, the node's name and operator (of the longest report).
+        labels: per position, a unique label: the name, ``name#2`` for its second node, ...
+        producers: per position, per input of the row, the position of the row it reads (the
+            last one of that name before it), or ``None`` for a data input.
+        failing: per report, the position of the layer it fails at, or ``None``.
+    """
+
+    def __init__(self, reports: Sequence[Report]) -> None:
+        self.rows: list[Sequence[LayerRow]] = [report.layers for report in reports]
+        self.inputs = [report.input_shapes for report in reports]
+        longest = max(self.rows, key=len, default=())
+        self.names = [row.name for row in longest]
+        self.ops = [row.op for row in longest]
+        seen: dict[str, int] = {}
+        self.labels: list[str] = []
+        self.producers: list[list[tuple[int | None, str]]] = []
+        last: dict[str, int] = {}
+        for p, row in enumerate(longest):
+            count = seen[row.name] = seen.get(row.name, 0) + 1
+            self.labels.append(row.name if count == 1 else f"{row.name}#{count}")
+            self.producers.append([(last.get(name), name) for name in row.inputs])
+            last[row.name] = p
+        self._starts: list[int] | None = None  # rows that read only data inputs
+        # per position, the positions of the rows that read it
+        self.consumers: list[list[int]] = [[] for _ in longest]
+        for p, producers in enumerate(self.producers):
+            for q, _ in producers:
+                if q is not None:
+                    self.consumers[q].append(p)
+        self.failing: list[int | None] = []
+        for report, rows in zip(reports, self.rows):
+            failed = report.failed_at
+            found = None
+            if failed is not None:
+                found = next((p for p in range(len(rows), len(self.names)) if self.names[p] == failed), None)
+            self.failing.append(found)
+
+    def leaving(self, present: Sequence[tuple[int, LayerRow]], members: set[int]) -> LayerRow:
+        """The tensor that leaves a group of rows: the last row read outside the group (or the
+        graph's output) through which every path to those readers runs (the trunk), not merely
+        the last in graph order (a branch's last convolution); else the last row read outside."""
+        outside = {p: [c for c in self.consumers[p] if c not in members] for p, _ in present}
+        leaving = [(p, row) for p, row in present if outside[p] or not self.consumers[p]]
+        if not leaving:
+            return present[-1][1]
+        readers = {c for p, _ in leaving for c in outside[p]}
+        for p, row in reversed(leaving):
+            if not readers or self.dominates(p, readers):
+                return row
+        return leaving[-1][1]
+
+    def dominates(self, position: int, targets: set[int]) -> bool:
+        """Whether every path from the graph's inputs to ``targets`` runs through ``position``."""
+        if self._starts is None:
+            self._starts = [
+                p for p, producers in enumerate(self.producers) if all(q is None for q, _ in producers)
+            ]
+        seen = {position}
+        stack = [p for p in self._starts if p != position]
+        while stack:
+            p = stack.pop()
+            if p in seen:
+                continue
+            if p in targets:
+                return False
+            seen.add(p)
+            stack.extend(c for c in self.consumers[p] if c not in seen)
+        return True
+
+    def row(self, report: int, position: int) -> LayerRow | None:
+        rows = self.rows[report]
+        return rows[position] if position < len(rows) else None
+
+    def blocks(self, blocks: BlockMap) -> list[str | None]:
+        """The block of each position: from the map's graph order where it matches the rows,
+        else by name."""
+        order = blocks.order
+        if len(order) >= len(self.names) and all(order[p][0] == name for p, name in enumerate(self.names)):
+            return [order[p][1] for p in range(len(self.names))]
+        return [blocks.names.get(name) for name in self.names]
+
+
+def _runs(positions: Iterable[int], keys: Sequence[Any]) -> list[list[int]]:
+    """Maximal runs of consecutive positions with the same key."""
+    runs: list[list[int]] = []
     previous: Any = object()
-    for name, key in zip(names, keys):
+    for p in positions:
+        key = keys[p]
         if not runs or key != previous:
             runs.append([])
-        runs[-1].append(name)
+        runs[-1].append(p)
         previous = key
     return runs
 
 
-def _stage_runs(names: Sequence[str], by_report: Sequence[Mapping[str, LayerRow]]) -> list[list[str]]:
+def _stage_runs(layout: _Layout) -> list[list[int]]:
     """A new run at each layer whose spatial output size is new in one of the reports."""
-    seen: list[set[Shape]] = [set() for _ in by_report]
-    runs: list[list[str]] = []
-    for name in names:
+    seen: list[set[Shape]] = [set() for _ in layout.rows]
+    runs: list[list[int]] = []
+    for p in range(len(layout.names)):
         new = False
-        for rows, sizes in zip(by_report, seen):
-            row = rows.get(name)
+        for r, sizes in enumerate(seen):
+            row = layout.row(r, p)
             if row is not None:
                 size = tuple(row.output_shape[2:])
                 new = new or size not in sizes
                 sizes.add(size)
         if new or not runs:
             runs.append([])
-        runs[-1].append(name)
+        runs[-1].append(p)
     return runs
 
 
-def _stats(run: Sequence[str], rows: Mapping[str, LayerRow], report: Report) -> GroupStats | None:
-    present = [rows[name] for name in run if name in rows]
+def _stats(run: Sequence[int], layout: _Layout, report: int) -> GroupStats | None:
+    present = [(p, row) for p in run if (row := layout.row(report, p)) is not None]
     if not present:
         return None
     members = set(run)
     input_shape = None
-    for row in present:
-        outside = next((name for name in row.inputs if name not in members), None)
-        if outside is not None:
-            if outside in rows:
-                input_shape = tuple(rows[outside].output_shape)
-            elif outside in report.input_shapes:
-                input_shape = tuple(report.input_shapes[outside])
-            break
-    last = present[-1]
+    # The tensor that enters: an outside row every path into the group runs through (the trunk),
+    # else the first one the group reads; a data input when the group reads one directly.
+    entering = [
+        (q, name) for p, _ in present for q, name in layout.producers[p] if q is None or q not in members
+    ]
+    trunk = (
+        next((q for q, _ in entering if q is not None and layout.dominates(q, members)), None)
+        if len(present) > 1
+        else None
+    )
+    for q, name in [(trunk, "")] if trunk is not None else entering[:1]:
+        row = layout.row(report, q) if q is not None else None
+        if row is not None:
+            input_shape = tuple(row.output_shape)
+        elif q is None and name in layout.inputs[report]:
+            input_shape = tuple(layout.inputs[report][name])
+    rows = [row for _, row in present]
+    last = rows[-1] if len(present) == 1 else layout.leaving(present, members)
     return GroupStats(
         input_shape,
         tuple(last.output_shape),
-        sum(row.params for row in present),
-        sum(row.aux for row in present),
-        sum(row.macs for row in present),
+        sum(row.params for row in rows),
+        sum(row.aux for row in rows),
+        sum(row.macs for row in rows),
         last.receptive_field,
-        len(present),
+        len(rows),
     )
 
 
 def _row(
-    label: str,
-    repeat: int,
-    run: Sequence[str],
-    stats: Sequence[GroupStats | None],
-    by_report: Sequence[Mapping[str, LayerRow]],
-    reports: Sequence[Report],
+    label: str, repeat: int, run: Sequence[int], stats: Sequence[GroupStats | None], layout: _Layout
 ) -> ViewRow:
     members = set(run)
-    op = None
-    if len(run) == 1:
-        op = next(rows[run[0]].op for rows in by_report if run[0] in rows)
     return ViewRow(
         label,
         repeat,
-        run[0],
-        run[-1],
+        layout.labels[run[0]],
+        layout.labels[run[-1]],
         len(run),
-        op,
+        layout.ops[run[0]] if len(run) == 1 else None,
         tuple(stats),
-        tuple(report.failed_at is not None and report.failed_at in members for report in reports),
+        tuple(failing is not None and failing in members for failing in layout.failing),
     )
 
 
-def _signature(run: Sequence[str], rows: Mapping[str, LayerRow], stats: GroupStats | None) -> tuple[Any, ...]:
+def _signature(run: Sequence[int], layout: _Layout, report: int, stats: GroupStats | None) -> tuple[Any, ...]:
     """What two blocks must share to collapse: their input and every layer but its names."""
-    present = (rows[name] for name in run if name in rows)
+    present = (row for p in run if (row := layout.row(report, p)) is not None)
     layers = tuple(
         (r.op, r.output_shape, r.params, r.aux, r.macs, r.kernel, r.stride, r.pad, r.dilate) for r in present
     )
@@ -332,34 +435,29 @@ def _signature(run: Sequence[str], rows: Mapping[str, LayerRow], stats: GroupSta
 
 
 def _collapse(
-    groups: Sequence[tuple[list[str], list[GroupStats | None]]],
-    labels: Sequence[str],
-    by_report: Sequence[Mapping[str, LayerRow]],
-    reports: Sequence[Report],
+    groups: Sequence[tuple[list[int], list[GroupStats | None]]], labels: Sequence[str], layout: _Layout
 ) -> list[ViewRow]:
     """Blocks, with each run of consecutive identical blocks (under every mode) as one row."""
-    signatures = [
-        tuple(_signature(run, rows, s) for rows, s in zip(by_report, stats)) for run, stats in groups
-    ]
+    signatures = [tuple(_signature(run, layout, r, s) for r, s in enumerate(stats)) for run, stats in groups]
     out: list[ViewRow] = []
     i = 0
     while i < len(groups):
         j = i + 1
-        if not _fails(groups[i], reports):
-            while j < len(groups) and signatures[j] == signatures[i] and not _fails(groups[j], reports):
+        if not _fails(groups[i][0], layout):
+            while j < len(groups) and signatures[j] == signatures[i] and not _fails(groups[j][0], layout):
                 j += 1
-        run = [name for group, _ in groups[i:j] for name in group]
-        stats = [_merge([groups[k][1][m] for k in range(i, j)]) for m in range(len(reports))]
+        run = [p for group, _ in groups[i:j] for p in group]
+        stats = [_merge([groups[k][1][m] for k in range(i, j)]) for m in range(len(layout.rows))]
         label = labels[i] if j == i + 1 else _range_name(labels[i:j])
-        out.append(_row(label, j - i, run, stats, by_report, reports))
+        out.append(_row(label, j - i, run, stats, layout))
         i = j
     return out
 
 
-def _fails(group: tuple[list[str], list[GroupStats | None]], reports: Sequence[Report]) -> bool:
+def _fails(run: Sequence[int], layout: _Layout) -> bool:
     """Whether a report fails in this group (such a block is never collapsed)."""
-    run = set(group[0])
-    return any(report.failed_at in run for report in reports)
+    members = set(run)
+    return any(failing is not None and failing in members for failing in layout.failing)
 
 
 def _merge(parts: Sequence[GroupStats | None]) -> GroupStats | None:

@@ -38,11 +38,29 @@ class _Graph:
     def __init__(self, nodes: Sequence[Node], report: Report) -> None:
         self.nodes = nodes
         self.input_shapes = dict(report.input_shapes)
-        by_name = {row.name: row for row in report.layers}
-        self.rows: dict[int, LayerRow] = {n.index: by_name[n.name] for n in nodes if n.name in by_name}
+        # A report has one row per operator, in graph order (a failed report, those before the
+        # failure): rows are paired with nodes by position, never by name (a Gluon block called
+        # twice makes two nodes of one name). A report of another graph stops at the first
+        # operator whose name differs.
+        self.rows: dict[int, LayerRow] = {}
+        operators = (node for node in nodes if node.op != "null")
+        for node, row in zip(operators, report.layers):
+            if row.name != node.name:
+                break
+            self.rows[node.index] = row
         stop = max(self.rows, default=-1) + 1  # a failed report has rows up to its failure
         self.infos = _Infos(self, stop)
         self._windows: dict[int, tuple[SpatialInfo, Shape] | None] = {}
+        self._consumers: dict[int, list[int]] | None = None
+
+    def consumers(self, index: int) -> list[int]:
+        """The operators before ``stop`` that read node ``index``, in graph order."""
+        if self._consumers is None:
+            self._consumers = {}
+            for node in self.nodes[: len(self.infos)]:
+                for i in dict.fromkeys(node.inputs):
+                    self._consumers.setdefault(i, []).append(node.index)
+        return self._consumers.get(index, [])
 
     def info(self, index: int) -> SpatialInfo:
         """What spatial_walk, resumed from MXNet's shapes, gives of node ``index``."""

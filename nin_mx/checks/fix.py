@@ -535,7 +535,8 @@ class _Effects:
         before, after = self.rows.get(layer), self.fixed_rows.get(layer)
         old, new = _shape(before), _shape(after)
         if rule == "fixed-global-pool":
-            spans = finding.detail.get("input_ranges")
+            # The inputs at which the kernel was the whole map (global); older findings: 1x1.
+            spans = finding.detail.get("global_ranges", finding.detail.get("input_ranges"))
             kernel = _x(finding.detail["kernel"])
             did = (
                 f" (the {kernel} kernel did for {_inputs([tuple(s) for s in spans], len(spans))} only)"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import json
 import operator
 import os
@@ -320,12 +321,66 @@ def _add_legacy_aux(nodes: list[Node]) -> list[Node]:
 
 
 def data_inputs(nodes: Sequence[Node]) -> list[str]:
-    """Names of the graph's data inputs: variables that are the first input of an operator.
+    """Names of the graph's data inputs, in graph order: the variables whose shapes shape
+    inference cannot know, so that a caller must give them.
 
-    Weights, biases, labels and BatchNorm statistics enter operators at later positions.
+    A variable is a data input when it carries no ``__shape__`` of its own (or one with an
+    unknown dimension, 0), is not a learned parameter (no ``__init__``, ``__lr_mult__`` or
+    ``__wd_mult__``), is not a label (``*_label``, or fed to a ``label`` slot), and every
+    operator that reads it reads it as data: a slot named ``data``, ``lhs``, ``rhs``, ``rois``,
+    ... (the input names of :mod:`nin_mx.core.ops`) or one of a list (``arg0``, ...), never a
+    weight, bias, gamma, beta, moving statistic, or an input the operator's shape rule infers
+    (anchors, ``im_info``). For an operator without a rule, its first input is taken as data.
+    So anchors, offsets and learned scales (SSD's ``relu4_3_scale``) are not data inputs. A
+    graph whose every such variable has a ``__shape__`` of its own gets those variables.
     """
-    first = {node.inputs[0] for node in nodes if node.op != "null" and node.inputs}
-    return [nodes[i].name for i in sorted(first) if nodes[i].op == "null"]
+    import re
+
+    from nin_mx.core.attrs import parse_shape
+    from nin_mx.core.ops import op_info
+
+    data_slots = {"data", "lhs", "rhs", "args", "rois", "like", "shape_like", "trans", "x", "y", "condition"}
+    listed = re.compile(r"arg\d+")  # Concat, add_n, Crop, UpSampling (nearest), stack
+    learned = ("__init__", "__lr_mult__", "__wd_mult__", "lr_mult", "wd_mult")
+
+    def shape_known(node: Node) -> bool:
+        raw = node.attrs.get("__shape__")
+        try:
+            shape = parse_shape(raw) if raw is not None else None
+        except (GraphError, ValueError):
+            return False
+        return bool(shape) and 0 not in shape  # type: ignore[operator]
+
+    as_data: dict[int, bool] = {}  # variable index -> every operator reads it as data
+    for node in nodes:
+        if node.op == "null" or not node.inputs:
+            continue
+        info = op_info(node.op)
+        names: tuple[str, ...] | None = None
+        if info is not None:
+            try:
+                names = tuple(info.input_names(node.attrs))
+            except (GraphError, ValueError):
+                names = None
+        for slot, i in enumerate(node.inputs):
+            if nodes[i].op != "null":
+                continue
+            if names is None:
+                data = slot == 0
+            elif slot < len(names):
+                data = names[slot] in data_slots or listed.fullmatch(names[slot]) is not None
+            else:
+                data = bool(info and info.variadic)
+            as_data[i] = as_data.get(i, True) and data
+    candidates = [
+        i
+        for i in sorted(as_data)
+        if as_data[i]
+        and not nodes[i].name.endswith("_label")
+        and not any(key in nodes[i].attrs for key in learned)
+    ]
+    unknown = [i for i in candidates if not shape_known(nodes[i])]
+    return [nodes[i].name for i in (unknown or candidates)]
 
 
 @contextlib.contextmanager
@@ -449,7 +504,8 @@ def load_symbol_file(path: str | os.PathLike[str]) -> SymbolFile:
         )
         raise GraphError(f"{path}: not a symbol JSON: binary data{hint}") from None
     try:
-        graph = json.loads(text)
+        with collector_paused():
+            graph = json.loads(text)
     except json.JSONDecodeError as exc:
         raise GraphError(f"{path}: not a symbol JSON: {exc.msg} at line {exc.lineno}") from None
     except RecursionError:
@@ -457,11 +513,27 @@ def load_symbol_file(path: str | os.PathLike[str]) -> SymbolFile:
     except ValueError as exc:  # e.g. an integer of more than 4300 digits
         raise GraphError(f"{path}: not a symbol JSON: {one_line(exc)}") from None
     try:
-        nodes = parse_nodes(graph)
+        with collector_paused():
+            nodes = parse_nodes(graph)
         check_operators(nodes)
     except GraphError as exc:
         raise GraphError(f"{path}: {exc}") from None
     return SymbolFile(nodes, text, _version_notes(graph))
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while a graph becomes nodes, shapes and rows: that
+    makes hundreds of thousands of objects and no cycles, and each collection it would trigger
+    walks all of them, so a 10x deeper graph would cost more than 10x (BENCHMARKS.md, e3).
+    Restored as it was, also on an error."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def check_operators(nodes: Sequence[Node]) -> None:

@@ -68,13 +68,17 @@ def mib(nbytes: int) -> str:
 
 
 def aligned_rows(reports: Sequence[Report]) -> list[tuple[str, str, list[LayerRow | None]]]:
-    """(name, op, [row per report or None]) in graph order, across reports of one graph."""
-    order: dict[str, str] = {}
-    for report in reports:
-        for row in report.layers:
-            order.setdefault(row.name, row.op)
-    by_report = [{row.name: row for row in report.layers} for report in reports]
-    return [(name, op, [rows.get(name) for rows in by_report]) for name, op in order.items()]
+    """(name, op, [row per report or None]) in graph order, across reports of one graph.
+
+    Rows are paired by position, never by name (a Gluon block called twice makes two nodes of
+    one name, each its own row): every report of one graph has the same rows in the same
+    order, a failed one a prefix of them; ``None`` where a report stops before the row.
+    """
+    longest = max((report.layers for report in reports), key=len, default=())
+    return [
+        (row.name, row.op, [report.layers[p] if p < len(report.layers) else None for report in reports])
+        for p, row in enumerate(longest)
+    ]
 
 
 def _first(rows: Sequence[LayerRow | None]) -> LayerRow:

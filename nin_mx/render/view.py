@@ -59,8 +59,7 @@ def _per_mode(values: Sequence[str]) -> str:
 def _rf(stats: GroupStats | None) -> str:
     if stats is None or not stats.receptive_field:
         return ""
-    rf = stats.receptive_field
-    return str(rf[0]) if len(set(rf)) == 1 else dims(rf)
+    return dims(stats.receptive_field)  # as the layer view prints it: 3x3
 
 
 def view_cells(dv: DocumentView, with_costs: bool) -> tuple[list[str], list[list[str]]]:
@@ -93,9 +92,9 @@ def render_view_table(
     doc: Document, view: View | str = View.BLOCKS, *, blocks: BlockMap | None = None
 ) -> str:
     """A plain-text table of the view (MACs per mode when there is one mode), then totals."""
-    dv = group_rows(doc, view, blocks=blocks)
-    if dv.view is View.LAYERS:
+    if View.parse(view) is View.LAYERS:  # the layer report itself: no groups to make
         return render_table(doc)
+    dv = group_rows(doc, view, blocks=blocks)
     headers, body = view_cells(dv, with_costs=len(doc.reports) == 1)
     return page(
         OutputFormat.TABLE, title(doc), headers, body, summary_lines(doc), subtitle=view_line(doc, dv)
@@ -106,9 +105,9 @@ def render_view_markdown(
     doc: Document, view: View | str = View.BLOCKS, *, blocks: BlockMap | None = None
 ) -> str:
     """The view in GitHub-flavoured markdown, with MACs per mode, then totals."""
-    dv = group_rows(doc, view, blocks=blocks)
-    if dv.view is View.LAYERS:
+    if View.parse(view) is View.LAYERS:  # the layer report itself: no groups to make
         return render_markdown(doc)
+    dv = group_rows(doc, view, blocks=blocks)
     headers, body = view_cells(dv, with_costs=True)
     return page(
         OutputFormat.MARKDOWN, title(doc), headers, body, summary_lines(doc), subtitle=view_line(doc, dv)
@@ -156,9 +155,9 @@ def _row_dict(row: ViewRow, index: int) -> dict[str, Any]:
 
 def render_view_csv(doc: Document, view: View | str = View.BLOCKS, *, blocks: BlockMap | None = None) -> str:
     """One CSV row per group and border mode (shapes as ``AxB``); the report's CSV for ``layers``."""
-    dv = group_rows(doc, view, blocks=blocks)
-    if dv.view is View.LAYERS:
+    if View.parse(view) is View.LAYERS:  # the layer report itself: no groups to make
         return render_csv(doc)
+    dv = group_rows(doc, view, blocks=blocks)
     writer = CsvWriter()
     writer.writerow(_CSV_FIELDS)
     for i, report in enumerate(doc.reports):
@@ -178,9 +177,9 @@ def view_to_dict(
     """The report's JSON dict, plus ``view``, ``view_basis`` and ``reports[].view_rows``
     (see the module docstring); :func:`nin_mx.render.to_dict` itself for ``layers``."""
     result = to_dict(doc)
-    dv = group_rows(doc, view, blocks=blocks)
-    if dv.view is View.LAYERS:
+    if View.parse(view) is View.LAYERS:
         return result
+    dv = group_rows(doc, view, blocks=blocks)
     result["view"] = dv.view.value
     result["view_basis"] = dv.basis.value
     for i, entry in enumerate(result["reports"]):

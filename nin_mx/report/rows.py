@@ -30,7 +30,7 @@ from nin_mx.core.border import ReportMode
 from nin_mx.core.errors import ShapeError
 from nin_mx.core.ops import OPS
 from nin_mx.core.validate import Shape, check_dims
-from nin_mx.graph.nodes import Node
+from nin_mx.graph.nodes import Node, collector_paused
 from nin_mx.graph.shapes import Shapes, infer, infer_before
 from nin_mx.graph.source import Graph
 from nin_mx.graph.walk import spatial_walk
@@ -198,6 +198,11 @@ def report_graph(graph: Graph, data_shape: InputShapes) -> Report:
         ValueError: for a bad shape, or one that names no input of the graph.
     """
     shapes = resolve_inputs(graph, data_shape)
+    with collector_paused():
+        return _report(graph, shapes)
+
+
+def _report(graph: Graph, shapes: dict[str, Shape]) -> Report:
     try:
         found = infer(graph, shapes)
     except ShapeError as exc:
