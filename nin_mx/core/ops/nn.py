@@ -46,22 +46,29 @@ def _check_int32(what: str, value: int) -> None:
 # -- Convolution: src/operator/nn/convolution.cc (ConvolutionParamParser, ConvolutionShape) --------
 
 
-@parser
-def _conv_params(a: Attrs) -> tuple:
+def _window_params(a: Attrs, what: str, extra: tuple[tuple[str, int], ...] = ()) -> tuple:
+    """kernel, stride, dilate, pad (and ``extra`` per-axis tuples with their defaults), each
+    as many entries as the kernel, then num_filter and num_group: what Convolution and
+    Deconvolution read alike (their parameter parsers in MXNet's nn/ sources)."""
     kernel = a.tuple("kernel", REQUIRED)
     nd = len(kernel)
     if nd not in (1, 2, 3):
-        raise GraphError(f"{nd}D convolution not supported")
-    stride = a.tuple("stride", ()) or (1,) * nd
-    dilate = a.tuple("dilate", ()) or (1,) * nd
-    pad = a.tuple("pad", ()) or (0,) * nd
-    for key, value in (("stride", stride), ("dilate", dilate), ("pad", pad)):
+        raise GraphError(f"{nd}D {what} not supported")
+    axes = (("stride", 1), ("dilate", 1), ("pad", 0), *extra)
+    values = [a.tuple(key, ()) or (default,) * nd for key, default in axes]
+    for (key, _), value in zip(axes, values):
         if len(value) != nd:
             raise GraphError(f"attribute {key}={value} must have as many entries as kernel={kernel}")
     num_filter = a.int("num_filter", REQUIRED, unsigned=True)
     num_group = a.int("num_group", 1, unsigned=True)
     if num_group < 1:
         raise GraphError("num_group must be at least 1")
+    return (kernel, *values, num_filter, num_group)
+
+
+@parser
+def _conv_params(a: Attrs) -> tuple:
+    kernel, stride, dilate, pad, num_filter, num_group = _window_params(a, "convolution")
     a.int("workspace", 1024, bits=64)
     a.opt_enum("cudnn_tune", ("fastest", "limited_workspace", "off"))
     a.bool("cudnn_off", False)
@@ -129,22 +136,10 @@ def convolution(attrs, ins, outs):
 
 @parser
 def _deconv_params(a: Attrs) -> tuple:
-    kernel = a.tuple("kernel", REQUIRED)
-    nd = len(kernel)
-    if nd not in (1, 2, 3):
-        raise GraphError(f"{nd}D deconvolution not supported")
-    stride = a.tuple("stride", ()) or (1,) * nd
-    dilate = a.tuple("dilate", ()) or (1,) * nd
-    pad = a.tuple("pad", ()) or (0,) * nd
-    adj = a.tuple("adj", ()) or (0,) * nd
-    target = a.tuple("target_shape", ()) or (0,) * nd
-    for key, value in (("stride", stride), ("dilate", dilate), ("pad", pad), ("adj", adj)):
-        if len(value) != nd:
-            raise GraphError(f"attribute {key}={value} must have as many entries as kernel={kernel}")
-    num_filter = a.int("num_filter", REQUIRED, unsigned=True)
-    num_group = a.int("num_group", 1, unsigned=True)
-    if num_group < 1:
-        raise GraphError("num_group must be at least 1")
+    kernel, stride, dilate, pad, adj, num_filter, num_group = _window_params(
+        a, "deconvolution", (("adj", 0),)
+    )
+    target = a.tuple("target_shape", ()) or (0,) * len(kernel)
     no_bias = a.bool("no_bias", True)
     layout = a.opt_enum("layout", _LAYOUTS)
     a.int("workspace", 512, bits=64)
