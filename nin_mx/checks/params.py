@@ -121,10 +121,10 @@ class _Context:
         found = spatial_input(self.input_shapes)
         if node is None or slot != 1 or node.op != "FullyConnected" or not node.bool_attr("flatten", True):
             return False, None
-        resume = {n.index: self._output(n) for n in self.nodes}
-        infos = spatial_walk(self.nodes, self.input_shapes, resume={k: v for k, v in resume.items() if v})
+        resume = [self._output(n) or None for n in self.nodes]
+        infos = spatial_walk(self.nodes, self.input_shapes, resume=resume)
         source = flattened_map(self.nodes, infos, node.index)
-        shape = resume.get(source) if source is not None else None
+        shape = resume[source] if source is not None else None
         if found is None or source is None or shape is None or len(shape) < 3:
             return False, None
         input_name, current = found

@@ -96,74 +96,114 @@ def infer_graph(
     count = len(nodes)
     shapes: list[list[MaybeShape]] = [None] * count  # type: ignore[list-item]
     infos: list[OpInfo | None] = [None] * count
+    keys: list[tuple | None] = [None] * count
     visible = [1] * count
     aux: set[int] = set()
+    # A graph repeats a few layer settings (Inception's blocks, ResNet's units): what the table
+    # says of one setting, and what a rule answers for one setting and one set of input shapes,
+    # are worked out once per call. The key leaves out annotations such as __block__, which no
+    # rule reads.
+    metas: dict[tuple, tuple] = {}
     for node in nodes:
         index = node.index
         if node.op == "null":
             shapes[index] = [_variable_shape(node, input_shapes)]
             continue
-        info = op_info(node.op)
-        if info is None:
-            raise UnsupportedOperator(
-                f"node '{node.name}': nin_mx has no shape rule for operator {node.op}",
-                layer=node.name,
-                op=node.op,
+        attrs = node.attrs
+        # hidden() of core.ops, inline: this runs for every node
+        key = keys[index] = (node.op, *[kv for kv in attrs.items() if not kv[0][:2] == "__" == kv[0][-2:]])
+        meta = metas.get(key)
+        if meta is None:
+            info = op_info(node.op)
+            if info is None:
+                raise UnsupportedOperator(
+                    f"node '{node.name}': nin_mx has no shape rule for operator {node.op}",
+                    layer=node.name,
+                    op=node.op,
+                )
+            try:
+                # MXNet's FInferShape checks the count of inputs (e.g. BatchNorm's 5)
+                names = None if info.variadic else tuple(info.input_names(attrs))
+                meta = (info, names, info.num_outputs(attrs), info.visible(attrs), info.mutated_inputs(attrs))
+            except (GraphError, ShapeError) as exc:
+                raise _fail(node, exc) from None
+            metas[key] = meta
+        info, names, n_out, visible[index], mutated = meta
+        if names is not None and len(node.inputs) != len(names):
+            raise _fail(
+                node,
+                GraphError(
+                    f"takes {len(names)} inputs ({', '.join(names)}), the graph gives it {len(node.inputs)}"
+                ),
             )
         infos[index] = info
-        try:
-            if not info.variadic:  # MXNet's FInferShape checks the count (e.g. BatchNorm's 5)
-                names = info.input_names(node.attrs)
-                if len(node.inputs) != len(names):
-                    raise GraphError(
-                        f"takes {len(names)} inputs ({', '.join(names)}), "
-                        f"the graph gives it {len(node.inputs)}"
-                    )
-            n_out = info.num_outputs(node.attrs)
-            visible[index] = info.visible(node.attrs)
-            mutated = info.mutated_inputs(node.attrs)
-        except (GraphError, ShapeError) as exc:
-            raise _fail(node, exc) from None
         for slot in mutated:
             if slot < len(node.inputs) and nodes[node.inputs[slot]].op == "null":
                 aux.add(node.inputs[slot])
         start = known.get(index) if known else None
         shapes[index] = list(start) if start is not None else [None] * n_out
-    ops = [node for node in nodes if node.op != "null"]
+    answers: dict[tuple, _Answer] = {}
+    todo = [node for node in nodes if node.op != "null"]
+    pending: list[Node] = []
     for _ in range(_MAX_PASSES):
         changed = False
-        for node in ops:
+        pending = []  # the nodes still short of a shape: only they can learn in the next pass
+        for node in todo:
             index = node.index
             outs = shapes[index]
-            entries = [shapes[i][o] for i, o in zip(node.inputs, node.input_outputs or _zeros(node))]
-            if all(map(_known, entries)) and all(map(_known, outs)) and outs:
-                continue
-            info = infos[index]
-            try:
-                new_ins, new_outs = info.rule(node.attrs, list(entries), list(outs))  # type: ignore[union-attr]
-            except (GraphError, ShapeError) as exc:
-                raise _fail(node, exc) from None
-            except (ArithmeticError, LookupError, TypeError, ValueError) as exc:
-                # A combination of attributes and shapes no rule foresaw (MXNet itself divides by
-                # zero or reads out of bounds on some): one line naming the node, never a trace.
-                raise GraphError(
-                    f"node '{node.name}' ({node.op}): its attributes do not fit its inputs "
-                    f"({type(exc).__name__}: {exc})"
-                ) from None
-            for i, o, old, new in zip(node.inputs, node.input_outputs or _zeros(node), entries, new_ins):
-                if new != old:
-                    shapes[i][o] = new
-                    changed = True
-            if new_outs != outs:
-                if len(new_outs) < len(outs):
-                    new_outs = list(new_outs) + outs[len(new_outs) :]
+            inputs = node.inputs
+            slots = node.input_outputs or _zeros(node)
+            entries = tuple([shapes[i][o] for i, o in zip(inputs, slots)])
+            now = tuple(outs)
+            if outs and all(map(_known, now)) and all(map(_known, entries)):
+                continue  # complete already (another node's rule filled it in)
+            question = (keys[index], entries, now)
+            answer = answers.get(question)
+            if answer is None:
+                answer = answers[question] = _answer(node, infos[index], entries, outs)  # type: ignore[arg-type]
+            new_ins, new_outs, done = answer
+            if new_ins != entries:
+                for i, o, old, new in zip(inputs, slots, entries, new_ins):
+                    if new != old:
+                        shapes[i][o] = new
+                        changed = True
+            if new_outs != now:
                 shapes[index] = list(new_outs)
                 changed = True
-        if not changed:
+            if not done:
+                pending.append(node)
+        if not changed or not pending:
             break
+        todo = pending
     outputs = [tuple(s) for s in shapes]
-    complete = all(_known(s) for out in outputs for s in out)
+    complete = not pending and all(_known(out[0]) for node, out in zip(nodes, outputs) if node.op == "null")
     return Inferred(outputs, visible, frozenset(aux), complete)
+
+
+class _Answer(NamedTuple):
+    """What one rule answered: the input and output shapes after it, and whether all are known."""
+
+    ins: tuple[MaybeShape, ...]
+    outs: tuple[MaybeShape, ...]
+    done: bool
+
+
+def _answer(node: Node, info: OpInfo, entries: tuple[MaybeShape, ...], outs: list[MaybeShape]) -> _Answer:
+    """One node's rule on copies of its shapes, its failures as one line naming the node."""
+    try:
+        new_ins, new_outs = info.rule(node.attrs, list(entries), list(outs))
+    except (GraphError, ShapeError) as exc:
+        raise _fail(node, exc) from None
+    except (ArithmeticError, LookupError, TypeError, ValueError) as exc:
+        # A combination of attributes and shapes no rule foresaw (MXNet itself divides by
+        # zero or reads out of bounds on some): one line naming the node, never a trace.
+        raise GraphError(
+            f"node '{node.name}' ({node.op}): its attributes do not fit its inputs "
+            f"({type(exc).__name__}: {exc})"
+        ) from None
+    ins = (*new_ins[: len(entries)], *entries[len(new_ins) :])
+    outs_after = (*new_outs, *outs[len(new_outs) :])  # a rule may leave trailing outputs alone
+    return _Answer(ins, outs_after, bool(outs_after) and all(map(_known, outs_after)) and all(map(_known, ins)))
 
 
 def _zeros(node: Node) -> tuple[int, ...]:

@@ -351,6 +351,7 @@ def data_inputs(nodes: Sequence[Node]) -> list[str]:
             return False
         return bool(shape) and 0 not in shape  # type: ignore[operator]
 
+    slot_is_data: dict[str, bool] = {}  # input name -> a data slot (a few names, many nodes)
     as_data: dict[int, bool] = {}  # variable index -> every operator reads it as data
     for node in nodes:
         if node.op == "null" or not node.inputs:
@@ -368,10 +369,14 @@ def data_inputs(nodes: Sequence[Node]) -> list[str]:
             if names is None:
                 data = slot == 0
             elif slot < len(names):
-                data = names[slot] in data_slots or listed.fullmatch(names[slot]) is not None
+                name = names[slot]
+                data = slot_is_data.get(name)  # type: ignore[assignment]
+                if data is None:
+                    data = slot_is_data[name] = name in data_slots or listed.fullmatch(name) is not None
             else:
                 data = bool(info and info.variadic)
-            as_data[i] = as_data.get(i, True) and data
+            if not data or i not in as_data:
+                as_data[i] = data and as_data.get(i, True)
     candidates = [
         i
         for i in sorted(as_data)

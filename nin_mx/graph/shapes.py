@@ -107,7 +107,9 @@ def infer(graph: Graph, input_shapes: Mapping[str, Shape]) -> Shapes:
         raise ShapeError(f"cannot infer shapes for {describe(input_shapes)}: {exc}") from None
     outputs = inferred.outputs
     visible = inferred.visible
-    if not all(_known(s) for node in nodes for s in outputs[node.index][: visible[node.index]]):
+    if not inferred.complete and not all(
+        _known(s) for node in nodes for s in outputs[node.index][: visible[node.index]]
+    ):
         raise ShapeError(f"shapes cannot be inferred from the inputs {describe(input_shapes)}")
     _flatten_overflow(nodes, outputs)
     return Shapes(outputs, visible, inferred.aux)

@@ -21,7 +21,7 @@ from typing import Any
 from nin_mx._mxnet import mx, require_mxnet
 from nin_mx.core.border import ReportMode, parse_report_mode
 from nin_mx.core.errors import GraphError, one_line
-from nin_mx.graph.nodes import Node, data_inputs, load_symbol_file, mxnet_symbol, parse_nodes
+from nin_mx.graph.nodes import Node, collector_paused, data_inputs, load_symbol_file, mxnet_symbol, parse_nodes
 from nin_mx.models import get_model_entry, get_symbol, list_models
 
 __all__ = ["Graph"]
@@ -166,13 +166,15 @@ class Graph:
         # The symbol's own JSON: its nodes are those of its internals, in the same order, and it
         # is cheaper to write and read than theirs. remove_amp_cast=False keeps every node MXNet
         # infers (and skips a graph pass).
-        raw = json.loads(symbol.tojson(remove_amp_cast=False))
-        nodes = tuple(parse_nodes(raw, trusted=True))
+        with collector_paused():  # as for a file: many objects, no cycles
+            raw = json.loads(symbol.tojson(remove_amp_cast=False))
+            nodes = tuple(parse_nodes(raw, trusted=True))
+            inputs = tuple(data_inputs(nodes))
         return cls(
             label=label if label is not None else (getattr(symbol, "name", None) or "symbol"),
             built=symbol,
             nodes=nodes,
-            inputs=tuple(data_inputs(nodes)),
+            inputs=inputs,
             mode=mode,
             model=model,
             node_row_ptr=raw.get("node_row_ptr"),

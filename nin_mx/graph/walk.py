@@ -259,16 +259,19 @@ _CANONICAL_WINDOWED = frozenset(OPS[name].name for name in _WINDOWED)
 
 
 def spatial_walk(
-    nodes: Sequence[Node], input_shapes: Mapping[str, Shape], resume: Mapping[int, Shape] | None = None
+    nodes: Sequence[Node],
+    input_shapes: Mapping[str, Shape],
+    resume: Sequence[Shape | None] | None = None,
 ) -> list[SpatialInfo]:
     """Follows spatial sizes, windows and receptive fields through the graph in pure Python.
 
     Args:
         nodes: the graph's nodes, from :func:`parse_nodes`.
         input_shapes: full shapes (with batch and channel axes) of the data inputs.
-        resume: MXNet's output shapes by node index, when known: after an operator the walk
-            does not model (UpSampling, Reshape, ...) it resumes from these, so that later
-            convolutions and poolings still get their windows (the receptive field is lost).
+        resume: each node's first output shape (None where unknown), by node index, when
+            known: after an operator the walk does not model (UpSampling, Reshape, ...) it
+            resumes from these, so that later convolutions and poolings still get their windows
+            (the receptive field is lost).
 
     Returns:
         One :class:`SpatialInfo` per node, in graph order.
@@ -310,8 +313,8 @@ def spatial_walk(
             info = _info((spatial, None, None, None, None, rf, jump)) if spatial else _UNKNOWN
         else:
             info = _UNKNOWN
-        if info is _UNKNOWN and resume is not None:
-            shape = resume.get(node.index)
+        if info is _UNKNOWN and resume is not None and node.index < len(resume):
+            shape = resume[node.index]
             if shape is not None and len(shape) > 2:
                 info = SpatialInfo(tuple(shape[2:]))
         append(info)

@@ -6,9 +6,9 @@ has no rule for) and the pure-Python walk of :mod:`nin_mx.graph.walk` -> one :cl
 operator -> a :class:`Report` per border mode -> a :class:`~nin_mx.document.Document` per run,
 which :mod:`nin_mx.render` formats.
 
-Shapes, parameters and auxiliary states come from MXNet. Kernel, stride, pad, dilation,
-receptive field and jump come from the walk (the border arithmetic), which the report checks
-against MXNet's shapes.
+Shapes, parameters and auxiliary states come from the shape engine (MXNet only for an operator
+it has no rule for). Kernel, stride, pad, dilation, receptive field and jump come from the walk
+(the border arithmetic), which the report checks against those shapes.
 
 MACs (multiply-accumulates) are counted for the whole batch of the input shape, for
 Convolution (``N * C_out * prod(out_spatial) * C_in / groups * prod(kernel)``),
@@ -226,12 +226,9 @@ def _graph_output(graph: Graph, found: Shapes) -> Shape:
 def _rows(nodes: Sequence[Node], found: Shapes, shapes: Mapping[str, Shape], stop: int) -> list[LayerRow]:
     """One row per operator node before ``stop``; windows and receptive fields from the walk."""
     outputs, aux = found.outputs, found.aux
-    first_output = {i: out[0] for i, out in enumerate(outputs[:stop]) if out and out[0] is not None}
-    infos = spatial_walk(nodes[:stop], shapes, resume=first_output)
-    names = [node.name for node in nodes]
-    # Variables other than the data inputs: weights, biases, labels and statistics.
-    weight = [node.op == "null" and node.name not in shapes for node in nodes]
-    claimed: set[str] = set()
+    first = [out[0] if out else None for out in outputs[:stop]]  # each node's first output
+    infos = spatial_walk(nodes[:stop], shapes, resume=first)
+    claimed: set[str] = set()  # weights, biases, labels and statistics counted once, by name
     rows = []
     append = rows.append
     for node, info in zip(nodes, infos):
@@ -241,29 +238,31 @@ def _rows(nodes: Sequence[Node], found: Shapes, shapes: Mapping[str, Shape], sto
         params = n_aux = 0
         inputs = []  # the operators and data inputs feeding it, by name
         for i in node.inputs:
-            if not weight[i]:
-                inputs.append(names[i])
+            source = nodes[i]
+            name = source.name
+            if source.op != "null" or name in shapes:
+                inputs.append(name)
                 continue
-            name = names[i]
-            if name not in claimed and i in first_output:
+            shape = first[i]
+            if shape is not None and name not in claimed:
                 claimed.add(name)
                 if i in aux:
-                    n_aux += math.prod(first_output[i])
+                    n_aux += math.prod(shape)
                 elif not name.endswith("_label"):
-                    params += math.prod(first_output[i])
-        out = first_output[node.index]
+                    params += math.prod(shape)
+        out = first[node.index]
         kernel = info.kernel
-        if kernel is not None and info.spatial != out[2:]:
+        if kernel is not None and info.spatial != out[2:]:  # type: ignore[index]
             raise AssertionError(
                 f"nin_mx border arithmetic disagrees with the shapes at {node.name}: "
-                f"{info.spatial} vs {out[2:]}"
+                f"{info.spatial} vs {out[2:]}"  # type: ignore[index]
             )
         macs = 0
         rule = _MAC_RULES.get(op)
         if rule is not None and node.inputs:
-            first = node.inputs[0]
-            data_shape = shapes[names[first]] if names[first] in shapes else outputs[first][node.data_output]
-            macs = _macs(rule, node, data_shape, out, kernel)
+            data = node.inputs[0]
+            data_shape = shapes.get(nodes[data].name) or outputs[data][node.data_output]
+            macs = _macs(rule, node, data_shape, out, kernel)  # type: ignore[arg-type]
         append(
             _row(
                 (
