@@ -17,6 +17,7 @@ from nin_mx.core.ops import OPS, AxisError, op_info
 from nin_mx.core.ops.nn import _full_f32
 from nin_mx.graph.engine import engine_error, infer_graph, named_shapes
 from nin_mx.graph.nodes import parse_nodes
+from nin_mx.graph.walk import spatial_walk, walk_step
 
 ORACLE = os.path.join(os.path.dirname(__file__), "data", "oracle")
 CASES = sorted(os.path.basename(p)[: -len("-shapes.json")] for p in glob.glob(f"{ORACLE}/*-shapes.json"))
@@ -215,3 +216,84 @@ def test_every_entry_is_tagged():
 def test_axis_error_carries_its_axis():
     exc = AxisError("kernel 5 exceeds input 2", 1, 2)
     assert (exc.axis, exc.ndim, str(exc)) == (1, 2, "kernel 5 exceeds input 2")
+
+
+# --- one pass: the walk made beside the shapes, and the answers shared by repeated settings ----
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_the_walk_made_in_the_engines_pass_is_the_walk_of_its_shapes(name):
+    """``walk=True`` steps the spatial walk through the nodes in the engine's first pass; where
+    it gives one, it equals ``spatial_walk`` resumed from the final shapes (stored graphs)."""
+    with open(os.path.join(ORACLE, f"{name}-symbol.json")) as f:
+        nodes = parse_nodes(f.read())
+    with open(os.path.join(ORACLE, f"{name}-shapes.json")) as f:
+        inputs = {k: tuple(v) for k, v in json.load(f)["inputs"].items()}
+    inferred = infer_graph(nodes, inputs, walk=True)
+    assert infer_graph(nodes, inputs).spatial is None  # only when asked
+    assert inferred.outputs == infer_graph(nodes, inputs).outputs
+    first = [out[0] if out else None for out in inferred.outputs]
+    assert inferred.spatial is not None, "these graphs learn every shape in one pass"
+    assert inferred.spatial == spatial_walk(nodes, inputs, resume=first)
+
+
+def test_no_walk_from_the_pass_when_a_later_pass_learns_a_shape():
+    # 'twice' reads w before the FullyConnected that fixes w's shape: a second pass is needed,
+    # so the first pass's walk (made before 'twice' knew its shape) is not handed out.
+    nodes = _graph(
+        ("data", "null", {}, []),
+        ("w", "null", {}, []),
+        ("twice", "elemwise_add", {}, [1, 1]),
+        ("fc", "FullyConnected", {"num_hidden": "3", "no_bias": "1"}, [0, 1]),
+        heads=[2, 3],
+    )
+    inferred = infer_graph(nodes, {"data": (2, 4)}, walk=True)
+    assert inferred.complete and inferred.spatial is None
+
+
+def test_no_walk_from_the_pass_when_the_walk_fails_there(monkeypatch):
+    # The walk and the rules agree on every graph the suite has; should the walk fail where the
+    # rules do not, the pass hands out no walk, and the report's own walk meets the failure in
+    # its own order (as before the walk joined the pass).
+    import nin_mx.graph.engine as engine
+
+    nodes = _graph(
+        ("data", "null", {}, []),
+        ("pool", "Pooling", {"kernel": "(2, 2)", "stride": "(2, 2)", "pool_type": "max"}, [0]),
+    )
+    inferred = infer_graph(nodes, {"data": (1, 3, 8, 8)}, walk=True)
+    assert inferred.spatial is not None and inferred.spatial[1].spatial == (4, 4)
+
+    def failing(node, *args):
+        if node.op == "Pooling":
+            raise GraphError("a walk failure")
+        return walk_step(node, *args)
+
+    monkeypatch.setattr(engine, "walk_step", failing)
+    inferred = infer_graph(nodes, {"data": (1, 3, 8, 8)}, walk=True)
+    assert inferred.outputs[1][0] == (1, 3, 4, 4) and inferred.spatial is None
+
+
+def test_repeated_settings_share_answers_and_keep_their_own_shapes():
+    """Nodes of one setting (the same operator and attributes but for annotations such as
+    __block__) share the rule's answer for the same input shapes, and each still gets the
+    shapes of its own inputs: a 3x3 convolution repeated on 8x8 and on 4x4 maps."""
+    conv = {"kernel": "(3, 3)", "num_filter": "4", "pad": "(1, 1)", "no_bias": "True"}
+    pool = {"kernel": "(2, 2)", "stride": "(2, 2)", "pool_type": "max"}
+    nodes = _graph(
+        ("data", "null", {}, []),
+        ("w1", "null", {}, []),
+        ("c1", "Convolution", {**conv, "__block__": "a"}, [0, 1]),
+        ("w2", "null", {}, []),
+        ("c2", "Convolution", {**conv, "__block__": "b"}, [2, 3]),
+        ("p", "Pooling", pool, [4]),
+        ("w3", "null", {}, []),
+        ("c3", "Convolution", {**conv, "__block__": "c"}, [5, 6]),
+    )
+    out = {n.name: infer_graph(nodes, {"data": (1, 4, 8, 8)}).outputs[n.index] for n in nodes}
+    assert out["c1"] == out["c2"] == ((1, 4, 8, 8),)
+    assert out["c3"] == ((1, 4, 4, 4),)
+    assert out["w1"] == out["w2"] == out["w3"] == ((4, 4, 3, 3),)
+    # the same graph with a wrong number of channels in its input fails at the first node
+    with pytest.raises(ShapeError, match="c2"):
+        infer_graph(nodes[:5], {"data": (1, 4, 8, 8), "w2": (4, 3, 3, 3)})

@@ -17,7 +17,7 @@ from nin_mx.core.errors import GraphError, ShapeError, UnsupportedOperator
 from nin_mx.core.ops import AxisError, OpInfo, op_info
 from nin_mx.core.validate import Shape
 from nin_mx.graph.nodes import Node
-from nin_mx.graph.walk import axis_name
+from nin_mx.graph.walk import SpatialInfo, axis_name, walk_step
 
 __all__ = ["Inferred", "engine_error", "infer_graph", "named_shapes"]
 
@@ -34,12 +34,16 @@ class Inferred(NamedTuple):
         visible: per node index, how many of its outputs ``get_internals()`` shows.
         aux: indices of the variables that are auxiliary states (mutated by an operator).
         complete: every shape is known.
+        spatial: with ``walk=True``, the walk of :func:`nin_mx.graph.walk.spatial_walk` at
+            these shapes, made in the same pass, when one pass learned every shape and the walk
+            met no error; else None (the caller walks).
     """
 
     outputs: list[tuple[MaybeShape, ...]]
     visible: list[int]
     aux: frozenset[int]
     complete: bool
+    spatial: list[SpatialInfo] | None = None
 
 
 def _variable_shape(node: Node, input_shapes: Mapping[str, Shape]) -> MaybeShape:
@@ -77,6 +81,7 @@ def infer_graph(
     input_shapes: Mapping[str, Shape],
     *,
     known: Mapping[int, Sequence[MaybeShape]] | None = None,
+    walk: bool = False,
 ) -> Inferred:
     """Every output shape of every node, as MXNet 1.9.1's ``infer_shape`` finds them.
 
@@ -84,6 +89,8 @@ def infer_graph(
         nodes: the graph's nodes from :func:`~nin_mx.graph.nodes.parse_nodes`.
         input_shapes: shapes of data inputs (and of any other variable), by name.
         known: output shapes already known, by node index (e.g. from MXNet), used as a start.
+        walk: also step the spatial walk (windows, receptive fields) through the nodes in the
+            same pass (``Inferred.spatial``).
 
     Returns:
         An :class:`Inferred`; shapes that stay unknown are None (or hold a 0).
@@ -96,7 +103,7 @@ def infer_graph(
     count = len(nodes)
     shapes: list[list[MaybeShape]] = [None] * count  # type: ignore[list-item]
     infos: list[OpInfo | None] = [None] * count
-    keys: list[tuple | None] = [None] * count
+    keys = [0] * count  # each node's setting, numbered
     visible = [1] * count
     aux: set[int] = set()
     # A graph repeats a few layer settings (Inception's blocks, ResNet's units): what the table
@@ -107,11 +114,16 @@ def infer_graph(
     for node in nodes:
         index = node.index
         if node.op == "null":
-            shapes[index] = [_variable_shape(node, input_shapes)]
+            attrs = node.attrs
+            if "__shape__" in attrs or node.name in input_shapes:
+                shapes[index] = [_variable_shape(node, input_shapes)]
+            else:
+                shapes[index] = [None]
             continue
         attrs = node.attrs
         # hidden() of core.ops, inline: this runs for every node
-        key = keys[index] = (node.op, *[kv for kv in attrs.items() if not kv[0][:2] == "__" == kv[0][-2:]])
+        params = [kv for kv in attrs.items() if kv[0][:1] != "_" or not kv[0][:2] == "__" == kv[0][-2:]]
+        key = (node.op, *params)
         meta = metas.get(key)
         if meta is None:
             info = op_info(node.op)
@@ -124,11 +136,18 @@ def infer_graph(
             try:
                 # MXNet's FInferShape checks the count of inputs (e.g. BatchNorm's 5)
                 names = None if info.variadic else tuple(info.input_names(attrs))
-                meta = (info, names, info.num_outputs(attrs), info.visible(attrs), info.mutated_inputs(attrs))
+                meta = (
+                    info,
+                    names,
+                    info.num_outputs(attrs),
+                    info.visible(attrs),
+                    info.mutated_inputs(attrs),
+                    len(metas),  # the setting's number, a cheap key for the rule's answers
+                )
             except (GraphError, ShapeError) as exc:
                 raise _fail(node, exc) from None
             metas[key] = meta
-        info, names, n_out, visible[index], mutated = meta
+        info, names, n_out, visible[index], mutated, keys[index] = meta
         if names is not None and len(node.inputs) != len(names):
             raise _fail(
                 node,
@@ -145,6 +164,11 @@ def infer_graph(
     answers: dict[tuple, _Answer] = {}
     todo = [node for node in nodes if node.op != "null"]
     pending: list[Node] = []
+    # The walk (windows, receptive fields) steps along in the first pass, each node right after
+    # its rule, which is the walk of the final shapes when that pass learns every shape.
+    spatial: list[SpatialInfo | None] | None = None
+    if walk:
+        spatial = [walk_step(node, (), input_shapes) if node.op == "null" else None for node in nodes]
     for _ in range(_MAX_PASSES):
         changed = False
         pending = []  # the nodes still short of a shape: only they can learn in the next pass
@@ -155,29 +179,37 @@ def infer_graph(
             slots = node.input_outputs or _zeros(node)
             entries = tuple([shapes[i][o] for i, o in zip(inputs, slots)])
             now = tuple(outs)
-            if outs and all(map(_known, now)) and all(map(_known, entries)):
-                continue  # complete already (another node's rule filled it in)
-            question = (keys[index], entries, now)
-            answer = answers.get(question)
-            if answer is None:
-                answer = answers[question] = _answer(node, infos[index], entries, outs)  # type: ignore[arg-type]
-            new_ins, new_outs, done = answer
-            if new_ins != entries:
-                for i, o, old, new in zip(inputs, slots, entries, new_ins):
-                    if new != old:
-                        shapes[i][o] = new
-                        changed = True
-            if new_outs != now:
-                shapes[index] = list(new_outs)
-                changed = True
-            if not done:
-                pending.append(node)
+            # complete already (another node's rule filled it in)?
+            if not (outs and outs[0] is not None and all(map(_known, now)) and all(map(_known, entries))):
+                question = (keys[index], entries, now)
+                answer = answers.get(question)
+                if answer is None:
+                    answer = answers[question] = _answer(node, infos[index], entries, outs)  # type: ignore[arg-type]
+                new_ins, new_outs, done = answer
+                if new_ins != entries:
+                    for i, o, old, new in zip(inputs, slots, entries, new_ins):
+                        if new != old:
+                            shapes[i][o] = new
+                            changed = True
+                if new_outs != now:
+                    shapes[index] = list(new_outs)
+                    changed = True
+                if not done:
+                    pending.append(node)
+            if spatial is not None:
+                resume = shapes[index][0] if shapes[index] else None
+                try:
+                    spatial[index] = walk_step(node, spatial, input_shapes, resume)  # type: ignore[arg-type]
+                except Exception:  # the caller's own walk meets it again, in its order
+                    spatial = None
+        if pending:
+            spatial = None  # a later pass learns more: the walk must follow the final shapes
         if not changed or not pending:
             break
         todo = pending
     outputs = [tuple(s) for s in shapes]
     complete = not pending and all(_known(out[0]) for node, out in zip(nodes, outputs) if node.op == "null")
-    return Inferred(outputs, visible, frozenset(aux), complete)
+    return Inferred(outputs, visible, frozenset(aux), complete, spatial)  # type: ignore[arg-type]
 
 
 class _Answer(NamedTuple):
@@ -203,7 +235,8 @@ def _answer(node: Node, info: OpInfo, entries: tuple[MaybeShape, ...], outs: lis
         ) from None
     ins = (*new_ins[: len(entries)], *entries[len(new_ins) :])
     outs_after = (*new_outs, *outs[len(new_outs) :])  # a rule may leave trailing outputs alone
-    return _Answer(ins, outs_after, bool(outs_after) and all(map(_known, outs_after)) and all(map(_known, ins)))
+    done = bool(outs_after) and all(map(_known, outs_after)) and all(map(_known, ins))
+    return _Answer(ins, outs_after, done)
 
 
 def _zeros(node: Node) -> tuple[int, ...]:

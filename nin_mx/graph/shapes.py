@@ -19,7 +19,7 @@ from nin_mx.core.validate import INT32_MAX, Shape
 from nin_mx.graph.engine import engine_error, infer_graph
 from nin_mx.graph.infer import mxnet_shapes, mxnet_shapes_before
 from nin_mx.graph.nodes import Node
-from nin_mx.graph.walk import spatial_walk
+from nin_mx.graph.walk import SpatialInfo, spatial_walk
 
 if TYPE_CHECKING:
     from nin_mx.graph.source import Graph
@@ -39,12 +39,15 @@ class Shapes(NamedTuple):
         aux: indices of the variable nodes that are auxiliary states.
         by_mxnet: the shapes came from MXNet (the graph has an operator the engine has no
             rule for), not from the engine.
+        spatial: with ``walk=True``, the walk (:func:`nin_mx.graph.walk.spatial_walk`) of every
+            node at these shapes, made in the engine's pass; None where it was not made there.
     """
 
     outputs: Sequence[tuple[MaybeShape, ...]]
     visible: Sequence[int]
     aux: frozenset[int]
     by_mxnet: bool = False
+    spatial: Sequence[SpatialInfo] | None = None
 
 
 def describe(input_shapes: Mapping[str, Shape]) -> str:
@@ -85,8 +88,9 @@ def _flatten_overflow(nodes: Sequence[Node], outputs: Sequence[tuple[MaybeShape,
             )
 
 
-def infer(graph: Graph, input_shapes: Mapping[str, Shape]) -> Shapes:
-    """Every output shape of ``graph`` at ``input_shapes`` (full shapes by input name).
+def infer(graph: Graph, input_shapes: Mapping[str, Shape], *, walk: bool = False) -> Shapes:
+    """Every output shape of ``graph`` at ``input_shapes`` (full shapes by input name); with
+    ``walk``, also the spatial walk, from the same pass over the nodes where it can be.
 
     Raises:
         ShapeError: one line: ``input data=(...) is too small: layer 'conv2' (Convolution):
@@ -98,7 +102,7 @@ def infer(graph: Graph, input_shapes: Mapping[str, Shape]) -> Shapes:
     check_input_dims(input_shapes)
     nodes = graph.nodes
     try:
-        inferred = infer_graph(nodes, input_shapes)
+        inferred = infer_graph(nodes, input_shapes, walk=walk)
     except UnsupportedOperator as exc:
         return _by_mxnet(graph, input_shapes, exc)
     except ShapeError as exc:
@@ -112,7 +116,7 @@ def infer(graph: Graph, input_shapes: Mapping[str, Shape]) -> Shapes:
     ):
         raise ShapeError(f"shapes cannot be inferred from the inputs {describe(input_shapes)}")
     _flatten_overflow(nodes, outputs)
-    return Shapes(outputs, visible, inferred.aux)
+    return Shapes(outputs, visible, inferred.aux, spatial=inferred.spatial)
 
 
 def _by_mxnet(graph: Graph, input_shapes: Mapping[str, Shape], unsupported: UnsupportedOperator) -> Shapes:

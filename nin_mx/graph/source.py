@@ -21,7 +21,14 @@ from typing import Any
 from nin_mx._mxnet import mx, require_mxnet
 from nin_mx.core.border import ReportMode, parse_report_mode
 from nin_mx.core.errors import GraphError, one_line
-from nin_mx.graph.nodes import Node, collector_paused, data_inputs, load_symbol_file, mxnet_symbol, parse_nodes
+from nin_mx.graph.nodes import (
+    Node,
+    collector_paused,
+    data_inputs,
+    load_symbol_file,
+    mxnet_symbol,
+    parse_nodes,
+)
 from nin_mx.models import get_model_entry, get_symbol, list_models
 
 __all__ = ["Graph"]

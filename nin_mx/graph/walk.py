@@ -18,7 +18,7 @@ from nin_mx.core.ops import OPS
 from nin_mx.core.validate import INT32_MAX, Shape
 from nin_mx.graph.nodes import Node
 
-__all__ = ["SpatialInfo", "axis_name", "channels_last", "spatial_walk"]
+__all__ = ["SpatialInfo", "axis_name", "channels_last", "spatial_walk", "walk_step"]
 
 _FLOAT32_EXACT = 2**23  # below this, a float32 quotient rounds up to the right integer
 
@@ -261,15 +261,15 @@ _CANONICAL_WINDOWED = frozenset(OPS[name].name for name in _WINDOWED)
 def spatial_walk(
     nodes: Sequence[Node],
     input_shapes: Mapping[str, Shape],
-    resume: Sequence[Shape | None] | None = None,
+    resume: Sequence[Shape | None] | Mapping[int, Shape] | None = None,
 ) -> list[SpatialInfo]:
     """Follows spatial sizes, windows and receptive fields through the graph in pure Python.
 
     Args:
         nodes: the graph's nodes, from :func:`parse_nodes`.
         input_shapes: full shapes (with batch and channel axes) of the data inputs.
-        resume: each node's first output shape (None where unknown), by node index, when
-            known: after an operator the walk does not model (UpSampling, Reshape, ...) it
+        resume: each node's first output shape (None where unknown), by node index (a list,
+            or a dict), when known: after an operator the walk does not model (UpSampling, Reshape, ...) it
             resumes from these, so that later convolutions and poolings still get their windows
             (the receptive field is lost).
 
@@ -282,40 +282,52 @@ def spatial_walk(
     """
     infos: list[SpatialInfo] = []
     append = infos.append
+    if isinstance(resume, Mapping):
+        resume = [resume.get(i) for i in range(max((node.index for node in nodes), default=-1) + 1)]
+    known = len(resume) if resume is not None else 0
     for node in nodes:
-        op = node.op
-        if op == "null":
-            shape = input_shapes.get(node.name)
-            if shape is not None and len(shape) > 2:
-                nd = len(shape) - 2
-                append(SpatialInfo(tuple(shape[2:]), rf=(1,) * nd, jump=(1,) * nd))
-            else:
-                append(_UNKNOWN)
-            continue
-        if op in _PASSES:
-            data = infos[node.inputs[0]] if node.inputs else _UNKNOWN
-            info = (
-                data
-                if data.kernel is None
-                else _info((data.spatial, None, None, None, None, data.rf, data.jump))
-            )
-        elif op in _WINDOWED:
-            data = infos[node.inputs[0]] if node.inputs else _UNKNOWN
-            if "layout" in node.attrs and channels_last(node):
-                append(_UNKNOWN)  # its output's shape[2:] is not its spatial size
-                continue
-            if op not in _CANONICAL_WINDOWED:  # an alias (_npx_pooling): the rules read the name
-                node = node._replace(op=OPS[op].name)
-            info = _step(node, data) if data.spatial is not None else _UNKNOWN
-        elif op in _KEEPS_SPATIAL:
-            spatial = _keeps_spatial_of(node, [infos[i] for i in node.inputs])
-            rf, jump = _merge([infos[i] for i in node.inputs if infos[i].spatial is not None])
-            info = _info((spatial, None, None, None, None, rf, jump)) if spatial else _UNKNOWN
-        else:
-            info = _UNKNOWN
-        if info is _UNKNOWN and resume is not None and node.index < len(resume):
-            shape = resume[node.index]
-            if shape is not None and len(shape) > 2:
-                info = SpatialInfo(tuple(shape[2:]))
-        append(info)
+        index = node.index
+        append(walk_step(node, infos, input_shapes, resume[index] if index < known else None))  # type: ignore[index]
     return infos
+
+
+def walk_step(
+    node: Node, infos: Sequence[SpatialInfo], input_shapes: Mapping[str, Shape], resume: Shape | None = None
+) -> SpatialInfo:
+    """One node of the walk: its :class:`SpatialInfo` from those of the nodes before it
+    (``infos``, by node index) and, for an operator the walk does not model, its first output
+    shape ``resume`` when known. :func:`spatial_walk` and the shape engine's pass both step
+    through a graph with it.
+
+    Raises:
+        ShapeError: if the node's output would be empty.
+        GraphError: if a convolution or pooling has attributes that do not fit its input.
+    """
+    op = node.op
+    if op == "null":
+        shape = input_shapes.get(node.name)
+        if shape is not None and len(shape) > 2:
+            nd = len(shape) - 2
+            return SpatialInfo(tuple(shape[2:]), rf=(1,) * nd, jump=(1,) * nd)
+        return _UNKNOWN
+    if op in _PASSES:
+        data = infos[node.inputs[0]] if node.inputs else _UNKNOWN
+        info = (
+            data if data.kernel is None else _info((data.spatial, None, None, None, None, data.rf, data.jump))
+        )
+    elif op in _WINDOWED:
+        data = infos[node.inputs[0]] if node.inputs else _UNKNOWN
+        if "layout" in node.attrs and channels_last(node):
+            return _UNKNOWN  # its output's shape[2:] is not its spatial size
+        if op not in _CANONICAL_WINDOWED:  # an alias (_npx_pooling): the rules read the name
+            node = node._replace(op=OPS[op].name)
+        info = _step(node, data) if data.spatial is not None else _UNKNOWN
+    elif op in _KEEPS_SPATIAL:
+        spatial = _keeps_spatial_of(node, [infos[i] for i in node.inputs])
+        rf, jump = _merge([infos[i] for i in node.inputs if infos[i].spatial is not None])
+        info = _info((spatial, None, None, None, None, rf, jump)) if spatial else _UNKNOWN
+    else:
+        info = _UNKNOWN
+    if info is _UNKNOWN and resume is not None and len(resume) > 2:
+        return SpatialInfo(tuple(resume[2:]))
+    return info

@@ -204,7 +204,7 @@ def report_graph(graph: Graph, data_shape: InputShapes) -> Report:
 
 def _report(graph: Graph, shapes: dict[str, Shape]) -> Report:
     try:
-        found = infer(graph, shapes)
+        found = infer(graph, shapes, walk=True)
     except ShapeError as exc:
         failed_index = (
             next((n.index for n in graph.nodes if n.name == exc.layer), None) if exc.layer else None
@@ -227,7 +227,12 @@ def _rows(nodes: Sequence[Node], found: Shapes, shapes: Mapping[str, Shape], sto
     """One row per operator node before ``stop``; windows and receptive fields from the walk."""
     outputs, aux = found.outputs, found.aux
     first = [out[0] if out else None for out in outputs[:stop]]  # each node's first output
-    infos = spatial_walk(nodes[:stop], shapes, resume=first)
+    walked = found.spatial
+    infos = (
+        walked
+        if walked is not None and len(walked) == stop
+        else spatial_walk(nodes[:stop], shapes, resume=first)
+    )
     claimed: set[str] = set()  # weights, biases, labels and statistics counted once, by name
     rows = []
     append = rows.append
