@@ -111,15 +111,23 @@ def infer_graph(
     # are worked out once per call. The key leaves out annotations such as __block__, which no
     # rule reads.
     metas: dict[tuple, tuple] = {}
+    todo: list[Node] = []  # the operators, in graph order
+    variables: list[int] = []
+    # The walk (windows, receptive fields) steps along in the first pass, each node right after
+    # its rule, which is the walk of the final shapes when that pass learns every shape.
+    spatial: list[SpatialInfo | None] | None = [None] * count if walk else None
     for node in nodes:
         index = node.index
         if node.op == "null":
-            attrs = node.attrs
-            if "__shape__" in attrs or node.name in input_shapes:
+            variables.append(index)
+            if "__shape__" in node.attrs or node.name in input_shapes:
                 shapes[index] = [_variable_shape(node, input_shapes)]
             else:
                 shapes[index] = [None]
+            if spatial is not None:
+                spatial[index] = walk_step(node, spatial, input_shapes)  # type: ignore[arg-type]
             continue
+        todo.append(node)
         attrs = node.attrs
         # hidden() of core.ops, inline: this runs for every node
         params = [kv for kv in attrs.items() if kv[0][:1] != "_" or not kv[0][:2] == "__" == kv[0][-2:]]
@@ -162,13 +170,7 @@ def infer_graph(
         start = known.get(index) if known else None
         shapes[index] = list(start) if start is not None else [None] * n_out
     answers: dict[tuple, _Answer] = {}
-    todo = [node for node in nodes if node.op != "null"]
     pending: list[Node] = []
-    # The walk (windows, receptive fields) steps along in the first pass, each node right after
-    # its rule, which is the walk of the final shapes when that pass learns every shape.
-    spatial: list[SpatialInfo | None] | None = None
-    if walk:
-        spatial = [walk_step(node, (), input_shapes) if node.op == "null" else None for node in nodes]
     for _ in range(_MAX_PASSES):
         changed = False
         pending = []  # the nodes still short of a shape: only they can learn in the next pass
@@ -208,7 +210,7 @@ def infer_graph(
             break
         todo = pending
     outputs = [tuple(s) for s in shapes]
-    complete = not pending and all(_known(out[0]) for node, out in zip(nodes, outputs) if node.op == "null")
+    complete = not pending and all(_known(shapes[i][0]) for i in variables)
     return Inferred(outputs, visible, frozenset(aux), complete, spatial)  # type: ignore[arg-type]
 
 
