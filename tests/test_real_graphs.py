@@ -22,7 +22,7 @@ from nin_mx.checks.rules import RULES, Finding, _Graph, find_pitfalls
 from nin_mx.graph.nodes import data_inputs
 from nin_mx.graph.walk import spatial_walk
 from nin_mx.models import get_model_entry
-from nin_mx.render.cells import aligned_rows
+from nin_mx.render.cells import aligned_rows, layer_cells
 from nin_mx.report.rows import report_graph
 
 pytestmark = pytest.mark.mxnet
@@ -230,6 +230,63 @@ def test_the_table_and_the_diff_keep_both_nodes_of_a_name():
     other = Graph.from_symbol(mx.sym.Activation(x, act_type="relu", name="act"))
     changed = diff_reports(report, report_graph(other, (1, 3, 8, 8)))
     assert [row.status.value for row in changed.rows] == ["same", "same", "changed", "changed"]
+
+
+def test_a_diff_compares_each_node_of_a_name_with_its_own_attributes():
+    # The two graphs differ only in the first 'conv' (cudnn_off, which changes no shape): that
+    # row, and only that one, is changed, with its own attribute named.
+    def twice(first_attrs):
+        x = mx.sym.Convolution(
+            DATA, mx.sym.var("w1"), name="conv", num_filter=4, kernel=(1, 1), no_bias=True, **first_attrs
+        )
+        x = mx.sym.Activation(x, act_type="relu", name="act")
+        x = mx.sym.Convolution(
+            x, mx.sym.var("w2"), name="conv", num_filter=8, kernel=(3, 3), stride=(2, 2), no_bias=True
+        )
+        return Graph.from_symbol(mx.sym.Activation(x, act_type="relu", name="act"))
+
+    a, b = twice({}), twice({"cudnn_off": True})
+    diff = diff_reports(
+        report_graph(a, (1, 3, 8, 8)),
+        report_graph(b, (1, 3, 8, 8)),
+        attrs_a=graph_attrs(a),
+        attrs_b=graph_attrs(b),
+    )
+    assert [row.status.value for row in diff.rows] == ["changed", "same", "same", "same"]
+    assert diff.rows[0].differences == ("attrs.cudnn_off",)
+    assert diff.rows[0].attr_changes == (("cudnn_off", None, "True"),)
+    # graph_attrs is still a dict by name, as before (a repeated name keeps the last node's)
+    assert graph_attrs(b)["conv"]["kernel"] == "(3, 3)"
+
+
+def test_a_failure_at_the_second_node_of_a_name_keeps_the_rows_before_it():
+    # 3x3/2 on the 2x2 map fails at the second 'conv': the rows before it are the first
+    # 'conv' and the first 'act' (located by the failing node, not by its name)
+    report = report_graph(Graph.from_symbol(_twice()), (1, 3, 2, 2))
+    assert not report.ok and report.failed_at == "conv"
+    assert "kernel 3 exceeds input 2 along height" in report.error
+    assert [(row.name, row.output_shape) for row in report.layers] == [
+        ("conv", (1, 4, 2, 2)),
+        ("act", (1, 4, 2, 2)),
+    ]
+
+
+def test_the_table_marks_the_failing_node_of_a_repeated_name_once():
+    # three convolutions named 'conv'; at 2x2 the second (3x3/2) fails: FAILS marks that row,
+    # not the third 'conv' after it, which the failed report never reached either
+    x = DATA
+    for i, (kernel, stride) in enumerate([((1, 1), (1, 1)), ((3, 3), (2, 2)), ((1, 1), (1, 1))]):
+        x = mx.sym.Convolution(
+            x, mx.sym.var(f"w{i}"), name="conv", num_filter=4, kernel=kernel, stride=stride, no_bias=True
+        )
+    graph = Graph.from_symbol(x)
+    reports = [report_graph(graph, (1, 3, 8, 8)), report_graph(graph, (1, 3, 2, 2))]
+    _, body = layer_cells(reports, with_costs=False)
+    assert [row[:4] for row in body] == [
+        ["conv", "Convolution", "4x8x8", "4x2x2"],
+        ["conv", "Convolution", "4x3x3", "FAILS"],
+        ["conv", "Convolution", "4x3x3", ""],
+    ]
 
 
 def _shared_block_net():

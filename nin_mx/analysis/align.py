@@ -43,10 +43,41 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 if TYPE_CHECKING:
     from nin_mx.report.rows import LayerRow
 
-__all__ = ["MAX_EDITS", "MAX_SKIP", "RESYNC", "Alignment", "align_rows", "is_automatic_name"]
+__all__ = [
+    "MAX_EDITS",
+    "MAX_SKIP",
+    "RESYNC",
+    "Alignment",
+    "GraphAttrs",
+    "align_rows",
+    "is_automatic_name",
+    "row_attrs",
+]
 
 Attrs = Mapping[str, Mapping[str, str]]
 NormalAttrs = Optional[tuple[tuple[str, str], ...]]  # sorted (key, value) pairs, or None
+
+
+class GraphAttrs(dict):  # type: ignore[type-arg]
+    """A graph's operator attributes by node name (a plain dict: a name several nodes share
+    keeps the last one's), and by position: ``by_row[k]`` is the k-th operator's
+    ``(name, attributes)`` in graph order, as a report's k-th row is, so that each node of a
+    repeated name is compared with its own attributes (:func:`row_attrs`)."""
+
+    def __init__(self, operators: Sequence[tuple[str, Mapping[str, str]]]) -> None:
+        super().__init__(operators)
+        self.by_row = tuple(operators)
+
+
+def row_attrs(attrs: Attrs, rows: Sequence[LayerRow]) -> list[Mapping[str, str] | None]:
+    """Each row's attributes: by position where ``attrs`` has them (a :class:`GraphAttrs` of the
+    graph the rows were reported from), else by the row's name."""
+    by_row = getattr(attrs, "by_row", ())
+    return [
+        by_row[k][1] if k < len(by_row) and by_row[k][0] == row.name else attrs.get(row.name)
+        for k, row in enumerate(rows)
+    ]
+
 
 MAX_EDITS = 64  # rows added or removed in one stretch with no unique key, for an exact alignment
 RESYNC = 8  # beyond that: operators that must agree after rows are skipped
@@ -105,8 +136,7 @@ class _Side:
         self.attrs: list[NormalAttrs] = [None] * len(rows)
         if attrs is not None:
             memo: dict[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = {}
-            for i, row in enumerate(rows):
-                raw = attrs.get(row.name)
+            for i, raw in enumerate(row_attrs(attrs, rows)):
                 if raw is not None:
                     items = tuple(raw.items())
                     normal = memo.get(items)

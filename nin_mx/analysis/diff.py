@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
-from nin_mx.analysis.align import Attrs, NormalAttrs, align_rows
+from nin_mx.analysis.align import Attrs, GraphAttrs, NormalAttrs, align_rows, row_attrs
 from nin_mx.core.enums import StrEnum
 
 if TYPE_CHECKING:
@@ -130,12 +130,14 @@ class GraphDiff:
         return self.counts.same != len(self.rows)
 
 
-def graph_attrs(graph: Any) -> dict[str, Mapping[str, str]]:
+def graph_attrs(graph: Any) -> GraphAttrs:
     """Operator attributes by node name, from anything with ``nodes`` (a :class:`nin_mx.Graph`).
 
-    A name used by several nodes keeps the last one's attributes.
+    A dict by name (a name used by several nodes keeps the last one's attributes), which also
+    holds them by position (:class:`~nin_mx.analysis.align.GraphAttrs`): :func:`diff_reports`
+    compares each node of a repeated name with its own.
     """
-    return {node.name: node.attrs for node in graph.nodes if node.op != "null"}
+    return GraphAttrs([(node.name, node.attrs) for node in graph.nodes if node.op != "null"])
 
 
 def _compare(
@@ -181,6 +183,8 @@ def diff_reports(
     moved_b = set(moved.values())
     compare_attrs = attrs_a is not None and attrs_b is not None
     no_attrs: Mapping[str, str] = {}
+    raw_a = row_attrs(attrs_a, a.layers) if compare_attrs else []  # type: ignore[arg-type]
+    raw_b = row_attrs(attrs_b, b.layers) if compare_attrs else []  # type: ignore[arg-type]
 
     def pair(i: int, j: int) -> RowDiff:
         row_a, row_b = a.layers[i], b.layers[j]
@@ -191,8 +195,8 @@ def diff_reports(
             row_b,
             alignment.attrs_a[i],
             alignment.attrs_b[j],
-            attrs_a.get(row_a.name, no_attrs),  # type: ignore[union-attr]
-            attrs_b.get(row_b.name, no_attrs),  # type: ignore[union-attr]
+            raw_a[i] or no_attrs,
+            raw_b[j] or no_attrs,
         )
 
     rows: list[RowDiff] = []

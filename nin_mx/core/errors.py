@@ -12,11 +12,13 @@ class ShapeError(ValueError):
 
     Attributes:
         layer: name of the first layer whose output would be empty, when known.
+        index: that layer's node index, when known (a graph may repeat a name).
     """
 
-    def __init__(self, message: str, layer: str | None = None) -> None:
+    def __init__(self, message: str, layer: str | None = None, index: int | None = None) -> None:
         super().__init__(message)
         self.layer = layer
+        self.index = index
 
 
 class GraphError(ValueError):
@@ -29,12 +31,16 @@ class UnsupportedOperator(GraphError):
     Attributes:
         layer: the node's name.
         op: the operator's name.
+        index: the node's index (a graph may repeat a name).
     """
 
-    def __init__(self, message: str, layer: str | None = None, op: str | None = None) -> None:
+    def __init__(
+        self, message: str, layer: str | None = None, op: str | None = None, index: int | None = None
+    ) -> None:
         super().__init__(message)
         self.layer = layer
         self.op = op
+        self.index = index
 
 
 _OPERATOR = re.compile(r"Error in operator ([^:\s]+):|Failed loading Op (\S+) of type (\S+?):")

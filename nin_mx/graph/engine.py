@@ -19,7 +19,7 @@ from nin_mx.core.validate import Shape
 from nin_mx.graph.nodes import Node
 from nin_mx.graph.walk import SpatialInfo, axis_name, walk_step
 
-__all__ = ["Inferred", "engine_error", "infer_graph", "named_shapes"]
+__all__ = ["Inferred", "engine_error", "failing_index", "infer_graph", "named_shapes"]
 
 MaybeShape = Optional[Shape]
 _MAX_PASSES = 8
@@ -69,10 +69,12 @@ def _known(shape: MaybeShape) -> bool:
 def _fail(node: Node, exc: Exception) -> Exception:
     if isinstance(exc, AxisError):
         return ShapeError(
-            f"layer '{node.name}' ({node.op}): {exc} along {axis_name(exc.axis, exc.ndim)}", layer=node.name
+            f"layer '{node.name}' ({node.op}): {exc} along {axis_name(exc.axis, exc.ndim)}",
+            layer=node.name,
+            index=node.index,
         )
     if isinstance(exc, ShapeError):
-        return ShapeError(f"layer '{node.name}' ({node.op}): {exc}", layer=node.name)
+        return ShapeError(f"layer '{node.name}' ({node.op}): {exc}", layer=node.name, index=node.index)
     return GraphError(f"node '{node.name}' ({node.op}): {exc}")
 
 
@@ -140,6 +142,7 @@ def infer_graph(
                     f"node '{node.name}': nin_mx has no shape rule for operator {node.op}",
                     layer=node.name,
                     op=node.op,
+                    index=node.index,
                 )
             try:
                 # MXNet's FInferShape checks the count of inputs (e.g. BatchNorm's 5)
@@ -276,7 +279,17 @@ def engine_error(nodes: Sequence[Node], input_shapes: Mapping[str, Shape], exc: 
     ``input data=(1, 3, 8, 8) is too small: layer 'conv2' (Convolution): kernel 5 exceeds input 2
     along height`` for a window that does not fit, else ``cannot infer shapes for ...: <why>``."""
     shapes = _describe(input_shapes)
-    layer = getattr(exc, "layer", None)
+    layer, index = getattr(exc, "layer", None), getattr(exc, "index", None)
     if isinstance(exc, ShapeError) and " exceeds input " in str(exc) and " along " in str(exc):
-        return ShapeError(f"input {shapes} is too small: {exc}", layer=layer)
-    return ShapeError(f"cannot infer shapes for {shapes}: {exc}", layer=layer)
+        return ShapeError(f"input {shapes} is too small: {exc}", layer=layer, index=index)
+    return ShapeError(f"cannot infer shapes for {shapes}: {exc}", layer=layer, index=index)
+
+
+def failing_index(nodes: Sequence[Node], exc: Exception) -> int | None:
+    """The index of the node a failure names: the one it carries, else the first operator of
+    that name (MXNet's messages name a node only by its name)."""
+    index = getattr(exc, "index", None)
+    if index is not None:
+        return index
+    layer = getattr(exc, "layer", None)
+    return next((n.index for n in nodes if n.name == layer and n.op != "null"), None) if layer else None

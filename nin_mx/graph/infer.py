@@ -183,7 +183,7 @@ def explain_failure(
     try:
         spatial_walk(nodes if last is None else nodes[: last + 1], input_shapes)
     except ShapeError as found:
-        return ShapeError(f"input {shapes} is too small: {found}", layer=found.layer)
+        return ShapeError(f"input {shapes} is too small: {found}", layer=found.layer, index=found.index)
     except GraphError as bad:
         return ShapeError(f"cannot infer shapes for {shapes}: {bad}")
     detail = one_line(exc)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple, Optional
 from nin_mx._mxnet import mxnet_available
 from nin_mx.core.errors import GraphError, ShapeError, UnsupportedOperator
 from nin_mx.core.validate import INT32_MAX, Shape
-from nin_mx.graph.engine import engine_error, infer_graph
+from nin_mx.graph.engine import engine_error, failing_index, infer_graph
 from nin_mx.graph.infer import mxnet_shapes, mxnet_shapes_before
 from nin_mx.graph.nodes import Node
 from nin_mx.graph.walk import SpatialInfo, spatial_walk
@@ -130,6 +130,7 @@ def _by_mxnet(graph: Graph, input_shapes: Mapping[str, Shape], unsupported: Unsu
             f"layer '{unsupported.layer}' ({unsupported.op}): nin_mx has no shape rule for "
             f"{unsupported.op} and MXNet is not installed to infer it",
             layer=unsupported.layer,
+            index=unsupported.index,
         )
     found = _from_mxnet(mxnet_shapes(graph, input_shapes))
     for node in graph.nodes:
@@ -146,17 +147,19 @@ def _explained(nodes: Sequence[Node], input_shapes: Mapping[str, Shape], exc: Sh
     (:func:`nin_mx.graph.infer.explain_failure`), the border arithmetic speaks first, up to the
     failing node: the first layer whose output would be empty (``failed_at``), or a window
     that does not fit its input's rank; else the engine's own reason, without ``failed_at``."""
-    last = next((n.index for n in nodes if n.name == exc.layer), None) if exc.layer else None
+    last = failing_index(nodes, exc)
     if last is not None:
         try:
             spatial_walk(nodes[: last + 1], input_shapes)
         except ShapeError as found:
-            return ShapeError(f"input {describe(input_shapes)} is too small: {found}", layer=found.layer)
+            return ShapeError(
+                f"input {describe(input_shapes)} is too small: {found}", layer=found.layer, index=found.index
+            )
         except GraphError as bad:
             return ShapeError(f"cannot infer shapes for {describe(input_shapes)}: {bad}")
     error = engine_error(nodes, input_shapes, exc)
     if not str(error).startswith("input "):
-        error.layer = None
+        error.layer = error.index = None
     return error
 
 

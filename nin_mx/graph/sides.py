@@ -20,7 +20,7 @@ from typing import Union
 from nin_mx.core.errors import GraphError, ShapeError, UnsupportedOperator
 from nin_mx.core.ops import OPS
 from nin_mx.core.validate import Shape
-from nin_mx.graph.engine import Inferred, infer_graph
+from nin_mx.graph.engine import Inferred, failing_index, infer_graph
 from nin_mx.graph.nodes import Node
 from nin_mx.graph.walk import SpatialInfo, channels_last, spatial_walk
 
@@ -74,11 +74,6 @@ def _infer(nodes: Sequence[Node], shapes: Mapping[str, Shape], stop: int | None 
     return answer
 
 
-def _failing_index(nodes: Sequence[Node], exc: Exception) -> int | None:
-    layer = getattr(exc, "layer", None)
-    return next((n.index for n in nodes if n.name == layer and n.op != "null"), None) if layer else None
-
-
 def _explained(nodes: Sequence[Node], shapes: Mapping[str, Shape], stop: int, exc: ShapeError) -> Exception:
     """Why the engine failed at node ``stop``, as the walk of ``nodes[: stop + 1]`` tells it: a
     window that does not fit (a ShapeError naming it: the input is too small), branches of
@@ -93,7 +88,7 @@ def _explained(nodes: Sequence[Node], shapes: Mapping[str, Shape], stop: int, ex
         info = OPS.get(nodes[stop].op)
         if info is not None and info.spatial == "merges":
             return found
-    return SizeError(str(exc), layer=exc.layer)
+    return SizeError(str(exc), layer=exc.layer, index=exc.index)
 
 
 def _answer_for(nodes: Sequence[Node], shapes: Mapping[str, Shape], index: int) -> _Answer:
@@ -101,7 +96,7 @@ def _answer_for(nodes: Sequence[Node], shapes: Mapping[str, Shape], index: int) 
     fails (or has an operator without a rule) after that node, that of the nodes up to it."""
     answer = _infer(nodes, shapes)
     if isinstance(answer, Exception):
-        failing = _failing_index(nodes, answer)
+        failing = failing_index(nodes, answer)
         if isinstance(answer, UnsupportedOperator) or (failing is not None and failing > index):
             answer = _infer(nodes, shapes, index + 1)
     return answer
@@ -123,7 +118,7 @@ def output_at(
     if isinstance(answer, UnsupportedOperator):
         return None
     if isinstance(answer, Exception):
-        failing = _failing_index(nodes[: index + 1], answer)
+        failing = failing_index(nodes[: index + 1], answer)
         if isinstance(answer, ShapeError) and failing is not None:
             raise _explained(nodes, input_shapes, failing, answer)
         raise answer

@@ -115,6 +115,7 @@ def _target_size(node: Node, axis: int, nd: int, largest: int, stride: int) -> i
         raise ShapeError(
             f"layer '{node.name}' ({node.op}): target_shape {target} is empty along {axis_name(axis, nd)}",
             layer=node.name,
+            index=node.index,
         )
     return target[axis]
 
@@ -182,7 +183,9 @@ def _window_and_size(node: Node, n: Shape) -> tuple[Shape, Shape, Shape, Shape, 
             )
         except border.EmptyOutputError as exc:
             raise ShapeError(
-                f"layer '{node.name}' ({node.op}): {exc} along {axis_name(axis, nd)}", layer=node.name
+                f"layer '{node.name}' ({node.op}): {exc} along {axis_name(axis, nd)}",
+                layer=node.name,
+                index=node.index,
             ) from None
         except (GraphError, ShapeError):
             raise

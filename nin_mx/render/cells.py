@@ -93,13 +93,17 @@ def layer_cells(reports: Sequence[Report], with_costs: bool) -> tuple[list[str],
             headers.append(f"{report.border_mode} MACs")
     headers += ["params", "RF"]
     body = []
+    marked = [False] * len(reports)  # FAILS marks one row a report lacks: the first of that name
     for name, op, rows in aligned_rows(reports):
         cells = [name, op]
-        for report, row in zip(reports, rows):
+        for i, (report, row) in enumerate(zip(reports, rows)):
             if row is not None:
                 cells.append(dims(row.output_shape[1:]))
+            elif name == report.failed_at and not marked[i]:
+                marked[i] = True
+                cells.append("FAILS")
             else:
-                cells.append("FAILS" if name == report.failed_at else "")
+                cells.append("")
             if with_costs:
                 cells.append(si(row.macs) if row is not None and row.macs else "")
         first = _first(rows)

@@ -30,6 +30,7 @@ from nin_mx.core.border import ReportMode
 from nin_mx.core.errors import ShapeError
 from nin_mx.core.ops import OPS
 from nin_mx.core.validate import Shape, check_dims
+from nin_mx.graph.engine import failing_index
 from nin_mx.graph.nodes import Node, collector_paused
 from nin_mx.graph.shapes import Shapes, infer, infer_before
 from nin_mx.graph.source import Graph
@@ -206,9 +207,7 @@ def _report(graph: Graph, shapes: dict[str, Shape]) -> Report:
     try:
         found = infer(graph, shapes, walk=True)
     except ShapeError as exc:
-        failed_index = (
-            next((n.index for n in graph.nodes if n.name == exc.layer), None) if exc.layer else None
-        )
+        failed_index = failing_index(graph.nodes, exc)
         before = infer_before(graph, shapes, failed_index) if failed_index is not None else None
         rows = [] if before is None else _rows(graph.nodes, before, shapes, failed_index)
         return _assemble(graph, shapes, rows, str(exc), exc.layer, None)
