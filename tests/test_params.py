@@ -319,3 +319,23 @@ def test_unnamed_list_and_duplicate_names(tmp_path):
 def test_a_path_like_is_accepted(tmp_path):
     path = _checkpoint(tmp_path, _net(), (1, 3, 32, 32))
     assert load_params(os.fspath(path)) == load_params(tmp_path / "net-0000.params")
+
+
+def test_the_checkpoint_check_reuses_the_shapes_of_the_report(tmp_path, monkeypatch):
+    """A report and the check of its checkpoint at the same input size infer the graph's shapes
+    once (the Graph keeps them); another size infers again."""
+    import nin_mx.graph.shapes as shapes_module
+    from nin_mx.checks.check import diagnose
+    from nin_mx.report.rows import report_graph
+
+    path = _checkpoint(tmp_path, _net(), (1, 3, 32, 32))
+    runs = []
+    real = shapes_module.infer_graph
+    monkeypatch.setattr(shapes_module, "infer_graph", lambda *a, **k: runs.append(a[1]) or real(*a, **k))
+    graph = Graph.from_symbol(_net())
+    report = report_graph(graph, (1, 3, 32, 32))
+    assert diagnose(graph, report, pitfalls=False, params=path) == []
+    assert runs == [{"data": (1, 3, 32, 32)}]
+    [finding] = diagnose(graph, report_graph(graph, (1, 3, 8, 8)), pitfalls=False, params=path)
+    assert finding.rule == "params-shape" and "fc_weight" in finding.message
+    assert {"data": (1, 3, 8, 8)} in runs

@@ -100,6 +100,22 @@ def infer(graph: Graph, input_shapes: Mapping[str, Shape], *, walk: bool = False
         GraphError: for a malformed attribute, naming the node and the attribute.
     """
     check_input_dims(input_shapes)
+    key = tuple(sorted((name, tuple(shape)) for name, shape in input_shapes.items()))
+    kept = graph.inferred
+    found, walked = kept.get(key, (None, False))
+    if found is not None and (walked or not walk):
+        return found
+    found = _infer(graph, input_shapes, walk)
+    if len(kept) >= _KEPT:
+        del kept[next(iter(kept))]
+    kept[key] = (found, walk)
+    return found
+
+
+_KEPT = 4  # input sizes whose shapes a Graph keeps
+
+
+def _infer(graph: Graph, input_shapes: Mapping[str, Shape], walk: bool) -> Shapes:
     nodes = graph.nodes
     try:
         inferred = infer_graph(nodes, input_shapes, walk=walk)

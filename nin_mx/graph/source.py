@@ -243,6 +243,12 @@ class Graph:
             raise GraphError(f"{self.label}: {exc}") from None
 
     @functools.cached_property
+    def inferred(self) -> dict[Any, Any]:
+        """The shapes :func:`nin_mx.graph.shapes.infer` found for this graph at the last few
+        input sizes (a report and its checkpoint check ask for the same ones)."""
+        return {}
+
+    @functools.cached_property
     def internals(self) -> Any:
         """``symbol.get_internals()``, made once: every node's outputs, in graph order."""
         return self.symbol.get_internals()
