@@ -870,11 +870,13 @@ def _fixed_size_crop(g: _Graph, node: Node) -> Finding | None:
 
 def _global_depthwise_conv(g: _Graph, node: Node) -> Finding | None:
     """A depthwise convolution whose kernel covers its whole map: its weights fit one map size."""
-    found = g.window(node) if node.op == "Convolution" else None
+    if node.op != "Convolution":
+        return None
+    groups = int(node.attrs.get("num_group", "1"))
+    found = g.window(node) if groups > 1 else None  # most convolutions are not grouped
     if found is None:
         return None
     info, n = found
-    groups = int(node.attrs.get("num_group", "1"))
     channels = g.channels(node.inputs[0])
     if groups <= 1 or channels != groups or set(info.spatial) != {1} or set(info.kernel) == {1}:
         return None
