@@ -74,7 +74,18 @@ class _Graph:
         return _info((row.output_shape[2:], *_window_fields(row)))
 
     def input_spatial(self, node: Node) -> Shape | None:
-        return self.infos[node.inputs[0]].spatial if node.inputs else None
+        return self.spatial(node.inputs[0]) if node.inputs else None
+
+    def spatial(self, index: int) -> Shape | None:
+        """``info(index).spatial``, without making the whole SpatialInfo (a rule reads the input
+        size of every window)."""
+        node, row = self.nodes[index], self.rows.get(index)
+        if row is None:
+            shape = self.input_shapes.get(node.name)
+            return shape[2:] if shape is not None and len(shape) > 2 else None
+        if len(row.output_shape) <= 2 or ("layout" in node.attrs and channels_last(node)):
+            return None
+        return row.output_shape[2:]
 
     def channels(self, index: int) -> int | None:
         row = self.rows.get(index)

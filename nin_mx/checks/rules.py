@@ -974,7 +974,7 @@ def find_pitfalls(
         return []
     g = _Graph(nodes, report)
     by_op: dict[str, list[Any]] = {}  # op -> the checks that can apply to it, in table order
-    clean: set[tuple[Any, ...]] = set()  # (check, window, input size) that found nothing
+    clean: dict[tuple[Any, ...], set[Any]] = {}  # window and input size -> checks that found nothing
     findings = []
     for index in g.rows:
         node = nodes[index]
@@ -989,13 +989,14 @@ def find_pitfalls(
         # input size, and found nothing there, finds nothing at the next node that has them.
         found = g.window(node)
         window = (node.op, *found[0][1:5], found[1], *map(node.attrs.get, _WINDOW_ATTRS)) if found else None
+        quiet = clean.setdefault(window, set()) if window is not None else None
         for check in checks:
-            if window is not None and check in _WINDOW_ONLY:
-                if (check, window) in clean:
+            if quiet is not None and check in _WINDOW_ONLY:
+                if check in quiet:
                     continue
                 finding = check(g, node)
                 if finding is None:
-                    clean.add((check, window))
+                    quiet.add(check)
             else:
                 finding = check(g, node)
             if finding is not None:
