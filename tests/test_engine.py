@@ -135,15 +135,19 @@ def test_label_inferred_backward_from_softmax_output():
     assert infer_graph(multi, {"data": (2, 5, 3, 4)}).outputs[1] == ((2, 12),)
 
 
-def test_second_pass_fills_a_shape_a_later_node_fixes():
-    # w feeds an elemwise_add before the FullyConnected that fixes its shape.
-    nodes = _graph(
+def _weight_read_before_it_is_fixed():
+    """w feeds an elemwise_add before the FullyConnected that fixes its shape."""
+    return _graph(
         ("data", "null", {}, []),
         ("w", "null", {}, []),
         ("twice", "elemwise_add", {}, [1, 1]),
         ("fc", "FullyConnected", {"num_hidden": "3", "no_bias": "1"}, [0, 1]),
         heads=[2, 3],
     )
+
+
+def test_second_pass_fills_a_shape_a_later_node_fixes():
+    nodes = _weight_read_before_it_is_fixed()
     out = infer_graph(nodes, {"data": (2, 4)}).outputs
     by_name = {node.name: out[node.index] for node in nodes}  # in MXNet's order: w, twice, data, fc
     assert [node.name for node in nodes] == ["w", "twice", "data", "fc"]
@@ -240,13 +244,7 @@ def test_the_walk_made_in_the_engines_pass_is_the_walk_of_its_shapes(name):
 def test_no_walk_from_the_pass_when_a_later_pass_learns_a_shape():
     # 'twice' reads w before the FullyConnected that fixes w's shape: a second pass is needed,
     # so the first pass's walk (made before 'twice' knew its shape) is not handed out.
-    nodes = _graph(
-        ("data", "null", {}, []),
-        ("w", "null", {}, []),
-        ("twice", "elemwise_add", {}, [1, 1]),
-        ("fc", "FullyConnected", {"num_hidden": "3", "no_bias": "1"}, [0, 1]),
-        heads=[2, 3],
-    )
+    nodes = _weight_read_before_it_is_fixed()
     inferred = infer_graph(nodes, {"data": (2, 4)}, walk=True)
     assert inferred.complete and inferred.spatial is None
 

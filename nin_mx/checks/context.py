@@ -64,21 +64,21 @@ class _Graph:
 
     def info(self, index: int) -> SpatialInfo:
         """What spatial_walk, resumed from MXNet's shapes, gives of node ``index``."""
-        node, row = self.nodes[index], self.rows.get(index)
-        if row is None:  # a variable: a data input, or a weight
-            shape = self.input_shapes.get(node.name)
-            nd = len(shape) - 2 if shape is not None else 0
-            return SpatialInfo(shape[2:], rf=(1,) * nd, jump=(1,) * nd) if nd > 0 else _UNKNOWN
-        if len(row.output_shape) <= 2 or ("layout" in node.attrs and channels_last(node)):
+        spatial = self.spatial(index)
+        if spatial is None:
             return _UNKNOWN
-        return _info((row.output_shape[2:], *_window_fields(row)))
+        row = self.rows.get(index)
+        if row is None:  # a data input
+            nd = len(spatial)
+            return SpatialInfo(spatial, rf=(1,) * nd, jump=(1,) * nd)
+        return _info((spatial, *_window_fields(row)))
 
     def input_spatial(self, node: Node) -> Shape | None:
         return self.spatial(node.inputs[0]) if node.inputs else None
 
     def spatial(self, index: int) -> Shape | None:
-        """``info(index).spatial``, without making the whole SpatialInfo (a rule reads the input
-        size of every window)."""
+        """The spatial size of node ``index`` (``info(index).spatial``), without making its
+        SpatialInfo (a rule reads the input size of every window)."""
         node, row = self.nodes[index], self.rows.get(index)
         if row is None:
             shape = self.input_shapes.get(node.name)

@@ -743,16 +743,26 @@ def _lock_detail(lock: _Lock, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _fixed_size_resize(g: _Graph, node: Node) -> Finding | None:
-    """A bilinear resize to a fixed height and width: it fits the input size it was computed for."""
-    if _canonical(node) != "_contrib_BilinearResize2D" or not _fixed_resize(node):
+def _fixed_size_lock(
+    g: _Graph, node: Node, op: str, fixed: Callable[[Node], bool]
+) -> tuple[Shape, Shape, _Lock] | None:
+    """Output and input map sizes of an ``op`` node set to a fixed size, and the input sizes it
+    fits (its lock); None for another node, or one that fits every size."""
+    if _canonical(node) != op or not fixed(node):
         return None
     size, map_ = _spatial_of(g, node.index), _spatial_of(g, node.inputs[0])
     if size is None or map_ is None:
         return None
     lock = _lock(g, node, size)
-    if lock is None:
+    return None if lock is None else (size, map_, lock)
+
+
+def _fixed_size_resize(g: _Graph, node: Node) -> Finding | None:
+    """A bilinear resize to a fixed height and width: it fits the input size it was computed for."""
+    found = _fixed_size_lock(g, node, "_contrib_BilinearResize2D", _fixed_resize)
+    if found is None:
         return None
+    size, map_, lock = found
     # scale_height/scale_width follow the input size where the map does and the ratio is whole
     scales = None
     if all(s % m == 0 for s, m in zip(size, map_)):
@@ -844,14 +854,10 @@ def _fixed_target_shape(g: _Graph, node: Node) -> Finding | None:
 
 def _fixed_size_crop(g: _Graph, node: Node) -> Finding | None:
     """A Crop to a fixed h_w: it fits the input size it was computed for."""
-    if _canonical(node) != "Crop" or not _fixed_crop(node):
+    found = _fixed_size_lock(g, node, "Crop", _fixed_crop)
+    if found is None:
         return None
-    size, map_ = _spatial_of(g, node.index), _spatial_of(g, node.inputs[0])
-    if size is None or map_ is None:
-        return None
-    lock = _lock(g, node, size)
-    if lock is None:
-        return None
+    size, map_, lock = found
     if node.bool_attr("center_crop"):
         at = " at its center"
     else:

@@ -14,7 +14,7 @@ from typing import NamedTuple, Optional
 
 from nin_mx.core.attrs import parse_shape
 from nin_mx.core.errors import GraphError, ShapeError, UnsupportedOperator
-from nin_mx.core.ops import AxisError, OpInfo, op_info
+from nin_mx.core.ops import AxisError, OpInfo, op_info, setting
 from nin_mx.core.validate import Shape
 from nin_mx.graph.nodes import Node
 from nin_mx.graph.walk import SpatialInfo, axis_name, walk_step
@@ -122,18 +122,13 @@ def infer_graph(
         index = node.index
         if node.op == "null":
             variables.append(index)
-            if "__shape__" in node.attrs or node.name in input_shapes:
-                shapes[index] = [_variable_shape(node, input_shapes)]
-            else:
-                shapes[index] = [None]
+            shapes[index] = [_variable_shape(node, input_shapes)]
             if spatial is not None:
                 spatial[index] = walk_step(node, spatial, input_shapes)  # type: ignore[arg-type]
             continue
         todo.append(node)
         attrs = node.attrs
-        # hidden() of core.ops, inline: this runs for every node
-        params = [kv for kv in attrs.items() if kv[0][:1] != "_" or not kv[0][:2] == "__" == kv[0][-2:]]
-        key = (node.op, *params)
+        key = setting(node.op, attrs)
         meta = metas.get(key)
         if meta is None:
             info = op_info(node.op)

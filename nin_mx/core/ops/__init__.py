@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from nin_mx.core.ops import contrib, nn, tensor
-from nin_mx.core.ops._base import AxisError, MaybeShape
+from nin_mx.core.ops._base import AxisError, MaybeShape, setting
 
-__all__ = ["OPS", "AxisError", "OpInfo", "op_info"]
+__all__ = ["OPS", "AxisError", "OpInfo", "op_info", "setting"]
 
 Attrs = Mapping[str, str]
 

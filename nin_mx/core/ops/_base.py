@@ -174,4 +174,11 @@ def parser(fn: Callable[[Attrs], Any]) -> Callable[[Mapping[str, str]], Any]:
 
 def hidden(key: str) -> bool:
     """Attributes such as ``__block__`` or ``__shape__``: symbol annotations, not parameters."""
-    return key.startswith("__") and key.endswith("__")
+    return key[:2] == "__" == key[-2:]
+
+
+def setting(op: str, attrs: Mapping[str, str]) -> tuple:
+    """An operator and its parameters (annotations left out), hashable: two nodes of one setting
+    get the same answers from the table and from its rules. :func:`hidden`, inline: the shape
+    engine asks this of every node."""
+    return (op, *[kv for kv in attrs.items() if kv[0][:1] != "_" or not kv[0][:2] == "__" == kv[0][-2:]])
