@@ -1,8 +1,10 @@
 """The arrays of an MXNet NDArray (``.params``) file, read from its headers in pure Python.
 
 ``mx.nd.save``, ``mx.model.save_checkpoint`` (``Module.save_checkpoint``), Gluon's ``export``
-and ``save_parameters`` write this format. Only the headers are read; the arrays' data is
-skipped with seeks, so time and memory do not grow with the weights. Every count and length
+and ``save_parameters`` write this format. :func:`read_ndarray_file` reads the headers only;
+the arrays' data is skipped with seeks, so time and memory do not grow with the weights.
+:func:`read_ndarray_data` also gives each dense array's data, as a view of the file mapped in
+memory (the ONNX export copies it once, into the model). Every count and length
 is checked against the bytes that remain before anything is looped over or read: a corrupt or
 hostile file fails with one :class:`~nin_mx.core.errors.GraphError` line, never with a hang or
 a huge allocation (which ``mx.nd.load`` itself does not promise).
@@ -32,6 +34,7 @@ cannot load them ("Unknown type enum"), so they are refused too.
 from __future__ import annotations
 
 import math
+import mmap
 import os
 import stat
 import struct
@@ -40,7 +43,16 @@ from typing import BinaryIO, NamedTuple
 from nin_mx.core.errors import GraphError
 from nin_mx.core.validate import Shape
 
-__all__ = ["DTYPES", "MAX_NDIM", "MIN_ARRAY_BYTES", "STYPES", "StoredInfo", "read_ndarray_file"]
+__all__ = [
+    "DTYPES",
+    "MAX_NDIM",
+    "MIN_ARRAY_BYTES",
+    "STYPES",
+    "StoredArrayData",
+    "StoredInfo",
+    "read_ndarray_data",
+    "read_ndarray_file",
+]
 
 LIST_MAGIC = 0x112  # kMXAPINDArrayListMagic, src/ndarray/ndarray.cc
 V1_MAGIC = 0xF993FAC8  # NDARRAY_V1_MAGIC: int64 dims
@@ -102,6 +114,7 @@ class _Reader:
 
     def __init__(self, handle: BinaryIO, path: str, size: int) -> None:
         self.handle, self.path, self.size = handle, path, size
+        self.data_at: list[tuple[int, int] | None] = []  # per array: (offset, bytes) of dense data
 
     def error(self, message: str) -> GraphError:
         return GraphError(f"{self.path}: truncated or corrupt MXNet NDArray file: {message}")
@@ -180,6 +193,7 @@ class _Reader:
                 )
             self.skip(8, f"the context of {what}")
             name, itemsize = self.dtype(what)
+            self.data_at.append((self.handle.tell(), itemsize * math.prod(shape)))
             self.skip(itemsize * math.prod(shape), f"the data of {what}")
             return shape, name, "default"
         flag = self.number(_I32, f"the storage type of {what}")
@@ -191,6 +205,7 @@ class _Reader:
         storage = self.shape(f"the storage shape of {what}") if aux_names else None
         shape = self.shape(what)
         if magic == V2_MAGIC and not shape:  # MXNet returns an empty handle, and reads no more
+            self.data_at.append(None)
             return shape, "undefined", "undefined"
         self.skip(8, f"the context of {what}")
         name, itemsize = self.dtype(what)
@@ -205,6 +220,7 @@ class _Reader:
         if storage is not None:
             default = shape if stype == "row_sparse" else (aux[-1][1],)
             storage = self.storage(what, storage, default, aux[-1][1])
+        self.data_at.append(None if aux_names else (self.handle.tell(), itemsize * math.prod(shape)))
         self.skip(itemsize * math.prod(storage if storage is not None else shape), f"the data of {what}")
         for aux_name, (aux_size, length) in zip(aux_names, aux):
             self.skip(aux_size * length, f"the {aux_name} of {what}")
@@ -270,11 +286,58 @@ def read_ndarray_file(path: str | os.PathLike[str]) -> list[StoredInfo]:
             could not load, or that claims more bytes than the file holds), a name that is not
             UTF-8, or a number of names that is neither 0 nor the number of arrays.
     """
+    return _read_path(path)[0]
+
+
+class StoredArrayData(NamedTuple):
+    """One array of an NDArray file with its data.
+
+    Attributes:
+        info: its name, shape, dtype and storage type (:class:`StoredInfo`).
+        data: the dense array's bytes as stored (little-endian, C order, ``info.dtype``), a view
+            of the file mapped in memory: nothing is copied until a caller copies it. ``None``
+            for a sparse array or an empty handle.
+    """
+
+    info: StoredInfo
+    data: memoryview | None
+
+
+def read_ndarray_data(path: str | os.PathLike[str]) -> list[StoredArrayData]:
+    """Every array of an MXNet NDArray file, with the data of its dense arrays.
+
+    The headers are read and checked as :func:`read_ndarray_file` reads them (every length is
+    checked against the bytes left before anything is taken); then the file is mapped in
+    memory (read-only) and each dense array's data is a view of its bytes, of every dtype
+    MXNet 1.9.1 writes (float32, float64, float16, bfloat16, uint8, int8, int32, int64, bool).
+
+    Raises:
+        GraphError: as :func:`read_ndarray_file`.
+    """
+    infos, spans, path = _read_path(path)
+    handle, _ = _open_regular(path)
+    with handle:
+        try:
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError) as exc:
+            raise GraphError(f"{path}: cannot read: {exc}") from None
+    view = memoryview(mapped)
+    if any(span is not None and span[0] + span[1] > len(view) for span in spans):
+        raise GraphError(f"{path}: the file changed while it was read")
+    return [
+        StoredArrayData(info, None if span is None else view[span[0] : span[0] + span[1]])
+        for info, span in zip(infos, spans)
+    ]
+
+
+def _read_path(path: str | os.PathLike[str]) -> tuple[list[StoredInfo], list[tuple[int, int] | None], str]:
+    """The arrays' headers and, per array, where its dense data lies (offset, bytes)."""
     path = os.fspath(path)
     handle, size = _open_regular(path)
     with handle:
+        reader = _Reader(handle, path, size)
         try:
-            return _read(_Reader(handle, path, size))
+            return _read(reader), reader.data_at, path
         except OSError as exc:
             raise GraphError(f"{path}: cannot read: {exc.strerror or exc}") from None
 

@@ -1,0 +1,23 @@
+"""ONNX export: MXNet graphs and checkpoints as ONNX models, without MXNet (``pip install nin_mx[onnx]``).
+
+Above ``graph`` and ``checks`` (it needs the shapes and the size-lock findings), below
+``document``, ``render`` and ``cli``. :func:`to_onnx` is the entry; one handler per MXNet
+operator in :mod:`nin_mx.export.nn` and :mod:`nin_mx.export.tensor`, registered in
+:mod:`nin_mx.export.handlers`. onnx is imported only when this package is.
+"""
+
+from __future__ import annotations
+
+from nin_mx.export.handlers import HANDLERS, REFUSED, translation_of
+from nin_mx.export.model import DEFAULT_OPSET, Exported, export_onnx, save_onnx, to_onnx
+
+__all__ = [
+    "DEFAULT_OPSET",
+    "HANDLERS",
+    "REFUSED",
+    "Exported",
+    "export_onnx",
+    "save_onnx",
+    "to_onnx",
+    "translation_of",
+]

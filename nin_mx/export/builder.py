@@ -1,0 +1,236 @@
+"""What a translation writes into: the ONNX nodes, initializers and value names of one export.
+
+A handler (:mod:`nin_mx.export.handlers`) reads a node's attributes through the operator
+table's typed reader (:class:`nin_mx.core.ops._base.Attrs`) and its shapes from the engine
+(:func:`nin_mx.graph.shapes.infer`, kept in :class:`Builder`), and emits ONNX nodes through
+:meth:`Builder.op`. The value an MXNet output becomes is named as MXNet names it
+(``<node>_output``, ``<node>_output<k>`` for a node of several visible outputs, a variable's
+own name), so the ONNX graph reads like the symbol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper
+
+from nin_mx.core.errors import GraphError
+from nin_mx.core.ops import OPS
+from nin_mx.graph.nodes import Node
+from nin_mx.graph.shapes import Shapes
+
+__all__ = ["Builder", "NeedsStatic", "untranslatable"]
+
+INT64_MAX = 2**63 - 1
+INT64_MIN = -(2**63)
+
+
+class NeedsStatic(Exception):
+    """A translation that is exact at one input size only: the export falls back to fixed
+    height and width, and says which layer asked for it (``str(exc)``)."""
+
+
+def untranslatable(node: Node, why: str) -> GraphError:
+    """The one-line refusal of a node: ``layer 'x' (Op): cannot be exported to ONNX: <why>``."""
+    return GraphError(f"layer '{node.name}' ({node.op}): cannot be exported to ONNX: {why}")
+
+
+def _slot(node: Node, j: int) -> str:
+    info = OPS.get(node.op)
+    if info is None or info.variadic:
+        return "data"
+    names = info.input_names(node.attrs)
+    return names[j] if j < len(names) else "data"
+
+
+class Builder:
+    """The ONNX graph being written for one MXNet graph at one set of input shapes.
+
+    Attributes:
+        opset: the target ONNX opset.
+        nodes: the MXNet graph's nodes (engine order).
+        shapes: the engine's shapes at the export's input size.
+        others: the engine's shapes at other input sizes (empty for a fixed-size export); a
+            dimension that differs between them is symbolic in the ONNX model.
+        weight: ``weight(variable_node, shape, fill, slot) -> TensorProto`` for a variable that
+            is not a data input (the checkpoint's, or seeded random, initializers); ``slot`` is
+            the operator's name for that input (``weight``, ``gamma``, ``moving_var``, ...).
+    """
+
+    def __init__(
+        self,
+        nodes: Sequence[Node],
+        shapes: Shapes,
+        others: Sequence[Shapes],
+        opset: int,
+        data_inputs: Sequence[str],
+        weight: Callable[[Node, tuple[int, ...], float | None, str], TensorProto],
+    ) -> None:
+        self.nodes, self.shapes, self.others, self.opset = nodes, shapes, others, opset
+        self.data_inputs = frozenset(data_inputs)
+        self._weight = weight
+        self.onnx_nodes: list[onnx.NodeProto] = []
+        self.initializers: list[TensorProto] = []
+        self._made: dict[tuple[int, tuple[int, ...], float | None], str] = {}
+        self._names: dict[tuple[int, int], str] = {}
+        self._taken: set[str] = set()
+        self._produced: set[str] = set(data_inputs)
+        self._count = 0
+
+    # -- names --------------------------------------------------------------------------------
+
+    def value(self, index: int, output: int = 0) -> str:
+        """The ONNX name of output ``output`` of MXNet node ``index``."""
+        key = (index, output)
+        if key not in self._names:
+            node = self.nodes[index]
+            visible = self.shapes.visible[index]
+            if node.is_variable:
+                base = node.name
+            else:
+                base = f"{node.name}_output" if visible <= 1 else f"{node.name}_output{output}"
+            name = base if base not in self._taken else f"{base}__{index}"
+            self._taken.add(name)
+            self._names[key] = name
+        return self._names[key]
+
+    def outputs(self, node: Node) -> list[str]:
+        """The names of the visible outputs of ``node``, which its handler must produce."""
+        return [self.value(node.index, k) for k in range(max(1, self.shapes.visible[node.index]))]
+
+    def fresh(self, node: Node, hint: str) -> str:
+        """A new name for a value inside one node's translation."""
+        self._count += 1
+        name = f"{node.name}/{hint}"
+        while name in self._taken:
+            self._count += 1
+            name = f"{node.name}/{hint}_{self._count}"
+        self._taken.add(name)
+        return name
+
+    # -- inputs and shapes ----------------------------------------------------------------------
+
+    def input(
+        self, node: Node, j: int, *, dims: Sequence[int] | None = None, fill: float | None = None
+    ) -> str:
+        """The value of input ``j`` of ``node``; a weight becomes an initializer (``dims``: its
+        shape in the ONNX model, same data; ``fill``: every element this value instead)."""
+        index = node.inputs[j]
+        source = self.nodes[index]
+        if source.is_variable and source.name not in self.data_inputs:
+            shape = tuple(self.shapes.outputs[index][0] or ())
+            key = (index, tuple(dims) if dims is not None else shape, fill)
+            if key not in self._made:
+                name = self.value(index) if not self._made_for(index) else self.fresh(source, "as_used")
+                tensor = self._weight(source, shape, fill, _slot(node, j))
+                tensor.name = name
+                if dims is not None:
+                    if int(np.prod(dims)) != int(np.prod(shape)):
+                        raise untranslatable(node, f"weight {source.name} cannot be read as {tuple(dims)}")
+                    del tensor.dims[:]
+                    tensor.dims.extend(dims)
+                self.initializers.append(tensor)
+                self._produced.add(name)
+                self._made[key] = name
+            return self._made[key]
+        k = node.input_outputs[j] if j < len(node.input_outputs) else 0
+        name = self.value(index, k)
+        if name not in self._produced:
+            raise untranslatable(
+                node, f"it reads output {k} of '{source.name}' ({source.op}), which the export does not write"
+            )
+        return name
+
+    def _made_for(self, index: int) -> bool:
+        return any(key[0] == index for key in self._made)
+
+    def in_shape(self, node: Node, j: int = 0) -> tuple[int, ...]:
+        index = node.inputs[j]
+        k = node.input_outputs[j] if j < len(node.input_outputs) else 0
+        return tuple(self.shapes.outputs[index][k])  # type: ignore[arg-type]
+
+    def out_shape(self, node: Node, k: int = 0) -> tuple[int, ...]:
+        return tuple(self.shapes.outputs[node.index][k])  # type: ignore[arg-type]
+
+    def varying(self, node: Node, j: int = 0) -> list[bool]:
+        """Per dimension of input ``j``: whether it differs at another input size (symbolic)."""
+        index = node.inputs[j]
+        k = node.input_outputs[j] if j < len(node.input_outputs) else 0
+        return self._varying(index, k)
+
+    def out_varying(self, node: Node, k: int = 0) -> list[bool]:
+        return self._varying(node.index, k)
+
+    def _varying(self, index: int, k: int) -> list[bool]:
+        base = self.shapes.outputs[index][k] or ()
+        flags = [False] * len(base)
+        for other in self.others:
+            shape = other.outputs[index][k] or ()
+            for i, (a, b) in enumerate(zip(base, shape)):
+                flags[i] = flags[i] or a != b
+        return flags
+
+    def dynamic(self, node: Node, j: int = 0, axes: Sequence[int] | None = None) -> bool:
+        """Whether any dimension of input ``j`` (or of ``axes``) is symbolic."""
+        flags = self.varying(node, j)
+        return any(flags[a] for a in axes) if axes is not None else any(flags)
+
+    def static(self, node: Node, why: str, j: int = 0, axes: Sequence[int] | None = None) -> None:
+        """Raises :class:`NeedsStatic` when input ``j`` has symbolic dims (among ``axes``)."""
+        if self.dynamic(node, j, axes):
+            raise NeedsStatic(f"layer '{node.name}' ({node.op}) {why}")
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def const(self, node: Node, hint: str, values: Any, dtype: Any = np.float32) -> str:
+        """A constant initializer (int64 for shapes and axes, float32 for numbers)."""
+        array = np.asarray(values, dtype=dtype)
+        name = self.fresh(node, hint)
+        self.initializers.append(onnx.numpy_helper.from_array(array, name))
+        self._produced.add(name)
+        return name
+
+    def ints(self, node: Node, hint: str, values: Sequence[int]) -> str:
+        return self.const(node, hint, list(values), np.int64)
+
+    def op(
+        self,
+        node: Node,
+        op_type: str,
+        inputs: Sequence[str],
+        outputs: Sequence[str] | None = None,
+        hint: str | None = None,
+        **attrs: Any,
+    ) -> list[str]:
+        """Appends one ONNX node; returns its outputs (one fresh value unless named)."""
+        outs = list(outputs) if outputs is not None else [self.fresh(node, hint or op_type.lower())]
+        name = (
+            node.name
+            if not any(n.name == node.name for n in self.onnx_nodes[-8:])
+            else self.fresh(node, op_type)
+        )
+        self.onnx_nodes.append(helper.make_node(op_type, list(inputs), outs, name=name, **attrs))
+        self._produced.update(outs)
+        return outs
+
+    def shape_of(self, node: Node, value: str) -> str:
+        return self.op(node, "Shape", [value], hint="shape")[0]
+
+    def reduce(
+        self, node: Node, op_type: str, x: str, axes: Sequence[int], keepdims: int = 1, **kw: Any
+    ) -> str:
+        """A Reduce* node: ``axes`` as an attribute up to the opset where it became an input
+        (ReduceSum at 13, the others at 18: onnx docs/Changelog.md)."""
+        as_input = self.opset >= (13 if op_type == "ReduceSum" else 18)
+        if as_input:
+            return self.op(node, op_type, [x, self.ints(node, "axes", axes)], keepdims=keepdims, **kw)[0]
+        return self.op(node, op_type, [x], axes=list(axes), keepdims=keepdims, **kw)[0]
+
+    def unsqueeze(self, node: Node, x: str, axes: Sequence[int], outputs: Sequence[str] | None = None) -> str:
+        return self.op(node, "Unsqueeze", [x, self.ints(node, "axes", axes)], outputs)[0]
+
+    def squeeze(self, node: Node, x: str, axes: Sequence[int], outputs: Sequence[str] | None = None) -> str:
+        return self.op(node, "Squeeze", [x, self.ints(node, "axes", axes)], outputs)[0]

@@ -1,0 +1,335 @@
+"""``nin_mx.to_onnx``: an MXNet graph and its checkpoint as an ONNX model, without MXNet.
+
+The graph and every shape come from nin_mx (:class:`~nin_mx.graph.source.Graph`,
+:func:`nin_mx.graph.shapes.infer`), the weights from the checkpoint through nin_mx's own
+NDArray reader, each operator from its handler (:mod:`nin_mx.export.handlers`).
+
+Sizes: the batch axis is symbolic (``N``); height and width are symbolic too (``H``, ``W``)
+when the graph is size-free: no layer the checks find locked to one input size
+(``fixed-global-pool``, ``fixed-size-resize``, ``fixed-target-shape``, ``fixed-size-crop``),
+and the engine infers the same weights at two other sizes. Otherwise the model is exported at
+the given size, with one note naming the layer that locks it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+import onnx
+from onnx import TensorProto, helper
+
+from nin_mx.checks.findings import Severity
+from nin_mx.checks.params import check_params
+from nin_mx.checks.rules import find_pitfalls
+from nin_mx.core.errors import GraphError, ShapeError
+from nin_mx.core.ops import OPS
+from nin_mx.core.ops._base import Attrs
+from nin_mx.export import nn, tensor  # noqa: F401  (they fill the handler table)
+from nin_mx.export.builder import Builder, NeedsStatic, untranslatable
+from nin_mx.export.handlers import handler_for, translation_of
+from nin_mx.export.weights import CheckpointWeights, RandomWeights
+from nin_mx.graph.shapes import Shapes, infer
+from nin_mx.graph.source import Graph
+from nin_mx.report.rows import report_graph, resolve_inputs
+
+__all__ = [
+    "DEFAULT_OPSET",
+    "LOCK_RULES",
+    "MAX_OPSET",
+    "MIN_OPSET",
+    "Exported",
+    "export_onnx",
+    "save_onnx",
+    "to_onnx",
+]
+
+DEFAULT_OPSET = 17
+MIN_OPSET, MAX_OPSET = 13, 21
+LOCK_RULES = ("fixed-global-pool", "fixed-size-resize", "fixed-target-shape", "fixed-size-crop")
+_PROTOBUF_LIMIT = 2**31 - 1
+_MARGIN = 64 << 20  # the graph's own bytes, beside its weights
+
+
+class Exported(NamedTuple):
+    """An export: the model, what it says of sizes, and the input shapes it was made at.
+
+    Attributes:
+        model: the ``onnx.ModelProto``.
+        notes: one line each (a size-locked graph: the layer that locks it).
+        input_shapes: the full input shapes by name the export was made at.
+        symbolic: the names of the dimensions left symbolic (``N``, ``H``, ``W``).
+    """
+
+    model: onnx.ModelProto
+    notes: tuple[str, ...]
+    input_shapes: Mapping[str, tuple[int, ...]]
+    symbolic: tuple[str, ...]
+
+
+def to_onnx(
+    graph: Any,
+    *,
+    params: str | os.PathLike[str] | None = None,
+    input_shapes: Any = None,
+    opset: int = DEFAULT_OPSET,
+    dynamic: bool = True,
+    seed: int = 0,
+) -> onnx.ModelProto:
+    """An MXNet graph as an ONNX model (no MXNet needed).
+
+    Args:
+        graph: anything :meth:`nin_mx.Graph.resolve` takes: a model name, a ``-symbol.json``
+            path, an ``mx.sym.Symbol``, a Gluon block or a Graph.
+        params: the checkpoint (``.params``) whose arrays become the initializers; it must fit
+            the graph (the ``--params`` checks). Without it, seeded random initializers
+            (:mod:`nin_mx.export.weights`).
+        input_shapes: the input's full shape ``(N, C, H, W)`` or shapes by name; default: a
+            registered model's own input, batch 1.
+        opset: the ONNX opset, 13 to 21.
+        dynamic: symbolic batch (always) and, for a size-free graph, height and width;
+            ``False``: every dimension fixed.
+        seed: for the random initializers.
+
+    Raises:
+        GraphError: one line: an operator without a translation (naming the node), a
+            checkpoint that does not fit, a graph that cannot be read.
+        ShapeError: the graph does not take the input shapes.
+        ValueError: a bad opset or input shape.
+    """
+    return export_onnx(
+        graph, params=params, input_shapes=input_shapes, opset=opset, dynamic=dynamic, seed=seed
+    ).model
+
+
+def export_onnx(
+    graph: Any,
+    *,
+    params: str | os.PathLike[str] | None = None,
+    input_shapes: Any = None,
+    opset: int = DEFAULT_OPSET,
+    dynamic: bool = True,
+    seed: int = 0,
+) -> Exported:
+    """:func:`to_onnx`, with the notes of the export (see there)."""
+    if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= MAX_OPSET:
+        raise ValueError(f"opset {opset!r}: nin_mx writes ONNX opsets {MIN_OPSET} to {MAX_OPSET}")
+    graph = Graph.resolve(graph)
+    shapes_in = _input_shapes(graph, input_shapes)
+    _refuse_untranslated(graph, opset)
+    base = infer(graph, shapes_in)
+    weights: Any = RandomWeights(seed)
+    if params is not None:
+        _check_fit(graph, shapes_in, params)
+        weights = CheckpointWeights(params)
+    notes: list[str] = []
+    others: list[Shapes] = []
+    if dynamic:
+        others, note = _other_sizes(graph, shapes_in)
+        notes += [note] if note else []
+    try:
+        builder = _build(graph, base, others, opset, weights)
+    except NeedsStatic as exc:
+        others = _batch_only(graph, shapes_in)
+        notes.append(_lock_note(str(exc), shapes_in))
+        builder = _build(graph, base, others, opset, weights)
+    model, symbolic = _model(graph, builder, shapes_in, opset)
+    return Exported(model, tuple(notes), shapes_in, symbolic)
+
+
+def _input_shapes(graph: Graph, input_shapes: Any) -> dict[str, tuple[int, ...]]:
+    if input_shapes is None:
+        default = graph.default_input_shape
+        if default is None:
+            raise ValueError(f"{graph.label}: give the input shape (N, C, H, W)")
+        input_shapes = (1, *default)
+    return {k: tuple(v) for k, v in resolve_inputs(graph, input_shapes).items()}
+
+
+def _refuse_untranslated(graph: Graph, opset: int) -> None:
+    for node in graph.nodes:
+        if not node.is_variable and handler_for(node.op, opset) is None:
+            raise untranslatable(node, translation_of(node.op))
+
+
+def _check_fit(graph: Graph, shapes_in: Mapping[str, tuple[int, ...]], params: Any) -> None:
+    """The checkpoint must pass the ``--params`` checks (:mod:`nin_mx.checks.params`)."""
+    for finding in check_params(graph, shapes_in, params):
+        if finding.severity >= Severity.ERROR:
+            raise GraphError(f"{os.fspath(params)}: the checkpoint does not fit the graph: {finding.message}")
+
+
+def _scaled(shapes_in: Mapping[str, tuple[int, ...]], batch: int, grow: Any) -> dict[str, tuple[int, ...]]:
+    return {
+        k: (v[0] + batch, v[1], *(grow(d) for d in v[2:])) if len(v) > 2 else v for k, v in shapes_in.items()
+    }
+
+
+def _labels(graph: Graph) -> set[int]:
+    """The variables read as a label (SoftmaxOutput's ``softmax_label``): not model inputs."""
+    found = set()
+    for node in graph.nodes:
+        info = OPS.get(node.op)
+        if node.is_variable or info is None or info.variadic:
+            continue
+        names = info.input_names(node.attrs)
+        found.update(i for i, name in zip(node.inputs, names) if name == "label")
+    return found
+
+
+def _variables(graph: Graph, shapes: Shapes) -> dict[str, Any]:
+    """The weights' shapes by name (data inputs and labels left out)."""
+    labels = _labels(graph)
+    return {
+        n.name: shapes.outputs[n.index][0]
+        for n in graph.nodes
+        if n.is_variable and n.name not in graph.inputs and n.index not in labels
+    }
+
+
+def _other_sizes(graph: Graph, shapes_in: Mapping[str, tuple[int, ...]]) -> tuple[list[Shapes], str | None]:
+    """The engine's shapes at two other sizes (larger batch, height and width), or, for a
+    size-locked graph, at another batch only, with the note that says why."""
+    report = report_graph(graph, dict(shapes_in))
+    locks = find_pitfalls(graph.nodes, report, rules=LOCK_RULES) if report.ok else []
+    if locks:
+        return _batch_only(graph, shapes_in), _lock_note(
+            f"layer '{locks[0].layer}' locks the input size ({locks[0].rule})", shapes_in
+        )
+    base = _variables(graph, infer(graph, shapes_in))
+    others = []
+    for batch, grow in ((1, lambda d: d + 32), (2, lambda d: 2 * d)):
+        try:
+            found = infer(graph, _scaled(shapes_in, batch, grow))
+        except (ShapeError, GraphError):
+            return _batch_only(graph, shapes_in), _lock_note("the graph takes no other input size", shapes_in)
+        changed = [name for name, shape in _variables(graph, found).items() if base.get(name) != shape]
+        if changed:
+            reader = next(n for n in graph.nodes if any(graph.nodes[i].name == changed[0] for i in n.inputs))
+            why = f"layer '{reader.name}' ({reader.op}) has a weight whose shape depends on the input size"
+            return _batch_only(graph, shapes_in), _lock_note(why, shapes_in)
+        others.append(found)
+    return others, None
+
+
+def _batch_only(graph: Graph, shapes_in: Mapping[str, tuple[int, ...]]) -> list[Shapes]:
+    try:
+        found = infer(graph, _scaled(shapes_in, 1, lambda d: d))
+    except (ShapeError, GraphError):
+        return []
+    base = _variables(graph, infer(graph, shapes_in))
+    return [found] if _variables(graph, found) == base else []
+
+
+def _lock_note(why: str, shapes_in: Mapping[str, tuple[int, ...]]) -> str:
+    sizes = ", ".join("x".join(map(str, v[2:])) for v in shapes_in.values() if len(v) > 2)
+    return (
+        f"{why}: exported at {sizes} only; `nin-shape-report --fix` writes a size-free graph "
+        "to export instead"
+    )
+
+
+def _build(graph: Graph, base: Shapes, others: Sequence[Shapes], opset: int, weights: Any) -> Builder:
+    b = Builder(graph.nodes, base, others, opset, graph.inputs, weights)
+    for node in graph.nodes:
+        if node.is_variable:
+            continue
+        handler = handler_for(node.op, opset)
+        if handler is None:
+            raise untranslatable(node, translation_of(node.op))
+        handler(b, node, Attrs(node.attrs))
+    return b
+
+
+def _outputs(graph: Graph, shapes: Shapes) -> list[tuple[int, int]]:
+    """The graph's outputs: every visible output of an operator no other operator reads."""
+    read = {i for node in graph.nodes for i in node.inputs}
+    return [
+        (node.index, k)
+        for node in graph.nodes
+        if not node.is_variable and node.index not in read
+        for k in range(max(1, shapes.visible[node.index]))
+    ]
+
+
+def _dims(shape: Sequence[int], names: Sequence[str | None]) -> list[Any]:
+    return [name if name is not None else dim for dim, name in zip(shape, names)]
+
+
+def _model(
+    graph: Graph, b: Builder, shapes_in: Mapping[str, tuple[int, ...]], opset: int
+) -> tuple[onnx.ModelProto, tuple[str, ...]]:
+    shapes = [b.shapes, *b.others]
+    single = len(shapes_in) == 1
+    known: dict[tuple[int, ...], str] = {}  # the input dims by their values at every size
+    inputs = []
+    for node in graph.nodes:
+        if not node.is_variable or node.name not in shapes_in:
+            continue
+        flags, names = b._varying(node.index, 0), []
+        for k, flag in enumerate(flags):
+            if not flag:
+                names.append(None)
+                continue
+            name = (
+                "N" if k == 0 else (("H", "W")[k - 2] if single and len(flags) == 4 else f"{node.name}_d{k}")
+            )
+            names.append(name)
+            known.setdefault(tuple(s.outputs[node.index][0][k] for s in shapes), name)  # type: ignore[index]
+        inputs.append(
+            helper.make_tensor_value_info(node.name, TensorProto.FLOAT, _dims(shapes_in[node.name], names))
+        )
+    outputs = []
+    for index, k in _outputs(graph, b.shapes):
+        value = b.value(index, k)
+        flags, names = b._varying(index, k), []
+        for d, flag in enumerate(flags):
+            values = tuple(s.outputs[index][k][d] for s in shapes)  # type: ignore[index]
+            names.append(None if not flag else known.get(values, f"{value}_d{d}"))
+        outputs.append(
+            helper.make_tensor_value_info(
+                value, TensorProto.FLOAT, _dims(b.out_shape(graph.nodes[index], k), names)
+            )
+        )
+    onnx_graph = helper.make_graph(b.onnx_nodes, graph.label, inputs, outputs, initializer=b.initializers)
+    opset_id = helper.make_opsetid("", opset)
+    model = helper.make_model(
+        onnx_graph,
+        opset_imports=[opset_id],
+        producer_name="nin_mx",
+        ir_version=helper.find_min_ir_version_for([opset_id]),
+    )
+    symbolic = sorted({d.dim_param for v in inputs for d in v.type.tensor_type.shape.dim if d.dim_param})
+    return model, tuple(symbolic)
+
+
+def save_onnx(model: onnx.ModelProto, path: str | os.PathLike[str]) -> None:
+    """Writes ``model`` atomically (a temporary file in the same folder, then renamed); a model
+    whose weights pass protobuf's 2 GB limit keeps them in ONNX external data, ``<path>.data``
+    beside it (onnx docs/ExternalData.md).
+
+    Raises:
+        GraphError: one line, when the folder cannot be written.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    large = sum(len(t.raw_data) for t in model.graph.initializer) > _PROTOBUF_LIMIT - _MARGIN
+    try:
+        with tempfile.TemporaryDirectory(dir=folder, prefix=".nin_mx-onnx-") as work:
+            temp = os.path.join(work, os.path.basename(path))
+            if large:
+                location = os.path.basename(path) + ".data"
+                onnx.save_model(
+                    model, temp, save_as_external_data=True, all_tensors_to_one_file=True,
+                    location=location, size_threshold=1024,
+                )  # fmt: skip
+                os.replace(os.path.join(work, location), os.path.join(folder, location))
+            else:
+                with open(temp, "wb") as handle:
+                    handle.write(model.SerializeToString())
+            os.replace(temp, path)
+    except OSError as exc:
+        raise GraphError(f"{path}: cannot write: {exc.strerror or exc}") from None
+

@@ -1,0 +1,98 @@
+"""The initializers of an export: a checkpoint's arrays, or seeded random weights.
+
+A checkpoint's array goes into the ONNX model once: its bytes are a view of the file mapped in
+memory (:func:`nin_mx.graph.ndarray_file.read_ndarray_data`) and become the initializer's
+``raw_data`` (little-endian, as both formats store them); an array stored in another dtype than
+float32 is converted, as MXNet converts it when it copies parameters into the graph's float32
+arrays. Without a checkpoint, every weight is a seeded random initializer: gamma and moving_var
+1, beta, moving_mean and bias 0, every other weight uniform in +-sqrt(3 / fan_in) (fan_in: the
+product of its dimensions after the first), drawn with numpy's ``RandomState`` seeded by the
+seed and the CRC-32 of the weight's name, so the same graph gives the same bytes everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import zlib
+from collections.abc import Mapping
+
+import numpy as np
+from onnx import TensorProto
+
+from nin_mx.core.errors import GraphError
+from nin_mx.graph.ndarray_file import StoredArrayData, read_ndarray_data
+from nin_mx.graph.nodes import Node
+
+__all__ = ["CheckpointWeights", "RandomWeights"]
+
+_ONES = ("gamma", "moving_var")
+_ZEROS = ("beta", "moving_mean", "bias")
+_NUMPY = {
+    "float64": np.float64,
+    "float16": np.float16,
+    "uint8": np.uint8,
+    "int8": np.int8,
+    "int32": np.int32,
+    "int64": np.int64,
+    "bool": np.bool_,
+}
+
+
+def _float_tensor(shape: tuple[int, ...], raw: bytes) -> TensorProto:
+    tensor = TensorProto()
+    tensor.data_type = TensorProto.FLOAT
+    tensor.dims.extend(shape)
+    tensor.raw_data = raw
+    return tensor
+
+
+def _filled(shape: tuple[int, ...], fill: float) -> TensorProto:
+    return _float_tensor(shape, np.full(shape, fill, dtype="<f4").tobytes())
+
+
+class RandomWeights:
+    """Seeded random initializers (the module's docstring says which values)."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+
+    def __call__(self, node: Node, shape: tuple[int, ...], fill: float | None, slot: str) -> TensorProto:
+        if fill is not None or slot in _ONES or slot in _ZEROS:
+            return _filled(shape, fill if fill is not None else (1.0 if slot in _ONES else 0.0))
+        fan_in = math.prod(shape[1:]) if len(shape) > 1 else max(1, math.prod(shape))
+        bound = math.sqrt(3.0 / max(1, fan_in))
+        state = np.random.RandomState((zlib.crc32(node.name.encode("utf-8")) ^ self.seed) & 0xFFFFFFFF)
+        return _float_tensor(shape, state.uniform(-bound, bound, size=shape).astype("<f4").tobytes())
+
+
+class CheckpointWeights:
+    """The arrays of a ``.params`` file by name (``arg:``/``aux:`` prefixes removed)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.fspath(path)
+        self.arrays: Mapping[str, StoredArrayData] = {
+            _strip(stored.info.name or ""): stored for stored in read_ndarray_data(self.path)
+        }
+
+    def __call__(self, node: Node, shape: tuple[int, ...], fill: float | None, slot: str) -> TensorProto:
+        if fill is not None:  # BatchNorm's fix_gamma: 1 whatever the checkpoint holds
+            return _filled(shape, fill)
+        stored = self.arrays.get(node.name)
+        if stored is None or stored.data is None:
+            raise GraphError(f"{self.path}: holds no dense array {node.name!r}, which the graph needs")
+        info = stored.info
+        if math.prod(info.shape) != math.prod(shape):
+            raise GraphError(f"{self.path}: {node.name} is stored {info.shape}, the graph needs {shape}")
+        if info.dtype == "float32":
+            return _float_tensor(shape, bytes(stored.data))
+        if info.dtype == "bfloat16":  # the upper half of a float32
+            bits = np.frombuffer(stored.data, dtype="<u2").astype("<u4") << 16
+            return _float_tensor(shape, bits.view("<f4").tobytes())
+        values = np.frombuffer(stored.data, dtype=np.dtype(_NUMPY[info.dtype]).newbyteorder("<"))
+        return _float_tensor(shape, values.astype("<f4").tobytes())
+
+
+def _strip(key: str) -> str:
+    prefix, sep, rest = key.partition(":")
+    return rest if sep and prefix in ("arg", "aux") else key
