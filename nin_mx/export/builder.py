@@ -55,9 +55,12 @@ class Builder:
         shapes: the engine's shapes at the export's input size.
         others: the engine's shapes at other input sizes (empty for a fixed-size export); a
             dimension that differs between them is symbolic in the ONNX model.
-        weight: ``weight(variable_node, shape, fill, slot) -> TensorProto`` for a variable that
-            is not a data input (the checkpoint's, or seeded random, initializers); ``slot`` is
-            the operator's name for that input (``weight``, ``gamma``, ``moving_var``, ...).
+        weight: ``weight(tensor, variable_node, shape, fill, slot)`` fills the initializer
+            ``tensor`` of a variable that is not a data input (the checkpoint's, or seeded
+            random, values); ``slot`` is the operator's name for that input (``weight``,
+            ``gamma``, ``moving_var``, ...).
+        model: the ``onnx.ModelProto`` being written: initializers go straight into its graph,
+            so a weight is copied once, from the checkpoint into the model.
     """
 
     def __init__(
@@ -67,13 +70,15 @@ class Builder:
         others: Sequence[Shapes],
         opset: int,
         data_inputs: Sequence[str],
-        weight: Callable[[Node, tuple[int, ...], float | None, str], TensorProto],
+        weight: Callable[[TensorProto, Node, tuple[int, ...], float | None, str], None],
     ) -> None:
         self.nodes, self.shapes, self.others, self.opset = nodes, shapes, others, opset
         self.data_inputs = frozenset(data_inputs)
         self._weight = weight
-        self.onnx_nodes: list[onnx.NodeProto] = []
-        self.initializers: list[TensorProto] = []
+        self.model = onnx.ModelProto()
+        self.graph = self.model.graph
+        self._node_names: set[str] = set()
+        self._weights_made: set[int] = set()
         self._made: dict[tuple[int, tuple[int, ...], float | None], str] = {}
         self._names: dict[tuple[int, int], str] = {}
         self._taken: set[str] = set()
@@ -124,15 +129,16 @@ class Builder:
             shape = tuple(self.shapes.outputs[index][0] or ())
             key = (index, tuple(dims) if dims is not None else shape, fill)
             if key not in self._made:
-                name = self.value(index) if not self._made_for(index) else self.fresh(source, "as_used")
-                tensor = self._weight(source, shape, fill, _slot(node, j))
+                name = self.value(index) if index not in self._weights_made else self.fresh(source, "as_used")
+                self._weights_made.add(index)
+                if dims is not None and int(np.prod(dims)) != int(np.prod(shape)):
+                    raise untranslatable(node, f"weight {source.name} cannot be read as {tuple(dims)}")
+                tensor = self.graph.initializer.add()
+                self._weight(tensor, source, shape, fill, _slot(node, j))
                 tensor.name = name
                 if dims is not None:
-                    if int(np.prod(dims)) != int(np.prod(shape)):
-                        raise untranslatable(node, f"weight {source.name} cannot be read as {tuple(dims)}")
                     del tensor.dims[:]
                     tensor.dims.extend(dims)
-                self.initializers.append(tensor)
                 self._produced.add(name)
                 self._made[key] = name
             return self._made[key]
@@ -143,9 +149,6 @@ class Builder:
                 node, f"it reads output {k} of '{source.name}' ({source.op}), which the export does not write"
             )
         return name
-
-    def _made_for(self, index: int) -> bool:
-        return any(key[0] == index for key in self._made)
 
     def in_shape(self, node: Node, j: int = 0) -> tuple[int, ...]:
         index = node.inputs[j]
@@ -189,7 +192,7 @@ class Builder:
         """A constant initializer (int64 for shapes and axes, float32 for numbers)."""
         array = np.asarray(values, dtype=dtype)
         name = self.fresh(node, hint)
-        self.initializers.append(onnx.numpy_helper.from_array(array, name))
+        self.graph.initializer.add().CopyFrom(onnx.numpy_helper.from_array(array, name))
         self._produced.add(name)
         return name
 
@@ -207,12 +210,9 @@ class Builder:
     ) -> list[str]:
         """Appends one ONNX node; returns its outputs (one fresh value unless named)."""
         outs = list(outputs) if outputs is not None else [self.fresh(node, hint or op_type.lower())]
-        name = (
-            node.name
-            if not any(n.name == node.name for n in self.onnx_nodes[-8:])
-            else self.fresh(node, op_type)
-        )
-        self.onnx_nodes.append(helper.make_node(op_type, list(inputs), outs, name=name, **attrs))
+        name = node.name if node.name not in self._node_names else self.fresh(node, op_type)
+        self._node_names.add(name)
+        self.graph.node.add().CopyFrom(helper.make_node(op_type, list(inputs), outs, name=name, **attrs))
         self._produced.update(outs)
         return outs
 

@@ -293,14 +293,14 @@ def _model(
                 value, TensorProto.FLOAT, _dims(b.out_shape(graph.nodes[index], k), names)
             )
         )
-    onnx_graph = helper.make_graph(b.onnx_nodes, graph.label, inputs, outputs, initializer=b.initializers)
+    model, graph_proto = b.model, b.graph
+    graph_proto.name = graph.label
+    graph_proto.input.extend(inputs)
+    graph_proto.output.extend(outputs)
     opset_id = helper.make_opsetid("", opset)
-    model = helper.make_model(
-        onnx_graph,
-        opset_imports=[opset_id],
-        producer_name="nin_mx",
-        ir_version=helper.find_min_ir_version_for([opset_id]),
-    )
+    model.ir_version = helper.find_min_ir_version_for([opset_id])
+    model.opset_import.append(opset_id)
+    model.producer_name = "nin_mx"
     symbolic = sorted({d.dim_param for v in inputs for d in v.type.tensor_type.shape.dim if d.dim_param})
     return model, tuple(symbolic)
 
@@ -332,4 +332,3 @@ def save_onnx(model: onnx.ModelProto, path: str | os.PathLike[str]) -> None:
             os.replace(temp, path)
     except OSError as exc:
         raise GraphError(f"{path}: cannot write: {exc.strerror or exc}") from None
-

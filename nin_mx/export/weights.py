@@ -16,6 +16,7 @@ import math
 import os
 import zlib
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from onnx import TensorProto
@@ -39,16 +40,14 @@ _NUMPY = {
 }
 
 
-def _float_tensor(shape: tuple[int, ...], raw: bytes) -> TensorProto:
-    tensor = TensorProto()
+def _float_tensor(tensor: TensorProto, shape: tuple[int, ...], raw: Any) -> None:
     tensor.data_type = TensorProto.FLOAT
     tensor.dims.extend(shape)
     tensor.raw_data = raw
-    return tensor
 
 
-def _filled(shape: tuple[int, ...], fill: float) -> TensorProto:
-    return _float_tensor(shape, np.full(shape, fill, dtype="<f4").tobytes())
+def _filled(tensor: TensorProto, shape: tuple[int, ...], fill: float) -> None:
+    _float_tensor(tensor, shape, np.full(shape, fill, dtype="<f4").tobytes())
 
 
 class RandomWeights:
@@ -57,13 +56,15 @@ class RandomWeights:
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
 
-    def __call__(self, node: Node, shape: tuple[int, ...], fill: float | None, slot: str) -> TensorProto:
+    def __call__(
+        self, tensor: TensorProto, node: Node, shape: tuple[int, ...], fill: float | None, slot: str
+    ) -> None:
         if fill is not None or slot in _ONES or slot in _ZEROS:
-            return _filled(shape, fill if fill is not None else (1.0 if slot in _ONES else 0.0))
+            return _filled(tensor, shape, fill if fill is not None else (1.0 if slot in _ONES else 0.0))
         fan_in = math.prod(shape[1:]) if len(shape) > 1 else max(1, math.prod(shape))
         bound = math.sqrt(3.0 / max(1, fan_in))
         state = np.random.RandomState((zlib.crc32(node.name.encode("utf-8")) ^ self.seed) & 0xFFFFFFFF)
-        return _float_tensor(shape, state.uniform(-bound, bound, size=shape).astype("<f4").tobytes())
+        return _float_tensor(tensor, shape, state.uniform(-bound, bound, size=shape).astype("<f4").tobytes())
 
 
 class CheckpointWeights:
@@ -75,9 +76,11 @@ class CheckpointWeights:
             _strip(stored.info.name or ""): stored for stored in read_ndarray_data(self.path)
         }
 
-    def __call__(self, node: Node, shape: tuple[int, ...], fill: float | None, slot: str) -> TensorProto:
+    def __call__(
+        self, tensor: TensorProto, node: Node, shape: tuple[int, ...], fill: float | None, slot: str
+    ) -> None:
         if fill is not None:  # BatchNorm's fix_gamma: 1 whatever the checkpoint holds
-            return _filled(shape, fill)
+            return _filled(tensor, shape, fill)
         stored = self.arrays.get(node.name)
         if stored is None or stored.data is None:
             raise GraphError(f"{self.path}: holds no dense array {node.name!r}, which the graph needs")
@@ -85,12 +88,12 @@ class CheckpointWeights:
         if math.prod(info.shape) != math.prod(shape):
             raise GraphError(f"{self.path}: {node.name} is stored {info.shape}, the graph needs {shape}")
         if info.dtype == "float32":
-            return _float_tensor(shape, bytes(stored.data))
+            return _float_tensor(tensor, shape, bytes(stored.data))
         if info.dtype == "bfloat16":  # the upper half of a float32
             bits = np.frombuffer(stored.data, dtype="<u2").astype("<u4") << 16
-            return _float_tensor(shape, bits.view("<f4").tobytes())
+            return _float_tensor(tensor, shape, bits.view("<f4").tobytes())
         values = np.frombuffer(stored.data, dtype=np.dtype(_NUMPY[info.dtype]).newbyteorder("<"))
-        return _float_tensor(shape, values.astype("<f4").tobytes())
+        return _float_tensor(tensor, shape, values.astype("<f4").tobytes())
 
 
 def _strip(key: str) -> str:
