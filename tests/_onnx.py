@@ -97,6 +97,7 @@ def check_shapes(model: onnx.ModelProto, symbol: mx.sym.Symbol, shapes: Mapping[
 def run_ort(model: onnx.ModelProto, inputs: Mapping[str, np.ndarray]) -> list[np.ndarray]:
     options = ort.SessionOptions()
     options.intra_op_num_threads = 2
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC  # quicker to load
     session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
     outs = session.run(None, dict(inputs))
     del session
