@@ -23,7 +23,9 @@ Shape = tuple[int, ...]
 RTOL = 1e-4
 
 
-def save_checkpoint(symbol: mx.sym.Symbol, folder: Path, name: str, shapes: Mapping[str, Shape], seed: int = 0):
+def save_checkpoint(
+    symbol: mx.sym.Symbol, folder: Path, name: str, shapes: Mapping[str, Shape], seed: int = 0
+):
     """``<name>-symbol.json`` and ``<name>-0000.params`` of seeded random weights (mx.nd.save,
     ``arg:``/``aux:`` keys, as ``save_checkpoint`` writes them); gamma and the running variance
     drawn positive and away from 1, so that BatchNorm is not the identity. Returns both paths."""

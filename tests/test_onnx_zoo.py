@@ -17,11 +17,11 @@ import pytest
 
 pytest.importorskip("onnxruntime")
 
-import mxnet as mx  # noqa: E402
-from _onnx import check_shapes, judge, save_checkpoint  # noqa: E402
-from mxnet.gluon.model_zoo import vision  # noqa: E402
+import mxnet as mx
+from _onnx import check_shapes, judge, save_checkpoint
+from mxnet.gluon.model_zoo import vision
 
-from nin_mx.export import export_onnx, to_onnx  # noqa: E402
+from nin_mx.export import export_onnx, to_onnx
 
 pytestmark = pytest.mark.mxnet
 
@@ -38,7 +38,11 @@ NAMES = (
 )
 # the published size where a fixed pooling window needs it (DenseNet's 7x7, Inception's 8x8),
 # else small: VGG's Dense layers and the global pooling of the others take any size
-SIDES = {"inceptionv3": 299, **{n: 224 for n in NAMES if n.startswith(("densenet", "squeezenet"))}, "alexnet": 64}
+SIDES = {
+    "inceptionv3": 299,
+    **{n: 224 for n in NAMES if n.startswith(("densenet", "squeezenet"))},
+    "alexnet": 64,
+}
 
 
 def test_every_zoo_network_is_listed():

@@ -151,6 +151,14 @@ def _build_parser() -> argparse.ArgumentParser:
         help="with --fix: the rules to fix, comma-separated (default: fixed-global-pool, "
         "padded-global-pool, ignored-pool-attrs; custom-padding=MODE only when asked)",
     )
+    parser.add_argument(
+        "--onnx",
+        metavar="OUT",
+        help="export the graph to an ONNX model at OUT (atomically; no MXNet needed), with the weights "
+        "of --params, else seeded random ones; size-free graphs get symbolic N, H, W (README, "
+        "'Export to ONNX')",
+    )
+    parser.add_argument("--opset", metavar="N", help="with --onnx: the ONNX opset (13 to 21, default 17)")
     parser.add_argument("--list-models", action="store_true", help="list the models and exit")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
@@ -269,6 +277,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_diff(parser.prog, request)
         if request.fix is not None:
             return _run_fix(parser.prog, request)
+        if request.onnx is not None:
+            return _run_onnx(request)
         from nin_mx.render import render_view
 
         doc, notes = _build_document(request)
@@ -342,6 +352,35 @@ def _run_fix(prog: str, request: Request) -> int:
     if result.changed:
         _write_atomically(request.fix, result.text, option="--fix")
     _emit(request, render_fix(result, request.fmt, output=request.fix, checkpoint=fit))
+    return 0
+
+
+def _run_onnx(request: Request) -> int:
+    """``--onnx OUT``: exports the graph, writes it atomically, prints one line; notes on stderr."""
+    from nin_mx.graph.source import Graph
+
+    try:
+        from nin_mx.export import DEFAULT_OPSET, export_onnx, save_onnx
+    except ImportError as exc:
+        raise ValueError(f"--onnx needs the onnx package ({exc.name}): pip install 'nin_mx[onnx]'") from None
+    graph = (
+        Graph.from_file(request.source)
+        if request.is_file
+        else Graph.from_model(request.source, border_mode=request.modes[0], **request.model_args)
+    )
+    opset = DEFAULT_OPSET if request.opset is None else request.opset
+    exported = export_onnx(graph, params=request.params, input_shapes=request.shapes, opset=opset)
+    save_onnx(exported.model, request.onnx)
+    for note in exported.notes:
+        print(terminal_safe(f"note: {note}"), file=sys.stderr)
+    inputs = ", ".join(
+        f"{v.name} ({','.join(d.dim_param or str(d.dim_value) for d in v.type.tensor_type.shape.dim)})"
+        for v in exported.model.graph.input
+    )
+    weights = "the checkpoint's weights" if request.params is not None else "seeded random weights"
+    sys.stdout.write(
+        terminal_safe(f"wrote {request.onnx}: ONNX opset {opset}, input {inputs}, {weights}") + "\n"
+    )
     return 0
 
 

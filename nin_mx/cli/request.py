@@ -43,6 +43,8 @@ class Request:
             rules to fix (``None``: the default ones), as ``--fix-rules`` names them.
         model_args: factory arguments of a built-in model (``--model-arg``), typed.
         hint: a note for stderr about the input, e.g. that it looks channels-last.
+        onnx: the file ``--onnx`` writes the ONNX model to, or ``None``; ``opset`` its opset
+            (``None``: the exporter's default).
     """
 
     source: str
@@ -64,6 +66,8 @@ class Request:
     fix_rules: str | None = None
     model_args: Mapping[str, Any] = field(default_factory=dict)
     hint: str | None = None
+    onnx: str | None = None
+    opset: int | None = None
 
 
 def _positive_ints(text: str, what: str) -> Shape:
@@ -146,6 +150,8 @@ def resolve(args: argparse.Namespace) -> Request:
     modes = _parse_modes(args.border_mode if args.border_mode is not None else "valid,same,full")
     if args.fix is not None and args.border_mode is None:  # a model is repaired as published
         modes = (ReportMode.REFERENCE,)
+    if getattr(args, "onnx", None) is not None and args.border_mode is None:  # exported as published
+        modes = (ReportMode.REFERENCE,)
     try:
         view = View.parse(args.view)
     except ValueError:
@@ -199,6 +205,7 @@ def resolve(args: argparse.Namespace) -> Request:
     if args.params is not None and not args.params.strip():
         raise ValueError("--params is empty")
     _check_fix(args, fmt, view, modes, is_file)
+    opset = _check_onnx(args, view, modes, is_file)
     if args.output:
         _writable_target("--output", args.output, args, is_file, diff_is_file)
     return Request(
@@ -221,6 +228,8 @@ def resolve(args: argparse.Namespace) -> Request:
         fix_rules=args.fix_rules,
         model_args=_model_args(args, is_file),
         hint=_channels_last_hint(shapes),
+        onnx=getattr(args, "onnx", None),
+        opset=opset,
     )
 
 
@@ -343,3 +352,31 @@ def _check_fix(
         from nin_mx.checks.fix import parse_fix_rules
 
         parse_fix_rules(args.fix_rules)  # unknown rules: ValueError naming the fixable ones
+
+
+def _check_onnx(
+    args: argparse.Namespace, view: View, modes: tuple[ReportMode, ...], is_file: bool
+) -> int | None:
+    """``--onnx OUT [--opset N]``: one graph, one border mode, a target that is no input; the opset."""
+    target, opset = getattr(args, "onnx", None), getattr(args, "opset", None)
+    if target is None:
+        if opset is not None:
+            raise ValueError("--opset is the ONNX opset of --onnx")
+        return None
+    if not target.strip():
+        raise ValueError("--onnx is empty")
+    if args.diff is not None or args.fix is not None or args.compare_pooling or args.min_input or args.check:
+        raise ValueError(
+            "--onnx exports one graph; it does not combine with --diff, --fix, --check, "
+            "--compare-pooling or --min-input"
+        )
+    if args.output or view is not View.LAYERS:
+        raise ValueError("--onnx writes the model and prints one line: no --output or --view")
+    if not is_file and len(modes) != 1:
+        raise ValueError("--onnx exports a model under one border mode: give --border-mode with one mode")
+    _writable_target("--onnx", target, args, is_file, False)
+    if opset is None:
+        return None
+    if not opset.strip().isdecimal():
+        raise ValueError(f"--opset must be one integer, got {opset!r}")
+    return int(opset)

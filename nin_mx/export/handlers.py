@@ -10,6 +10,7 @@ operator, and an operator the table knows but no handler translates has a reason
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -53,8 +54,7 @@ def mx_op(*names: str, **kwargs: Any) -> Callable[[type], type]:
             if name in _HANDLERS or name in _REFUSED:
                 raise RuntimeError(f"operator {name} has two translations")
             _HANDLERS[name] = {
-                opset: (lambda fn, kw: lambda b, node, a: fn(b, node, a, **kw))(fn, dict(kwargs, op=name))
-                for opset, fn in versions.items()
+                opset: functools.partial(fn, **kwargs, op=name) for opset, fn in versions.items()
             }
         return cls
 

@@ -354,10 +354,11 @@ class LRN:
 
     @classmethod
     def version_13(cls, b: Builder, node: Node, a: Attrs, op: str) -> None:
+        size = a.int("nsize", REQUIRED, unsigned=True)
+        alpha, beta, bias = a.float("alpha", 1e-4), a.float("beta", 0.75), a.float("knorm", 2.0)
         b.op(
-            node, "LRN", [b.input(node, 0)], b.outputs(node)[:1], size=a.int("nsize", REQUIRED, unsigned=True),
-            alpha=a.float("alpha", 1e-4), beta=a.float("beta", 0.75), bias=a.float("knorm", 2.0),
-        )  # fmt: skip
+            node, "LRN", [b.input(node, 0)], b.outputs(node)[:1], size=size, alpha=alpha, beta=beta, bias=bias
+        )
 
 
 @mx_op("SoftmaxOutput")
