@@ -7,6 +7,7 @@ from pathlib import Path
 from setuptools import find_packages, setup
 
 HERE = Path(__file__).parent
+ONNX = ["onnx>=1.15", "onnxruntime>=1.17", 'ml_dtypes<0.6; python_version < "3.13"']
 
 setup(
     name="nin_mx",
@@ -38,7 +39,12 @@ setup(
         "tabulate>=0.9",
     ],
     extras_require={
+        # ONNX export (nin_mx.to_onnx, --onnx) and onnxruntime to run the models. MXNet 1.9.1 imports
+        # onnx at its own import when onnx is installed; with ml_dtypes 0.6+ (numpy>=2 only) that
+        # import breaks MXNet, so below 3.13 (where MXNet runs) ml_dtypes stays below 0.6.
+        "onnx": ONNX,
         "test": [
+            *ONNX,
             "pytest>=7",
             "hypothesis>=6.80",
             "matplotlib>=3.6",

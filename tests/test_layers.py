@@ -16,7 +16,19 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "nin_mx"
 
 # Bottom to top; a module's layer is its subpackage, or its own name for a top-level module.
-LAYERS = ("core", "_mxnet", "models", "graph", "report", "analysis", "checks", "document", "render", "cli")
+LAYERS = (
+    "core",
+    "_mxnet",
+    "models",
+    "graph",
+    "report",
+    "analysis",
+    "checks",
+    "export",
+    "document",
+    "render",
+    "cli",
+)
 # The package root re-exports the public API lazily, and __main__ is the CLI's other door.
 ABOVE_ALL = ("nin_mx", "nin_mx.__main__")
 
