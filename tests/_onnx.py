@@ -56,16 +56,21 @@ def save_checkpoint(
 def mxnet_forward(symbol: mx.sym.Symbol, params: Path, inputs: Mapping[str, np.ndarray]) -> list[np.ndarray]:
     """MXNet's inference outputs with the checkpoint's weights (labels bound to zeros)."""
     loaded = mx.nd.load(str(params))
+    loaded = loaded if isinstance(loaded, dict) else {}  # nothing saved: an empty list
     args = {k.split(":", 1)[1]: v for k, v in loaded.items() if k.startswith("arg:")}
     aux = {k.split(":", 1)[1]: v for k, v in loaded.items() if k.startswith("aux:")}
-    shapes = {k: v.shape for k, v in inputs.items()}
-    arg_shapes, _, _ = symbol.infer_shape_partial(**shapes)
-    for name, shape in zip(symbol.list_arguments(), arg_shapes):
+    # as Module does: simple_bind, then the parameters copied in (bind() with the loaded arrays
+    # fails in MKL-DNN for a Deconvolution with target_shape)
+    executor = symbol.simple_bind(mx.cpu(), grad_req="null", **{k: v.shape for k, v in inputs.items()})
+    for name, array in executor.arg_dict.items():
         if name in inputs:
-            args[name] = mx.nd.array(inputs[name])
-        elif name not in args:  # a label
-            args[name] = mx.nd.zeros(shape)
-    executor = symbol.bind(mx.cpu(), args=args, aux_states=aux, grad_req="null")
+            array[:] = inputs[name]
+        elif name in args:
+            array[:] = args[name]
+        else:  # a label
+            array[:] = 0
+    for name, array in executor.aux_dict.items():
+        array[:] = aux[name]
     outs = [o.asnumpy() for o in executor.forward(is_train=False)]
     del executor, args, aux, loaded
     return outs

@@ -150,6 +150,10 @@ class Builder:
             )
         return name
 
+    def produced(self, name: str) -> bool:
+        """Whether a translation wrote the value ``name``."""
+        return name in self._produced
+
     def in_shape(self, node: Node, j: int = 0) -> tuple[int, ...]:
         index = node.inputs[j]
         k = node.input_outputs[j] if j < len(node.input_outputs) else 0
@@ -177,12 +181,14 @@ class Builder:
         return flags
 
     def dynamic(self, node: Node, j: int = 0, axes: Sequence[int] | None = None) -> bool:
-        """Whether any dimension of input ``j`` (or of ``axes``) is symbolic."""
+        """Whether a dimension of input ``j`` among ``axes`` (default: the spatial ones, from
+        2) is symbolic."""
         flags = self.varying(node, j)
-        return any(flags[a] for a in axes) if axes is not None else any(flags)
+        return any(flags[a] for a in (axes if axes is not None else range(2, len(flags))))
 
     def static(self, node: Node, why: str, j: int = 0, axes: Sequence[int] | None = None) -> None:
-        """Raises :class:`NeedsStatic` when input ``j`` has symbolic dims (among ``axes``)."""
+        """Raises :class:`NeedsStatic` when input ``j`` has symbolic dims among ``axes``
+        (default: the spatial ones)."""
         if self.dynamic(node, j, axes):
             raise NeedsStatic(f"layer '{node.name}' ({node.op}) {why}")
 

@@ -284,6 +284,8 @@ def _model(
     outputs = []
     for index, k in _outputs(graph, b.shapes):
         value = b.value(index, k)
+        if not b.produced(value):  # an output inference does not compute (rrelu's mask)
+            continue
         flags, names = b._varying(index, k), []
         for d, flag in enumerate(flags):
             values = tuple(s.outputs[index][k][d] for s in shapes)  # type: ignore[index]

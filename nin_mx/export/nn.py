@@ -363,18 +363,22 @@ class LRN:
 
 @mx_op("SoftmaxOutput")
 class SoftmaxOutput:
-    """At inference a softmax; the label is not read (src/operator/softmax_output-inl.h). By
-    default over every non-batch element together ((N, size/N)); ``multi_output`` over axis
-    1; ``preserve_shape`` over the last axis."""
+    """At inference a softmax; the label is not read. ``multi_output``: over axis 1;
+    ``preserve_shape``: over the last axis; otherwise the native kernel takes every non-batch
+    element together ((N, size/N): src/operator/softmax_output-inl.h, Forward), but MXNet's CPU
+    build runs a float32 input of 1, 2 or 4 dimensions through MKL-DNN at inference, over the
+    last axis (src/operator/softmax_output.cc, SoftmaxOutputComputeExCPU;
+    nn/mkldnn/mkldnn_softmax_output.cc: ``axis = ndim - 1``; nn/mkldnn/mkldnn_base-inl.h,
+    SupportMKLDNN): the export follows the CPU build, as the pip wheel computes."""
 
     @classmethod
     def version_13(cls, b: Builder, node: Node, a: Attrs, op: str) -> None:
         multi, preserve = a.bool("multi_output", False), a.bool("preserve_shape", False)
         x, out, rank = b.input(node, 0), b.outputs(node), len(b.in_shape(node))
-        if preserve or rank == 2:
-            b.op(node, "Softmax", [x], out, axis=-1)
-        elif multi:
+        if multi:
             b.op(node, "Softmax", [x], out, axis=1)
+        elif preserve or rank in (1, 2, 4):
+            b.op(node, "Softmax", [x], out, axis=-1)
         else:
             flat = b.op(node, "Flatten", [x], axis=1)[0]
             soft = b.op(node, "Softmax", [flat], axis=1)[0]
