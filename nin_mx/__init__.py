@@ -48,6 +48,7 @@ _EXPORTS = {
     "build_document": "nin_mx.document",
     "fix": "nin_mx.checks.fix",
     "FixResult": "nin_mx.checks.fix",
+    "to_onnx": "nin_mx.export.model",
 }
 
 __all__ = sorted(_EXPORTS)
