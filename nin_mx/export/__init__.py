@@ -2,7 +2,8 @@
 
 Above ``graph`` and ``checks`` (it needs the shapes and the size-lock findings), below
 ``document``, ``render`` and ``cli``. :func:`to_onnx` is the entry; one handler per MXNet
-operator in :mod:`nin_mx.export.nn` and :mod:`nin_mx.export.tensor`, registered in
+operator in :mod:`nin_mx.export.nn`, :mod:`nin_mx.export.activations`,
+:mod:`nin_mx.export.tensor` and :mod:`nin_mx.export.spatial`, registered in
 :mod:`nin_mx.export.handlers`. onnx is imported only when this package is.
 """
 

@@ -27,7 +27,7 @@ from nin_mx.checks.rules import find_pitfalls
 from nin_mx.core.errors import GraphError, ShapeError
 from nin_mx.core.ops import OPS
 from nin_mx.core.ops._base import Attrs
-from nin_mx.export import nn, tensor  # noqa: F401  (they fill the handler table)
+from nin_mx.export import activations, nn, spatial, tensor  # noqa: F401  (they fill the handler table)
 from nin_mx.export.builder import Builder, NeedsStatic, untranslatable
 from nin_mx.export.handlers import handler_for, translation_of
 from nin_mx.export.weights import CheckpointWeights, RandomWeights

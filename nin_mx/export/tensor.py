@@ -1,5 +1,5 @@
-"""Translations of MXNet's tensor and contrib operators (apache/mxnet 1.9.1 src/operator/tensor/,
-src/operator/contrib/, and the legacy Crop, Pad, UpSampling, L2Normalization, SliceChannel)."""
+"""Translations of MXNet's tensor operators (apache/mxnet 1.9.1 src/operator/tensor/, and the
+legacy SliceChannel): elementwise, scalar and broadcast arithmetic, reshaping, splitting, slicing."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from onnx import TensorProto
 
 from nin_mx.core.ops._base import REQUIRED, Attrs
 from nin_mx.export.builder import INT64_MAX, Builder, NeedsStatic, untranslatable
-from nin_mx.export.handlers import mx_op, refuse
+from nin_mx.export.handlers import mx_op
 from nin_mx.graph.nodes import Node
 
 __all__: list[str] = []
@@ -298,157 +298,3 @@ class Cast:
         if dtype != "float32":
             raise untranslatable(node, f"a cast to {dtype} (the export writes float32 graphs)")
         b.op(node, "Cast", [b.input(node, 0)], b.outputs(node), to=_DTYPES[dtype])
-
-
-@mx_op("Pad")
-class Pad:
-    """``pad_width`` interleaved (b1, a1, ..., bN, aN) is ONNX's (begins..., ends...); the modes
-    constant, edge and reflect are ONNX's (src/operator/pad-inl.h)."""
-
-    @classmethod
-    def version_13(cls, b: Builder, node: Node, a: Attrs, op: str) -> None:
-        mode = a.enum("mode", ("constant", "edge", "reflect"), "constant")
-        width = a.tuple("pad_width", REQUIRED)
-        pads = list(width[0::2]) + list(width[1::2])
-        ins = [b.input(node, 0), b.ints(node, "pads", pads)]
-        if mode == "constant":
-            ins.append(b.const(node, "value", a.float("constant_value", 0.0)))
-        b.op(node, "Pad", ins, b.outputs(node), mode=mode)
-
-
-@mx_op("Crop")
-class Crop:
-    """The legacy Crop (src/operator/crop-inl.h): to ``h_w`` or to the second input's height and
-    width, at ``offset`` (y, x) or centred with ``center_crop`` ((H-h)//2, (W-w)//2)."""
-
-    @classmethod
-    def version_13(cls, b: Builder, node: Node, a: Attrs, op: str) -> None:
-        b.static(node, "crops to a size of its own")
-        _, _, h, w = b.out_shape(node)
-        _, _, height, width = b.in_shape(node)
-        if a.bool("center_crop", False):
-            y, x = (height - h) // 2, (width - w) // 2
-        else:
-            y, x = a.tuple("offset", (0, 0))[:2]
-        ins = [b.input(node, 0), b.ints(node, "starts", [y, x]), b.ints(node, "ends", [y + h, x + w])]
-        b.op(node, "Slice", [*ins, b.ints(node, "axes", [2, 3])], b.outputs(node))
-
-
-@mx_op("UpSampling")
-class UpSampling:
-    """nearest: out[i] = in[floor(i/scale)] (Resize, asymmetric, floor); bilinear: the
-    depthwise Deconvolution MXNet runs, kernel 2s - s%2, stride s, pad ceil((s-1)/2), group
-    num_filter, with the stored weight (src/operator/nn/upsampling-inl.h)."""
-
-    @classmethod
-    def version_13(cls, b: Builder, node: Node, a: Attrs, op: str) -> None:
-        scale = a.int("scale", REQUIRED)
-        sample = a.enum("sample_type", ("nearest", "bilinear"), REQUIRED)
-        out = b.outputs(node)
-        if sample == "bilinear":
-            k, pad = 2 * scale - scale % 2, -(-(scale - 1) // 2)
-            b.op(
-                node, "ConvTranspose", [b.input(node, 0), b.input(node, 1)], out, kernel_shape=[k, k],
-                strides=[scale, scale], pads=[pad] * 4, group=a.int("num_filter", 0),
-            )  # fmt: skip
-            return
-        if len(node.inputs) != 1:
-            raise untranslatable(node, "nearest upsampling of several inputs")
-        scales = b.const(node, "scales", [1.0, 1.0, float(scale), float(scale)])
-        b.op(
-            node, "Resize", [b.input(node, 0), "", scales], out, mode="nearest",
-            coordinate_transformation_mode="asymmetric", nearest_mode="floor",
-        )  # fmt: skip
-
-
-@mx_op("L2Normalization")
-class L2Normalization:
-    """x / sqrt(sum x^2 + eps) over every axis but 0 (instance, the default), axis 1 (channel)
-    or the axes from 2 (spatial) (src/operator/l2_normalization-inl.h, its code: the docstring
-    swaps channel and spatial)."""
-
-    @classmethod
-    def version_13(cls, b: Builder, node: Node, a: Attrs, op: str) -> None:
-        mode = a.enum("mode", ("channel", "instance", "spatial"), "instance")
-        rank = len(b.in_shape(node))
-        axes = {"instance": range(1, rank), "channel": [1], "spatial": range(2, rank)}[mode]
-        x = b.input(node, 0)
-        total = b.reduce(node, "ReduceSumSquare", x, list(axes))
-        norm = b.op(
-            node, "Sqrt", [b.op(node, "Add", [total, b.const(node, "eps", a.float("eps", 1e-10))])[0]]
-        )[0]
-        b.op(node, "Div", [x, norm], b.outputs(node)[:1])
-
-
-@mx_op("_contrib_AdaptiveAvgPooling2D")
-class AdaptiveAvgPooling:
-    """Bins [floor(i*in/out), ceil((i+1)*in/out)) (contrib/adaptive_avg_pooling.cc): an output of
-    1x1 is GlobalAveragePool; sizes that divide the input are AveragePool(kernel = stride =
-    in/out) at that input size."""
-
-    @classmethod
-    def version_13(cls, b: Builder, node: Node, a: Attrs, op: str) -> None:
-        x, out = b.input(node, 0), b.outputs(node)
-        h, w = b.out_shape(node)[2:]
-        if (h, w) == (1, 1):
-            b.op(node, "GlobalAveragePool", [x], out)
-            return
-        b.static(node, "pools to a size of its own")
-        height, width = b.in_shape(node)[2:]
-        if height % h or width % w:
-            raise untranslatable(node, f"adaptive bins of unequal sizes ({height}x{width} to {h}x{w})")
-        kernel = [height // h, width // w]
-        b.op(node, "AveragePool", [x], out, kernel_shape=kernel, strides=kernel)
-
-
-@mx_op("_contrib_BilinearResize2D")
-class BilinearResize:
-    """Resize(linear) to the engine's output size: ``align_corners`` (default true) is ONNX's
-    align_corners, false is pytorch_half_pixel (contrib/bilinear_resize-inl.h); sizes, not
-    scales, so that ONNX's coordinates use MXNet's ratio in/out."""
-
-    @classmethod
-    def version_13(cls, b: Builder, node: Node, a: Attrs, op: str) -> None:
-        if len(node.inputs) != 1:
-            raise untranslatable(node, "a resize like another input")
-        b.static(node, "resizes to a size of its own")
-        align = a.bool("align_corners", True)
-        sizes = b.ints(node, "sizes", b.out_shape(node))
-        b.op(
-            node, "Resize", [b.input(node, 0), "", "", sizes], b.outputs(node), mode="linear",
-            coordinate_transformation_mode="align_corners" if align else "pytorch_half_pixel",
-        )  # fmt: skip
-
-
-_DETECTION = (
-    "post-processing of detections: ONNX has no operator with MXNet's exact semantics "
-    "(NonMaxSuppression and RoiAlign differ in their outputs, coordinates and sampling)"
-)
-
-
-def _refusals() -> None:
-    from nin_mx.core.ops import OPS
-
-    names = (
-        "_contrib_box_nms",
-        "_contrib_MultiBoxPrior",
-        "_contrib_MultiBoxDetection",
-        "_contrib_MultiBoxTarget",
-        "_contrib_Proposal",
-        "_contrib_MultiProposal",
-        "ROIPooling",
-        "_contrib_ROIAlign",
-        "_contrib_PSROIPooling",
-        "_contrib_DeformablePSROIPooling",
-        "_contrib_box_decode",
-        "_contrib_box_encode",
-    )
-    refuse(_DETECTION, *(n for n in names if n in OPS and OPS[n].name == n))
-    training = "a training loss: it has no inference output to export"
-    refuse(
-        training, *(n for n in ("LinearRegressionOutput", "LogisticRegressionOutput", "MAERegressionOutput"))
-    )
-    refuse("MXNet rounds half away from zero, ONNX's Round half to even", "round")
-
-
-_refusals()
