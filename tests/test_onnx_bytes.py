@@ -79,3 +79,26 @@ def test_onnxruntime_shapes_are_the_engines(case):
             node = next(n for n in graph.nodes if value.name.startswith(n.name + "_output"))
             assert got.shape == engine.outputs[node.index][0], (value.name, shapes)
             assert np.isfinite(got).all()
+
+
+def test_a_model_past_the_protobuf_limit_keeps_its_weights_outside(tmp_path, monkeypatch):
+    """Past 2 GB (here: the limit lowered), the weights go to ``OUT.onnx.data`` (onnx
+    docs/ExternalData.md); the model checks by path and runs the same."""
+    import nin_mx.export.model as export_model
+
+    _, exported = _export(*CASES[0])
+    monkeypatch.setattr(export_model, "_PROTOBUF_LIMIT", 1)
+    monkeypatch.setattr(export_model, "_MARGIN", 0)
+    path = tmp_path / "big.onnx"
+    before = exported.model.SerializeToString()
+    save_onnx(exported.model, path)
+    assert exported.model.SerializeToString() == before  # the model keeps its weights
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.onnx", "big.onnx.data"]
+    assert path.stat().st_size < 100_000 < (tmp_path / "big.onnx.data").stat().st_size
+    onnx.checker.check_model(str(path), full_check=True)
+    feeds = {"data": np.random.RandomState(0).uniform(-1, 1, (1, 3, 32, 32)).astype(np.float32)}
+    from_file = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, feeds)
+    in_memory = ort.InferenceSession(
+        exported.model.SerializeToString(), providers=["CPUExecutionProvider"]
+    ).run(None, feeds)
+    assert (from_file[0] == in_memory[0]).all()

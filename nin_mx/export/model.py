@@ -308,9 +308,10 @@ def _model(
 
 
 def save_onnx(model: onnx.ModelProto, path: str | os.PathLike[str]) -> None:
-    """Writes ``model`` atomically (a temporary file in the same folder, then renamed); a model
-    whose weights pass protobuf's 2 GB limit keeps them in ONNX external data, ``<path>.data``
-    beside it (onnx docs/ExternalData.md).
+    """Writes ``model`` atomically (a temporary folder beside it, then renamed); a model whose
+    weights pass protobuf's 2 GB limit keeps every initializer of 1 KiB or more in ONNX
+    external data, ``<path>.data`` beside it (onnx docs/ExternalData.md: ``location``,
+    ``offset``, ``length``). ``model`` itself is left as it was.
 
     Raises:
         GraphError: one line, when the folder cannot be written.
@@ -321,12 +322,9 @@ def save_onnx(model: onnx.ModelProto, path: str | os.PathLike[str]) -> None:
     try:
         with tempfile.TemporaryDirectory(dir=folder, prefix=".nin_mx-onnx-") as work:
             temp = os.path.join(work, os.path.basename(path))
+            location = os.path.basename(path) + ".data"
             if large:
-                location = os.path.basename(path) + ".data"
-                onnx.save_model(
-                    model, temp, save_as_external_data=True, all_tensors_to_one_file=True,
-                    location=location, size_threshold=1024,
-                )  # fmt: skip
+                _save_external(model, temp, os.path.join(work, location), location)
                 os.replace(os.path.join(work, location), os.path.join(folder, location))
             else:
                 with open(temp, "wb") as handle:
@@ -334,3 +332,34 @@ def save_onnx(model: onnx.ModelProto, path: str | os.PathLike[str]) -> None:
             os.replace(temp, path)
     except OSError as exc:
         raise GraphError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def _save_external(model: onnx.ModelProto, path: str, data_path: str, location: str) -> None:
+    """The model at ``path`` with its large initializers in ``data_path``; the initializers
+    are put back in ``model`` afterwards."""
+    moved: list[tuple[TensorProto, bytes]] = []
+    try:
+        with open(data_path, "wb") as data:
+            for tensor in model.graph.initializer:
+                if len(tensor.raw_data) < 1024:
+                    continue
+                raw = tensor.raw_data
+                offset = data.tell()
+                data.write(raw)
+                tensor.ClearField("raw_data")
+                moved.append((tensor, raw))
+                tensor.data_location = TensorProto.EXTERNAL
+                for key, value in (
+                    ("location", location),
+                    ("offset", str(offset)),
+                    ("length", str(len(raw))),
+                ):
+                    entry = tensor.external_data.add()
+                    entry.key, entry.value = key, value
+        with open(path, "wb") as handle:
+            handle.write(model.SerializeToString())
+    finally:
+        for tensor, raw in moved:
+            tensor.ClearField("external_data")
+            tensor.data_location = TensorProto.DEFAULT
+            tensor.raw_data = raw
