@@ -361,5 +361,5 @@ def _save_external(model: onnx.ModelProto, path: str, data_path: str, location: 
     finally:
         for tensor, raw in moved:
             tensor.ClearField("external_data")
-            tensor.data_location = TensorProto.DEFAULT
+            tensor.ClearField("data_location")
             tensor.raw_data = raw
