@@ -84,7 +84,7 @@ def test_onnxruntime_shapes_are_the_engines(case):
 def test_a_model_past_the_protobuf_limit_keeps_its_weights_outside(tmp_path, monkeypatch):
     """Past 2 GB (here: the limit lowered), the weights go to ``OUT.onnx.data`` (onnx
     docs/ExternalData.md); the model checks by path and runs the same."""
-    import nin_mx.export.model as export_model
+    import nin_mx.export.save as export_model
 
     _, exported = _export(*CASES[0])
     monkeypatch.setattr(export_model, "_PROTOBUF_LIMIT", 1)

@@ -10,7 +10,8 @@ operator in :mod:`nin_mx.export.nn`, :mod:`nin_mx.export.activations`,
 from __future__ import annotations
 
 from nin_mx.export.handlers import HANDLERS, REFUSED, translation_of
-from nin_mx.export.model import DEFAULT_OPSET, Exported, export_onnx, save_onnx, to_onnx
+from nin_mx.export.model import DEFAULT_OPSET, Exported, export_onnx, to_onnx
+from nin_mx.export.save import save_onnx
 
 __all__ = [
     "DEFAULT_OPSET",

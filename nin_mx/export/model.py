@@ -14,7 +14,6 @@ the given size, with one note naming the layer that locks it.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -42,15 +41,12 @@ __all__ = [
     "MIN_OPSET",
     "Exported",
     "export_onnx",
-    "save_onnx",
     "to_onnx",
 ]
 
 DEFAULT_OPSET = 17
 MIN_OPSET, MAX_OPSET = 13, 21
 LOCK_RULES = ("fixed-global-pool", "fixed-size-resize", "fixed-target-shape", "fixed-size-crop")
-_PROTOBUF_LIMIT = 2**31 - 1
-_MARGIN = 64 << 20  # the graph's own bytes, beside its weights
 
 
 class Exported(NamedTuple):
@@ -305,61 +301,3 @@ def _model(
     model.producer_name = "nin_mx"
     symbolic = sorted({d.dim_param for v in inputs for d in v.type.tensor_type.shape.dim if d.dim_param})
     return model, tuple(symbolic)
-
-
-def save_onnx(model: onnx.ModelProto, path: str | os.PathLike[str]) -> None:
-    """Writes ``model`` atomically (a temporary folder beside it, then renamed); a model whose
-    weights pass protobuf's 2 GB limit keeps every initializer of 1 KiB or more in ONNX
-    external data, ``<path>.data`` beside it (onnx docs/ExternalData.md: ``location``,
-    ``offset``, ``length``). ``model`` itself is left as it was.
-
-    Raises:
-        GraphError: one line, when the folder cannot be written.
-    """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    large = sum(len(t.raw_data) for t in model.graph.initializer) > _PROTOBUF_LIMIT - _MARGIN
-    try:
-        with tempfile.TemporaryDirectory(dir=folder, prefix=".nin_mx-onnx-") as work:
-            temp = os.path.join(work, os.path.basename(path))
-            location = os.path.basename(path) + ".data"
-            if large:
-                _save_external(model, temp, os.path.join(work, location), location)
-                os.replace(os.path.join(work, location), os.path.join(folder, location))
-            else:
-                with open(temp, "wb") as handle:
-                    handle.write(model.SerializeToString())
-            os.replace(temp, path)
-    except OSError as exc:
-        raise GraphError(f"{path}: cannot write: {exc.strerror or exc}") from None
-
-
-def _save_external(model: onnx.ModelProto, path: str, data_path: str, location: str) -> None:
-    """The model at ``path`` with its large initializers in ``data_path``; the initializers
-    are put back in ``model`` afterwards."""
-    moved: list[tuple[TensorProto, bytes]] = []
-    try:
-        with open(data_path, "wb") as data:
-            for tensor in model.graph.initializer:
-                if len(tensor.raw_data) < 1024:
-                    continue
-                raw = tensor.raw_data
-                offset = data.tell()
-                data.write(raw)
-                tensor.ClearField("raw_data")
-                moved.append((tensor, raw))
-                tensor.data_location = TensorProto.EXTERNAL
-                for key, value in (
-                    ("location", location),
-                    ("offset", str(offset)),
-                    ("length", str(len(raw))),
-                ):
-                    entry = tensor.external_data.add()
-                    entry.key, entry.value = key, value
-        with open(path, "wb") as handle:
-            handle.write(model.SerializeToString())
-    finally:
-        for tensor, raw in moved:
-            tensor.ClearField("external_data")
-            tensor.ClearField("data_location")
-            tensor.raw_data = raw

@@ -1,13 +1,15 @@
 """The initializers of an export: a checkpoint's arrays, or seeded random weights.
 
-A checkpoint's array goes into the ONNX model once: its bytes are a view of the file mapped in
-memory (:func:`nin_mx.graph.ndarray_file.read_ndarray_data`) and become the initializer's
-``raw_data`` (little-endian, as both formats store them); an array stored in another dtype than
-float32 is converted, as MXNet converts it when it copies parameters into the graph's float32
-arrays. Without a checkpoint, every weight is a seeded random initializer: gamma and moving_var
-1, beta, moving_mean and bias 0, every other weight uniform in +-sqrt(3 / fan_in) (fan_in: the
-product of its dimensions after the first), drawn with numpy's ``RandomState`` seeded by the
-seed and the CRC-32 of the weight's name, so the same graph gives the same bytes everywhere.
+A checkpoint's array goes into the ONNX model with one read: the headers come from
+:func:`nin_mx.graph.ndarray_file.read_ndarray_data` (every length checked), a float32 array's
+bytes are read at their offset straight into the initializer's ``raw_data`` (little-endian, as
+both formats store them), another dtype's through its view of the mapped file; an array stored
+in another dtype than float32 is converted, as MXNet converts it when it copies parameters into
+the graph's float32 arrays. Without a checkpoint, every weight is a seeded random initializer:
+gamma and moving_var 1, beta, moving_mean and bias 0, every other weight uniform in
++-sqrt(3 / fan_in) (fan_in: the product of its dimensions after the first), drawn with numpy's
+``RandomState`` seeded by the seed and the CRC-32 of the weight's name, so the same graph gives
+the same bytes everywhere.
 """
 
 from __future__ import annotations
@@ -76,6 +78,16 @@ class CheckpointWeights:
             _strip(stored.info.name or ""): stored for stored in read_ndarray_data(self.path)
         }
 
+    def _pread(self, stored: StoredArrayData) -> bytes:
+        """The array's bytes read straight from the file (not through the mapping, whose pages
+        would stay in memory beside the model's copy)."""
+        length = len(stored.data)  # type: ignore[arg-type]
+        with open(self.path, "rb") as handle:
+            raw = os.pread(handle.fileno(), length, stored.offset)  # type: ignore[arg-type]
+        if len(raw) != length:
+            raise GraphError(f"{self.path}: the file changed while it was read")
+        return raw
+
     def __call__(
         self, tensor: TensorProto, node: Node, shape: tuple[int, ...], fill: float | None, slot: str
     ) -> None:
@@ -87,8 +99,9 @@ class CheckpointWeights:
         info = stored.info
         if math.prod(info.shape) != math.prod(shape):
             raise GraphError(f"{self.path}: {node.name} is stored {info.shape}, the graph needs {shape}")
-        if info.dtype == "float32":
-            return _float_tensor(tensor, shape, bytes(stored.data))
+        if info.dtype == "float32":  # one read, from the file into the bytes the model takes
+            _float_tensor(tensor, shape, self._pread(stored))
+            return None
         if info.dtype == "bfloat16":  # the upper half of a float32
             bits = np.frombuffer(stored.data, dtype="<u2").astype("<u4") << 16
             return _float_tensor(tensor, shape, bits.view("<f4").tobytes())

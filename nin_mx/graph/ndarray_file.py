@@ -297,10 +297,12 @@ class StoredArrayData(NamedTuple):
         data: the dense array's bytes as stored (little-endian, C order, ``info.dtype``), a view
             of the file mapped in memory: nothing is copied until a caller copies it. ``None``
             for a sparse array or an empty handle.
+        offset: where ``data`` starts in the file (``None`` with it), e.g. for ``madvise``.
     """
 
     info: StoredInfo
     data: memoryview | None
+    offset: int | None = None
 
 
 def read_ndarray_data(path: str | os.PathLike[str]) -> list[StoredArrayData]:
@@ -325,7 +327,9 @@ def read_ndarray_data(path: str | os.PathLike[str]) -> list[StoredArrayData]:
     if any(span is not None and span[0] + span[1] > len(view) for span in spans):
         raise GraphError(f"{path}: the file changed while it was read")
     return [
-        StoredArrayData(info, None if span is None else view[span[0] : span[0] + span[1]])
+        StoredArrayData(info, None, None)
+        if span is None
+        else StoredArrayData(info, view[span[0] : span[0] + span[1]], span[0])
         for info, span in zip(infos, spans)
     ]
 

@@ -1,0 +1,187 @@
+"""Writing an ONNX model: atomically, streamed one initializer at a time, past 2 GB as external data.
+
+``model.SerializeToString()`` and even ``model.ByteSize()`` copy every weight into one more
+buffer of the model's size (python-protobuf's upb serializes to measure); :func:`save_onnx`
+writes the same bytes with each weight copied once, while it is written.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from typing import Any
+
+import onnx
+from onnx import TensorProto
+
+from nin_mx.core.errors import GraphError
+
+__all__ = ["save_onnx"]
+
+_PROTOBUF_LIMIT = 2**31 - 1
+_MARGIN = 64 << 20  # the graph's own bytes, beside its weights
+
+
+def save_onnx(model: onnx.ModelProto, path: str | os.PathLike[str]) -> None:
+    """Writes ``model`` atomically (a temporary folder beside it, then renamed); a model whose
+    weights pass protobuf's 2 GB limit keeps every initializer of 1 KiB or more in ONNX
+    external data, ``<path>.data`` beside it (onnx docs/ExternalData.md: ``location``,
+    ``offset``, ``length``). ``model`` itself is left as it was.
+
+    Raises:
+        GraphError: one line, when the folder cannot be written.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    large = sum(_raw_length(t) for t in model.graph.initializer) > _PROTOBUF_LIMIT - _MARGIN
+    try:
+        with tempfile.TemporaryDirectory(dir=folder, prefix=".nin_mx-onnx-") as work:
+            temp = os.path.join(work, os.path.basename(path))
+            location = os.path.basename(path) + ".data"
+            if large:
+                _save_external(model, temp, os.path.join(work, location), location)
+                os.replace(os.path.join(work, location), os.path.join(folder, location))
+            else:
+                with open(temp, "wb") as handle:
+                    _write_streamed(model, handle)
+            os.replace(temp, path)
+    except OSError as exc:
+        raise GraphError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def _save_external(model: onnx.ModelProto, path: str, data_path: str, location: str) -> None:
+    """The model at ``path`` with its large initializers in ``data_path``; the initializers
+    are put back in ``model`` afterwards."""
+    moved: list[tuple[TensorProto, bytes]] = []
+    try:
+        with open(data_path, "wb") as data:
+            for tensor in model.graph.initializer:
+                if _raw_length(tensor) < 1024:
+                    continue
+                raw = tensor.raw_data
+                offset = data.tell()
+                data.write(raw)
+                tensor.ClearField("raw_data")
+                moved.append((tensor, raw))
+                tensor.data_location = TensorProto.EXTERNAL
+                for key, value in (
+                    ("location", location),
+                    ("offset", str(offset)),
+                    ("length", str(len(raw))),
+                ):
+                    entry = tensor.external_data.add()
+                    entry.key, entry.value = key, value
+        with open(path, "wb") as handle:
+            handle.write(model.SerializeToString())
+    finally:
+        for tensor, raw in moved:
+            tensor.ClearField("external_data")
+            tensor.ClearField("data_location")
+            tensor.raw_data = raw
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _split(message: Any, number: int) -> tuple[bytes, bytes]:
+    """The serialized fields of ``message`` numbered below and above ``number`` (the big field
+    left out), as two messages of the same type."""
+    below, above = type(message)(), type(message)()
+    for field, value in message.ListFields():
+        if field.number == number:
+            continue
+        target = below if field.number < number else above
+        if hasattr(value, "extend"):  # a repeated field
+            getattr(target, field.name).extend(value)
+        elif field.message_type is not None:
+            getattr(target, field.name).CopyFrom(value)
+        else:
+            setattr(target, field.name, value)
+    return below.SerializeToString(), above.SerializeToString()
+
+
+def _write_streamed(model: onnx.ModelProto, handle: Any) -> None:
+    """``model.SerializeToString()``, byte for byte, written one initializer at a time: the
+    weights are not copied into one more buffer of the model's size. Protobuf writes fields in
+    the order of their numbers, so the bytes are the model's fields before ``graph`` (7), the
+    graph as a length-delimited field (its fields before ``initializer`` (5), each initializer,
+    the fields after), then the model's fields after it."""
+    graph = model.graph
+    model_below, model_above = _split(model, 7)
+    graph_below, graph_above = _split(graph, 5)
+    sizes = [_tensor_size(t) for t in graph.initializer]
+    length = len(graph_below) + len(graph_above) + sum(1 + len(_varint(n)) + n for n in sizes)
+    handle.write(model_below + b"\x3a" + _varint(length) + graph_below)
+    for initializer, size in zip(graph.initializer, sizes):
+        handle.write(b"\x2a" + _varint(size))
+        _write_tensor(initializer, handle)
+    handle.write(graph_above + model_above)
+
+
+_ITEMSIZE = {
+    TensorProto.FLOAT: 4,
+    TensorProto.DOUBLE: 8,
+    TensorProto.FLOAT16: 2,
+    TensorProto.BFLOAT16: 2,
+    TensorProto.INT64: 8,
+    TensorProto.INT32: 4,
+    TensorProto.INT8: 1,
+    TensorProto.UINT8: 1,
+    TensorProto.BOOL: 1,
+}
+_TYPED = (
+    "float_data",
+    "int32_data",
+    "string_data",
+    "int64_data",
+    "double_data",
+    "uint64_data",
+    "external_data",
+)
+
+
+def _raw_length(proto: TensorProto) -> int:
+    """The length of a tensor's ``raw_data``, from its dims and type: reading the field (or
+    ``ByteSize()``, which serializes) would copy the weight."""
+    if not proto.HasField("raw_data"):
+        return 0
+    return math.prod(proto.dims) * _ITEMSIZE[proto.data_type]
+
+
+def _plain(proto: TensorProto) -> bool:
+    """A tensor of dims, data_type, name and raw_data only (every initializer the export makes)."""
+    return (
+        proto.HasField("raw_data")
+        and proto.data_type in _ITEMSIZE
+        and not any(proto.HasField(f) for f in ("doc_string", "segment", "data_location"))
+        and not any(len(getattr(proto, f)) for f in _TYPED)
+    )
+
+
+def _tensor_size(proto: TensorProto) -> int:
+    """``ByteSize()`` without serializing the weight: its other fields, measured on a
+    copy without ``raw_data``, and the raw bytes' field (tag, length, bytes)."""
+    if not _plain(proto):
+        return proto.ByteSize()
+    meta = TensorProto(dims=proto.dims, data_type=proto.data_type, name=proto.name)
+    length = _raw_length(proto)
+    return meta.ByteSize() + 1 + len(_varint(length)) + length
+
+
+def _write_tensor(proto: TensorProto, handle: Any) -> None:
+    """``proto.SerializeToString()`` written with one copy of its weight: its fields before
+    ``raw_data`` (9) (dims, data_type, name), then the raw bytes' field."""
+    if not _plain(proto):
+        handle.write(proto.SerializeToString())
+        return
+    meta = TensorProto(dims=proto.dims, data_type=proto.data_type, name=proto.name)
+    raw = proto.raw_data
+    handle.write(meta.SerializeToString() + b"\x4a" + _varint(len(raw)))
+    handle.write(raw)
