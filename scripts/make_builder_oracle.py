@@ -4,8 +4,8 @@
 For a matrix of factory calls (every model under every border mode and ``None``, ``pool_kernel``
 ``None`` and fixed, non-default ``num_classes``, ``repeats``, ``dropout``, ``pooling_convention``,
 and ``manual_symbol`` at odd input sizes) it records MXNet's ``symbol.tojson()`` of
-``nin_mx.get_symbol`` / ``nin_mx.manual_symbol``: its SHA-256 and length for every call in ``tests/data/builder/calls.json``,
-and the whole text of a few small calls beside it, for a readable diff when one differs.
+``nin_mx.get_symbol`` / ``nin_mx.manual_symbol``: its SHA-256 and length for every call in
+``tests/data/builder/calls.json``, and the whole text of a few small calls beside it, for a readable diff when one differs.
 ``tests/test_builder.py`` holds the builder to those bytes on every Python, MXNet or not.
 
 The committed files were written at commit 0eff48a, where the factories still built through
@@ -30,6 +30,7 @@ MODES = (None, "valid", "same", "half", "full")
 
 #: (case id, model, factory kwargs); manual_symbol cases carry "manual": the data shape
 CALLS: list[tuple[str, str, dict]] = []
+IRV2 = "inception_resnet_v2"
 for _model in ("nin_cifar10", "nin_imagenet", "inception_resnet_v2"):
     for _mode in MODES:
         CALLS.append((f"{_model}-{_mode or 'reference'}", _model, {"border_mode": _mode}))
@@ -43,7 +44,7 @@ CALLS += [
     ("nin_imagenet-floor-same", "nin_imagenet", {"pooling_convention": "valid", "border_mode": "same"}),
     ("nin_cifar10-floor-full", "nin_cifar10", {"pooling_convention": "valid", "border_mode": "full"}),
     ("inception_resnet_v2-repeats-1-1-1", "inception_resnet_v2", {"repeats": (1, 1, 1)}),
-    ("inception_resnet_v2-repeats-0-0-1", "inception_resnet_v2", {"repeats": (0, 0, 1), "border_mode": "same"}),
+    ("inception_resnet_v2-repeats-0-0-1", IRV2, {"repeats": (0, 0, 1), "border_mode": "same"}),
     ("inception_resnet_v2-repeats-list", "inception_resnet_v2", {"repeats": [2, 3, 2]}),
     ("inception_resnet_v2-dropout-0.5", "inception_resnet_v2", {"dropout": 0.5}),
     ("inception_resnet_v2-dropout-0", "inception_resnet_v2", {"dropout": 0, "repeats": (1, 1, 1)}),
@@ -52,9 +53,13 @@ CALLS += [
     ("nin_cifar10-manual-33", "nin_cifar10", {"manual": (1, 3, 33, 33)}),
     ("nin_cifar10-manual-valid-47", "nin_cifar10", {"manual": (2, 3, 47, 41), "border_mode": "valid"}),
     ("nin_imagenet-manual-227", "nin_imagenet", {"manual": (1, 3, 227, 227)}),
-    ("nin_imagenet-manual-floor-257", "nin_imagenet", {"manual": (1, 3, 257, 251), "pooling_convention": "valid"}),
+    (
+        "nin_imagenet-manual-floor-257",
+        "nin_imagenet",
+        {"manual": (1, 3, 257, 251), "pooling_convention": "valid"},
+    ),
     ("inception_resnet_v2-manual-331", "inception_resnet_v2", {"manual": (1, 3, 331, 331)}),
-    ("inception_resnet_v2-manual-full-101", "inception_resnet_v2", {"manual": (1, 3, 101, 99), "border_mode": "full"}),
+    ("inception_resnet_v2-manual-full-101", IRV2, {"manual": (1, 3, 101, 99), "border_mode": "full"}),
 ]
 #: calls whose whole text is kept beside the hashes
 FULL_TEXT = ("nin_cifar10-reference", "nin_imagenet-valid", "inception_resnet_v2-repeats-1-1-1")
