@@ -5,7 +5,8 @@ For a matrix of factory calls (every model under every border mode and ``None``,
 ``None`` and fixed, non-default ``num_classes``, ``repeats``, ``dropout``, ``pooling_convention``,
 and ``manual_symbol`` at odd input sizes) it records MXNet's ``symbol.tojson()`` of
 ``nin_mx.get_symbol`` / ``nin_mx.manual_symbol``: its SHA-256 and length for every call in
-``tests/data/builder/calls.json``, and the whole text of a few small calls beside it, for a readable diff when one differs.
+``tests/data/builder/calls.json``, and the whole text of a few small calls beside it, for a
+readable diff when one differs.
 ``tests/test_builder.py`` holds the builder to those bytes on every Python, MXNet or not.
 
 The committed files were written at commit 0eff48a, where the factories still built through
