@@ -29,7 +29,8 @@ from nin_mx.graph.nodes import (
     mxnet_symbol,
     parse_nodes,
 )
-from nin_mx.models import get_model_entry, get_symbol, list_models
+from nin_mx.models import build, get_model_entry, list_models
+from nin_mx.models.symbol import dumps
 
 __all__ = ["Graph"]
 
@@ -41,8 +42,8 @@ class Graph:
     Attributes:
         label: what reports call it: the model's name, the file's base name, the symbol's
             output name or the block's name.
-        built: the ``mx.sym.Symbol`` it was made from, or ``None`` for a file (then
-            :attr:`symbol` loads one from :attr:`text` in MXNet, on first use only).
+        built: the ``mx.sym.Symbol`` it was made from, or ``None`` for a file or a registered
+            model (then :attr:`symbol` loads one from :attr:`text` in MXNet, on first use only).
         nodes: its nodes in graph order, parsed from ``symbol.tojson()`` or the file, in MXNet's
             order (the order of its internal outputs).
         inputs: the names of its data inputs (variables that are an operator's first input).
@@ -51,7 +52,8 @@ class Graph:
         model: the registered model's name, or ``None``.
         node_row_ptr: the JSON's ``node_row_ptr`` (each node's first output), if it has one.
         notes: what loading it said, e.g. that MXNet upgraded a file of an older version.
-        text: the symbol JSON it was read from (a file), or ``None``.
+        text: the symbol JSON it was read from (a file) or built as (a registered model), or
+            ``None``.
 
     Two Graphs are equal only if they are the same object (MXNet's ``Symbol.__eq__`` builds an
     operator, it does not compare).
@@ -69,7 +71,8 @@ class Graph:
 
     @classmethod
     def from_model(cls, name: str, *, border_mode: Any = None, **factory_kwargs: Any) -> Graph:
-        """A registered model built under a border mode (``None``/``'reference'``: published).
+        """A registered model built under a border mode (``None``/``'reference'``: published),
+        with nin_mx's own builder: no MXNet (its JSON is :attr:`text`, MXNet 1.9.1's bytes).
 
         Raises:
             ValueError: for an unknown model, border mode or factory argument.
@@ -78,8 +81,19 @@ class Graph:
         mode = parse_report_mode(border_mode)
         if mode is ReportMode.AS_BUILT:
             raise ValueError("'as built' is the mode of a given symbol; a model is built under a border mode")
-        symbol = get_symbol(name, border_mode=mode.border_mode, **factory_kwargs)
-        return cls.from_symbol(symbol, label=name, mode=mode, model=name)
+        raw = build(name, border_mode=mode.border_mode, **factory_kwargs).graph()
+        with collector_paused():  # as for a file: many objects, no cycles
+            nodes = tuple(parse_nodes(raw, trusted=True))
+        return cls(
+            label=name,
+            built=None,
+            nodes=nodes,
+            inputs=tuple(data_inputs(nodes)),
+            mode=mode,
+            model=name,
+            node_row_ptr=raw["node_row_ptr"],
+            text=dumps(raw),
+        )
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> Graph:
@@ -229,8 +243,8 @@ class Graph:
 
     @functools.cached_property
     def symbol(self) -> Any:
-        """The ``mx.sym.Symbol``: the one it was made from, or, for a file, loaded in MXNet
-        (imported here, on first use: a report of a file does not need it).
+        """The ``mx.sym.Symbol``: the one it was made from, or, for a file or a registered model,
+        loaded from :attr:`text` in MXNet (imported here, on first use: a report needs none).
 
         Raises:
             nin_mx.core.errors.GraphError: if MXNet cannot load the file.
