@@ -29,6 +29,7 @@ _EXPORTS = {
     "ShapeError": "nin_mx.core.errors",
     "get_symbol": "nin_mx.models",
     "list_models": "nin_mx.models",
+    "symbol_json": "nin_mx.models",
     "PoolingComparison": "nin_mx.report.comparison",
     "compare_pooling": "nin_mx.report.comparison",
     "manual_symbol": "nin_mx.report.comparison",

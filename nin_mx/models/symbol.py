@@ -129,8 +129,28 @@ def attr_scope(**attrs: str) -> Iterator[None]:
 
 
 def var(name: str, **attrs: Any) -> Symbol:
-    """A variable (``mx.sym.var``), with the enclosing scope's attributes and ``attrs``."""
-    return Symbol(_Node("null", name, {**_SCOPE.get(), **_spelled(attrs)}, (), 1))
+    """A variable (``mx.sym.var``), with the enclosing scope's attributes and ``attrs``.
+
+    As in MXNet (python/mxnet/symbol/symbol.py, ``var``), ``shape``, ``lr_mult`` and ``wd_mult``
+    are stored as ``__shape__``, ``__lr_mult__`` and ``__wd_mult__``; any other attribute must be
+    a double-underscore annotation.
+
+    Raises:
+        ValueError: for another attribute name.
+    """
+    spelled = {}
+    for key, value in attrs.items():
+        if key in _VAR_ATTRS:
+            key = f"__{key}__"
+        elif not (key.startswith("__") and key.endswith("__")):
+            raise ValueError(
+                f"variable {name!r}: attribute {key!r} must start and end with double underscores"
+            )
+        spelled[key] = value
+    return Symbol(_Node("null", name, {**_SCOPE.get(), **_spelled(spelled)}, (), 1))
+
+
+_VAR_ATTRS = ("shape", "lr_mult", "wd_mult")
 
 
 def op(operator: str, *inputs: Symbol, name: str, **attrs: Any) -> Symbol:

@@ -149,7 +149,16 @@ _add(
 )
 _add(OpInfo("Activation", nn.activation, spatial="keeps"), "_npx_activation")
 _add(
-    OpInfo("LeakyReLU", nn.leaky_relu, nn.leaky_inputs, nn.leaky_outputs, spatial="keeps"), "_npx_leaky_relu"
+    OpInfo(
+        "LeakyReLU",
+        nn.leaky_relu,
+        nn.leaky_inputs,
+        nn.leaky_outputs,
+        spatial="keeps",
+        # apache/mxnet 1.9.1 src/operator/leaky_relu.cc, FSetInputVarAttrOnCompose (prelu's gamma)
+        var_init=(("gamma", '["Constant", {"value": 0.25}]'),),
+    ),
+    "_npx_leaky_relu",
 )
 _add(OpInfo("Dropout", nn.dropout, num_outputs=_const(2), num_visible=_one, spatial="keeps"), "_npx_dropout")
 _add(OpInfo("LRN", nn.lrn, num_outputs=_const(2), num_visible=_one, spatial="keeps"))
