@@ -33,6 +33,7 @@ _EXPORTS = {
     "PoolingComparison": "nin_mx.report.comparison",
     "compare_pooling": "nin_mx.report.comparison",
     "manual_symbol": "nin_mx.report.comparison",
+    "manual_pool_kernel": "nin_mx.report.comparison",
     "Graph": "nin_mx.graph.source",
     "Document": "nin_mx.document",
     "LayerRow": "nin_mx.report",

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from nin_mx._mxnet import mx
+from nin_mx._mxnet import mx, require_mxnet
 from nin_mx.core import border
 from nin_mx.core.border import parse_report_mode
 from nin_mx.core.errors import ShapeError
@@ -250,6 +250,8 @@ def compare_pooling(
     Raises:
         ValueError: for an unknown model or invalid arguments.
         nin_mx.errors.ShapeError: if ``data_shape`` is too small for the model.
+        nin_mx._mxnet.MXNetUnavailable: where MXNet cannot run (its forward pass computes the
+            numbers).
     """
     if "pool_kernel" in factory_kwargs:
         raise ValueError("compare_pooling sets pool_kernel itself; do not pass it")
@@ -260,6 +262,7 @@ def compare_pooling(
         else default_probe_shape(data_shape)
     )
     global_graph = Graph.from_model(name, **factory_kwargs)
+    require_mxnet("the pooling comparison's forward pass")
     pool = _final_pool(global_graph)
     g_shapes = infer(global_graph, {"data": data_shape})
     kernel = pool.kernel(g_shapes)
