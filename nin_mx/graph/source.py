@@ -14,8 +14,8 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from nin_mx._mxnet import mx, require_mxnet
@@ -52,8 +52,9 @@ class Graph:
         model: the registered model's name, or ``None``.
         node_row_ptr: the JSON's ``node_row_ptr`` (each node's first output), if it has one.
         notes: what loading it said, e.g. that MXNet upgraded a file of an older version.
-        text: the symbol JSON it was read from (a file) or built as (a registered model), or
-            ``None``.
+        source: the symbol JSON it was read from (a file's text), or the JSON graph a registered
+            model was built as (its ``dict``, written out as :attr:`text` only when asked), or
+            ``None``; read :attr:`text`.
 
     Two Graphs are equal only if they are the same object (MXNet's ``Symbol.__eq__`` builds an
     operator, it does not compare).
@@ -67,7 +68,7 @@ class Graph:
     model: str | None = None
     node_row_ptr: Sequence[int] | None = None
     notes: tuple[str, ...] = ()
-    text: str | None = None
+    source: str | Mapping[str, Any] | None = field(default=None, repr=False)
 
     @classmethod
     def from_model(cls, name: str, *, border_mode: Any = None, **factory_kwargs: Any) -> Graph:
@@ -92,7 +93,7 @@ class Graph:
             mode=mode,
             model=name,
             node_row_ptr=raw["node_row_ptr"],
-            text=dumps(raw),
+            source=raw,
         )
 
     @classmethod
@@ -127,7 +128,7 @@ class Graph:
             mode=ReportMode.AS_BUILT,
             node_row_ptr=node_row_ptr,
             notes=notes,
-            text=text,
+            source=text,
         )
 
     @classmethod
@@ -240,6 +241,14 @@ class Graph:
         if not hasattr(source, "get_internals") and _is_gluon_block(source):
             return cls.from_block(source)
         return cls.from_symbol(source)
+
+    @functools.cached_property
+    def text(self) -> str | None:
+        """The symbol JSON it was read from (a file) or built as (a registered model: MXNet
+        1.9.1's bytes, written on first use), or ``None`` (a Symbol or a Gluon block)."""
+        if self.source is None or isinstance(self.source, str):
+            return self.source
+        return dumps(self.source)
 
     @functools.cached_property
     def symbol(self) -> Any:
