@@ -82,8 +82,8 @@ class Graph:
         mode = parse_report_mode(border_mode)
         if mode is ReportMode.AS_BUILT:
             raise ValueError("'as built' is the mode of a given symbol; a model is built under a border mode")
-        raw = build(name, border_mode=mode.border_mode, **factory_kwargs).graph()
-        with collector_paused():  # as for a file: many objects, no cycles
+        with collector_paused():  # as for a file: many objects, no cycles (a node refers to its inputs)
+            raw = build(name, border_mode=mode.border_mode, **factory_kwargs).graph()
             nodes = tuple(parse_nodes(raw, trusted=True))
         return cls(
             label=name,

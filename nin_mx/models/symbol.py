@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -52,7 +53,8 @@ _Entry = tuple["_Node", int, int]  # an input: (node, output index, version)
 
 
 class _Node:
-    """One node: an operator (``op``) or a variable (``op == "null"``)."""
+    """One node: an operator (``op``) or a variable (``op == "null"``), its attributes sorted by
+    name (as the JSON lists them; MXNet keeps them in a ``std::map``). Hashed by identity."""
 
     __slots__ = ("attrs", "inputs", "name", "num_outputs", "op", "version")
 
@@ -147,7 +149,7 @@ def var(name: str, **attrs: Any) -> Symbol:
                 f"variable {name!r}: attribute {key!r} must start and end with double underscores"
             )
         spelled[key] = value
-    return Symbol(_Node("null", name, {**_SCOPE.get(), **_spelled(spelled)}, (), 1))
+    return Symbol(_Node("null", name, dict(sorted({**_SCOPE.get(), **_spelled(spelled)}.items())), (), 1))
 
 
 _VAR_ATTRS = ("shape", "lr_mult", "wd_mult")
@@ -165,29 +167,51 @@ def op(operator: str, *inputs: Symbol, name: str, **attrs: Any) -> Symbol:
     Raises:
         ValueError: for an operator the table does not know, or more inputs than it takes.
     """
-    info = op_info(operator)
-    if info is None:
-        raise ValueError(f"operator {operator!r} is not in nin_mx's operator table")
     spelled = {**_SCOPE.get(), **_spelled(attrs)}
-    if info.variadic:
+    if _variadic(operator):
         spelled["num_args"] = str(len(inputs))
-    names = info.input_names(spelled) if not info.variadic else ()
-    if len(inputs) > len(names) and not info.variadic:
+    setting = tuple(sorted(spelled.items()))
+    names, mutated, outputs, init = _facts(operator, setting)
+    if len(inputs) > len(names) and not _variadic(operator):
         raise ValueError(
             f"{operator} '{name}' takes {len(names)} inputs ({', '.join(names)}), not {len(inputs)}"
         )
-    init = dict(info.var_init)
+    spelled = dict(setting)  # sorted, as the JSON lists them
     entries = [(s.node, s.index) for s in inputs]
     for input_name in names[len(inputs) :]:
-        var_attrs = {**spelled, "__init__": init[input_name]} if input_name in init else dict(spelled)
+        var_attrs = (
+            dict(sorted({**spelled, "__init__": init[input_name]}.items())) if input_name in init else spelled
+        )
         entries.append((_Node("null", f"{name}_{input_name}", var_attrs, (), 1), 0))
-    mutated = set(info.mutated_inputs(spelled))
     wired = []
     for position, (node, index) in enumerate(entries):
-        if node.op == "null" and position in mutated:
-            node.version += 1
-        wired.append((node, index, node.version if node.op == "null" else 0))
-    return Symbol(_Node(operator, name, spelled, tuple(wired), info.num_outputs(spelled)))
+        if node.op == "null":
+            if position in mutated:
+                node.version += 1
+            wired.append((node, index, node.version))
+        else:
+            wired.append((node, index, 0))
+    return Symbol(_Node(operator, name, spelled, tuple(wired), outputs))
+
+
+def _variadic(operator: str) -> bool:
+    info = op_info(operator)
+    return info is not None and info.variadic
+
+
+@functools.lru_cache(maxsize=1024)
+def _facts(
+    operator: str, setting: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, ...], frozenset[int], int, dict]:
+    """What the operator table says of one operator setting: its input names (none for a
+    variadic one: its inputs are all given), the inputs it mutates, its number of outputs and
+    the ``__init__`` of the variables it creates. Worked out once per setting."""
+    info = op_info(operator)
+    if info is None:
+        raise ValueError(f"operator {operator!r} is not in nin_mx's operator table")
+    attrs = dict(setting)
+    names = () if info.variadic else info.input_names(attrs)
+    return names, frozenset(info.mutated_inputs(attrs)), info.num_outputs(attrs), dict(info.var_init)
 
 
 def _spelled(attrs: Mapping[str, Any]) -> dict[str, str]:
@@ -198,38 +222,37 @@ def _spelled(attrs: Mapping[str, Any]) -> dict[str, str]:
 def _graph(heads: Sequence[Symbol]) -> dict[str, Any]:
     """The JSON graph of ``heads``: nodes in nnvm's ``DFSVisit`` order (inputs in order)."""
     order: list[_Node] = []
-    position: dict[int, int] = {}
+    position: dict[_Node, int] = {}
     for head in heads:
-        if id(head.node) in position:
+        if head.node in position:
             continue
-        stack = [(head.node, 0)]
-        position[id(head.node)] = -1
+        position[head.node] = -1
+        stack = [(head.node, iter(head.node.inputs))]
         while stack:
-            node, next_input = stack[-1]
-            if next_input < len(node.inputs):
-                stack[-1] = (node, next_input + 1)
-                child = node.inputs[next_input][0]
-                if id(child) not in position:
-                    position[id(child)] = -1
-                    stack.append((child, 0))
-                continue
-            stack.pop()
-            position[id(node)] = len(order)
-            order.append(node)
+            node, pending = stack[-1]
+            for child, _, _ in pending:
+                if child not in position:
+                    position[child] = -1
+                    stack.append((child, iter(child.inputs)))
+                    break
+            else:
+                stack.pop()
+                position[node] = len(order)
+                order.append(node)
     nodes = []
     row_ptr = [0]
     for node in order:
-        entry: dict[str, Any] = {"op": node.op, "name": node.name}
+        inputs = [[position[child], index, version] for child, index, version in node.inputs]
         if node.attrs:
-            entry["attrs"] = dict(sorted(node.attrs.items()))
-        entry["inputs"] = [[position[id(child)], index, version] for child, index, version in node.inputs]
-        nodes.append(entry)
+            nodes.append({"op": node.op, "name": node.name, "attrs": node.attrs, "inputs": inputs})
+        else:
+            nodes.append({"op": node.op, "name": node.name, "inputs": inputs})
         row_ptr.append(row_ptr[-1] + node.num_outputs)
     return {
         "nodes": nodes,
         "arg_nodes": [i for i, node in enumerate(order) if node.op == "null"],
         "node_row_ptr": row_ptr,
-        "heads": [[position[id(s.node)], s.index, 0] for s in heads],
+        "heads": [[position[s.node], s.index, 0] for s in heads],
         "attrs": {"mxnet_version": ["int", MXNET_VERSION_CODE]},
     }
 
