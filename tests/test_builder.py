@@ -179,3 +179,14 @@ def test_small_graphs_built_both_ways_are_the_same_bytes():
     theirs, ours = _both(_hand)
     assert ours == theirs
     assert ours == _mx().sym.load_json(ours).tojson()
+
+
+def test_a_graph_of_the_builder_is_reported_without_mxnet():
+    data = S.var("data")
+    x = S.op("Convolution", data, name="c", num_filter=4, kernel=(3, 3), pad=(1, 1))
+    y = S.op("Pooling", x, name="p", kernel=(2, 2), stride=(2, 2), pool_type="max")
+    report = nin_mx.shape_report(y, (2, 3, 8, 8))
+    assert (report.ok, report.output_shape, report.total_params) == (True, (2, 4, 4, 4), 4 * 3 * 9 + 4)
+    assert [row.name for row in report.layers] == ["c", "p"]
+    graph = nin_mx.Graph.resolve(S.group([y, x]))
+    assert graph.label == "symbol" and graph.text == S.group([y, x]).tojson()

@@ -30,7 +30,7 @@ from nin_mx.graph.nodes import (
     parse_nodes,
 )
 from nin_mx.models import build, get_model_entry, list_models
-from nin_mx.models.symbol import dumps
+from nin_mx.models.symbol import Group, Symbol, dumps
 
 __all__ = ["Graph"]
 
@@ -82,16 +82,31 @@ class Graph:
         mode = parse_report_mode(border_mode)
         if mode is ReportMode.AS_BUILT:
             raise ValueError("'as built' is the mode of a given symbol; a model is built under a border mode")
-        with collector_paused():  # as for a file: many objects, no cycles (a node refers to its inputs)
-            raw = build(name, border_mode=mode.border_mode, **factory_kwargs).graph()
+        with collector_paused():  # many objects, no cycles (a node refers to its inputs only)
+            built = build(name, border_mode=mode.border_mode, **factory_kwargs)
+        return cls.from_built(built, label=name, mode=mode, model=name)
+
+    @classmethod
+    def from_built(
+        cls,
+        symbol: Symbol | Group,
+        *,
+        label: str | None = None,
+        mode: ReportMode = ReportMode.AS_BUILT,
+        model: str | None = None,
+    ) -> Graph:
+        """A graph made with nin_mx's own builder (:mod:`nin_mx.models.symbol`), no MXNet: its
+        JSON graph, parsed as a file's is (and written out as :attr:`text` only when asked)."""
+        with collector_paused():  # as for a file: many objects, no cycles
+            raw = symbol.graph()
             nodes = tuple(parse_nodes(raw, trusted=True))
         return cls(
-            label=name,
+            label=label if label is not None else getattr(symbol, "name", "symbol"),
             built=None,
             nodes=nodes,
             inputs=tuple(data_inputs(nodes)),
             mode=mode,
-            model=name,
+            model=model,
             node_row_ptr=raw["node_row_ptr"],
             source=raw,
         )
@@ -209,7 +224,8 @@ class Graph:
 
         Args:
             source: a :class:`Graph` (returned as is), a registered model's name, a path to a
-                ``-symbol.json``, an ``mx.sym.Symbol`` or a Gluon ``HybridBlock``.
+                ``-symbol.json``, an ``mx.sym.Symbol``, a Gluon ``HybridBlock`` or a symbol of
+                nin_mx's own builder (:mod:`nin_mx.models.symbol`).
             border_mode: for a model name: ``'valid'``, ``'same'``/``'half'``, ``'full'``, or
                 ``None``/``'reference'``; a file or a symbol is taken as built.
             **factory_kwargs: other factory arguments, for a model name only.
@@ -238,6 +254,8 @@ class Graph:
             if not (str(source).endswith(".json") or os.path.exists(source)):
                 get_model_entry(str(source))  # raises: unknown model, with the closest name
             return cls.from_file(source)
+        if isinstance(source, (Symbol, Group)):
+            return cls.from_built(source)
         if not hasattr(source, "get_internals") and _is_gluon_block(source):
             return cls.from_block(source)
         return cls.from_symbol(source)

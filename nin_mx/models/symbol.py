@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 
 from nin_mx.core.ops import op_info
 
-__all__ = ["MXNET_VERSION_CODE", "Symbol", "attr_scope", "dumps", "group", "op", "var"]
+__all__ = ["MXNET_VERSION_CODE", "Group", "Symbol", "attr_scope", "dumps", "group", "op", "var"]
 
 #: ``attrs.mxnet_version`` of the JSON MXNet 1.9.1 writes (``MXNET_VERSION``, include/mxnet/base.h)
 MXNET_VERSION_CODE = 10901
@@ -105,7 +105,9 @@ class Symbol(NamedTuple):
         return dumps(self.graph())
 
 
-class _Group(NamedTuple):
+class Group(NamedTuple):
+    """Several outputs as one graph (:func:`group`)."""
+
     heads: tuple[Symbol, ...]
 
     def graph(self) -> dict[str, Any]:
@@ -115,9 +117,9 @@ class _Group(NamedTuple):
         return dumps(self.graph())
 
 
-def group(heads: Sequence[Symbol]) -> _Group:
+def group(heads: Sequence[Symbol]) -> Group:
     """Several outputs as one graph (``mx.sym.Group``)."""
-    return _Group(tuple(heads))
+    return Group(tuple(heads))
 
 
 @contextlib.contextmanager
