@@ -115,8 +115,8 @@ def layer_cells(reports: Sequence[Report], with_costs: bool) -> tuple[list[str],
 
 
 def per_mode(values: Sequence[str]) -> str:
-    """One value, or one per mode (``35x35/55x55/75x75``) where the modes differ; ``-`` for a
-    mode without one."""
+    """One value, or one per mode (``1.5M/1.6M/1.7M``) where the modes differ; ``-`` for a mode
+    without one."""
     known = [v for v in values if v]
     if len(set(known)) <= 1:
         return known[0] if known else ""
@@ -124,10 +124,14 @@ def per_mode(values: Sequence[str]) -> str:
 
 
 def rf_cell(fields: Sequence[Sequence[int] | None]) -> str:
-    """The receptive field cell of every view: each mode's field as a shape (``5x5``), one where
-    the modes agree, one per mode where they differ (``35x35/55x55/75x75``: a global pool's window
-    is the whole map, so its receptive field depends on the border mode)."""
-    return per_mode([dims(rf) if rf else "" for rf in fields])
+    """The receptive-field cell of every view, from each mode's field: one field where the modes
+    agree (``5x5``); where they differ, one per mode, a square by its side (``35/55/75``: a
+    global pool's window is the whole map, so its receptive field depends on the border mode),
+    any other field in full (``35x39/...``)."""
+    known = {tuple(rf) for rf in fields if rf}
+    if len(known) <= 1:
+        return dims(known.pop()) if known else ""
+    return "/".join("-" if not rf else str(rf[0]) if len(set(rf)) == 1 else dims(rf) for rf in fields)
 
 
 def summary_lines(doc: Document) -> list[str]:
