@@ -277,6 +277,30 @@ def test_a_file_whose_data_input_has_a_shape_needs_no_input(tmp_path):
 
 
 @pytest.mark.mxnet
+def test_what_the_file_itself_fixes_of_the_channels_is_proposed(tmp_path):
+    """A weight saved with its shape, or a data input whose __shape__ leaves only the sizes open
+    (0): MXNet then takes that channel count only, and the proposal has it."""
+    from nin_mx._mxnet import mx
+
+    weight = mx.sym.var("conv_weight", shape=(8, 5, 3, 3))
+    for data, name in ((mx.sym.var("data"), "weight"), (mx.sym.var("data", shape=(0, 5, 0, 0)), "open")):
+        sym = mx.sym.Convolution(data, weight, kernel=(3, 3), num_filter=8, no_bias=True, name="conv")
+        path = str(tmp_path / f"{name}-symbol.json")
+        sym.save(path)
+        done = run_cli(path)
+        assert done.returncode == 2 and "5 channels" in done.stderr and "guess" not in done.stderr, (
+            done.stderr
+        )
+        proposed = _proposed(done.stderr)
+        assert proposed[0] == 5 and _mxnet_takes(path, (1, *proposed))
+        assert not _mxnet_takes(path, (1, 3, *proposed[1:]))  # the weight's 5 channels, not 3
+    assert (
+        "conv_weight is 8x5x3x3 in the file: 5 channels"
+        in run_cli(str(tmp_path / "weight-symbol.json")).stderr
+    )
+
+
+@pytest.mark.mxnet
 def test_a_checkpoint_names_the_channels_in_the_channels_last_note(tmp_path):
     three = _export(tmp_path, "three", (1, 3, 40, 40), pool=False)
     stored = three["arrays"]["three_conv0_weight"][1]

@@ -178,3 +178,22 @@ def test_help_the_usage_line_and_the_readme_say_when_input_is_needed():
     assert "needs `--input C,H,W`" in without and "`__shape__`" in without
     for option in ("--model-arg NAME=VALUE", "`reference` builds the model with its published padding"):
         assert option in command_line, option
+
+
+@pytest.mark.mxnet
+def test_the_readmes_line_for_a_file_without_input_is_what_the_command_prints(examples):
+    """ "Without MXNet" quotes the line a symbol file without --input gets (``...``: left out)."""
+    text = README.read_text(encoding="utf-8")
+    without = text[text.index("### Without MXNet") : text.index("## What is in it")]
+    quoted = re.search(r"`(nin-shape-report: error: (\S+) needs --input[^`]*)`", without)
+    assert quoted is not None
+    done = subprocess.run(
+        [sys.executable, "-m", "nin_mx", quoted[2]], capture_output=True, text=True, cwd=examples, timeout=300
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    printed = done.stderr.rstrip("\n")
+    pieces = quoted[1].split("...")
+    assert printed.startswith(pieces[0]) and printed.endswith(pieces[-1]), printed
+    at = 0
+    for piece in pieces:
+        at = printed.index(piece, at) + len(piece)

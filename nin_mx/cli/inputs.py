@@ -146,9 +146,17 @@ def _proposal(graph: Graph, batch: int, stored: Mapping[str, StoredArray] | None
             f"({', '.join(graph.inputs)}): give each with --shape NAME=N,C,H,W"
         )
     name = graph.inputs[0]
-    parts = [f"{graph.label} needs --input C,H,W: its data input {name!r} has no __shape__ of its own"]
-    channels = first_conv_channels(graph, stored, source)
-    parts.append(channels.says())
+    own = _own_shape(next(node for node in graph.nodes if node.is_variable and node.name == name))
+    if own is not None and len(own) >= 3 and own[1] > 0:  # e.g. (0, 3, 0, 0): the channels only
+        channels = Channels(own[1])
+        parts = [
+            f"{graph.label} needs --input C,H,W: its data input {name!r} has the __shape__ "
+            f"{tuple(own)}, whose 0s are sizes left open: {own[1]} channels"
+        ]
+    else:
+        channels = first_conv_channels(graph, stored, source)
+        parts = [f"{graph.label} needs --input C,H,W: its data input {name!r} has no __shape__ of its own"]
+        parts.append(channels.says())
     count = channels.count if channels.count is not None else 3
     if not any(OPS.get(node.op) is not None and OPS[node.op].spatial == "windowed" for node in graph.nodes):
         parts.append("no convolution or pooling tells its size: give the size it was made for")
