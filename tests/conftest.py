@@ -52,7 +52,6 @@ NEEDS_MXNET = frozenset(
         "test_params.py",
         "test_pooling.py",
         "test_properties.py",
-        "test_readme.py",
         "test_render_html.py",
         "test_report.py",
         "test_rules.py",
