@@ -22,6 +22,11 @@ setup(
     # MXNet 1.9.1 needs numpy<2, which has no wheels for Python 3.13: there nin_mx installs without
     # MXNet and numpy 2, and reads symbol files and checkpoints with its own shape engine.
     python_requires=">=3.9",
+    # The packages sit at the top of the repository, and saying so (package_dir {"": "."}) makes
+    # the layout one setuptools calls simple: an editable install is then a .pth line naming
+    # the repository, not a meta path finder, which setuptools (>= 64) installs with a
+    # "BuildBackendWarning: Editable installation" on every first set-up.
+    package_dir={"": "."},
     packages=find_packages(include=["nin_mx", "nin_mx.*"]),
     # MXNet 1.9.1's operators and their attributes (scripts/make_op_registry.py writes it).
     package_data={"nin_mx.core.ops": ["mxnet_registry.json"]},

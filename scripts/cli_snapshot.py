@@ -7,14 +7,22 @@ output stayed byte-identical. The cases cover the three models in every format a
 ``--min-input``, ``--compare-pooling``, failing input sizes, usage errors and Gluon
 model-zoo exports (built with ``pretrained=False``, exported in OUTDIR/zoo, so no download).
 
+The cases of nin_mx's own models that need no MXNet (all but ``--compare-pooling``'s numbers and
+the Gluon exports: :func:`model_cases`) are also held byte for byte on every Python by
+``tests/test_cli_models.py``, against the SHA-256 of each output recorded with ``--golden``
+on Python 3.11 with MXNet.
+
 Usage:
-    python scripts/cli_snapshot.py OUTDIR [--jobs 2]
+    python scripts/cli_snapshot.py OUTDIR [--jobs 2] [-k PATTERN]
+    python scripts/cli_snapshot.py --golden tests/data/golden/cli-models.json
 """
 
 from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import hashlib
+import json
 import os
 import re
 import subprocess
@@ -130,6 +138,45 @@ def _cases(zoo: Path) -> dict[str, list[str]]:
     return cases
 
 
+MANUAL_FILE = "irv2-manual-symbol.json"  # the one file the model cases read
+
+
+def model_cases(zoo: Path) -> dict[str, list[str]]:
+    """The cases that read no Gluon export and compute no numbers: they run without MXNet."""
+    return {
+        name: argv
+        for name, argv in _cases(zoo).items()
+        if "--compare-pooling" not in argv
+        and all(str(zoo) not in arg or arg == str(zoo / MANUAL_FILE) for arg in argv)
+    }
+
+
+def write_manual_file(zoo: Path) -> None:
+    """Inception-ResNet-v2 with its final pool hand-computed at 299 x 299, written by nin_mx
+    (the bytes MXNet writes: tests/test_builder.py)."""
+    import nin_mx
+    from nin_mx.report.comparison import manual_pool_kernel
+
+    kernel = manual_pool_kernel("inception_resnet_v2", (1, 3, 299, 299))
+    zoo.mkdir(parents=True, exist_ok=True)
+    (zoo / MANUAL_FILE).write_text(
+        nin_mx.symbol_json("inception_resnet_v2", pool_kernel=kernel), encoding="utf-8"
+    )
+
+
+def run_case(argv: list[str], zoo: Path) -> str:
+    """One case's exit code, stdout and stderr, as one text (the zoo's path written ZOO)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "nin_mx", *argv], capture_output=True, text=True, check=False, timeout=600
+    )
+    text = f"exit {proc.returncode}\n--- stdout\n{proc.stdout}--- stderr\n{proc.stderr}"
+    return text.replace(str(zoo), "ZOO")
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def _export_zoo(zoo: Path) -> None:
     from nin_mx._mxnet import mx  # not `import mxnet`: see nin_mx._mxnet's numpy.bool shim
 
@@ -143,28 +190,47 @@ def _export_zoo(zoo: Path) -> None:
         net.hybridize()
         net(mx.nd.zeros((1, 3, side, side)))
         net.export(str(zoo / name))
-    if not (zoo / "irv2-manual-symbol.json").exists():
-        import nin_mx
-
-        nin_mx.manual_symbol("inception_resnet_v2", (1, 3, 299, 299)).save(
-            str(zoo / "irv2-manual-symbol.json")
-        )
+    if not (zoo / MANUAL_FILE).exists():
+        write_manual_file(zoo)
 
 
 def _run(name: str, argv: list[str], out: Path, zoo: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "nin_mx", *argv], capture_output=True, text=True, check=False, timeout=600
-    )
-    text = f"exit {proc.returncode}\n--- stdout\n{proc.stdout}--- stderr\n{proc.stderr}"
-    (out / f"{name}.txt").write_text(text.replace(str(zoo), "ZOO"), encoding="utf-8")
+    (out / f"{name}.txt").write_text(run_case(argv, zoo), encoding="utf-8")
+
+
+def _golden(path: Path, jobs: int) -> int:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        zoo = Path(tmp) / "zoo"
+        write_manual_file(zoo)
+        cases = model_cases(zoo)
+        with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+            texts = dict(zip(cases, pool.map(lambda argv: run_case(argv, zoo), cases.values())))
+    golden = {
+        "about": "SHA-256 of the output of each model case (scripts/cli_snapshot.py --golden)",
+        "cases": {
+            name: {"argv": cases[name], "sha256": digest(text)} for name, text in sorted(texts.items())
+        },
+    }
+    for case in golden["cases"].values():
+        case["argv"] = [arg.replace(str(zoo), "ZOO") for arg in case["argv"]]
+    path.write_text(json.dumps(golden, indent=1) + "\n", encoding="utf-8")
+    print(f"{len(cases)} model cases in {path}")
+    return 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("outdir", type=Path)
+    parser.add_argument("outdir", type=Path, nargs="?")
+    parser.add_argument("--golden", type=Path, help="write the model cases' hashes to this file instead")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("-k", metavar="PATTERN", help="only the cases whose name matches this regex")
     args = parser.parse_args()
+    if args.golden is not None:
+        return _golden(args.golden, args.jobs)
+    if args.outdir is None:
+        parser.error("give OUTDIR or --golden FILE")
     args.outdir.mkdir(parents=True, exist_ok=True)
     zoo = args.outdir.resolve().parent / "zoo"  # shared by the before and after folders
     _export_zoo(zoo)

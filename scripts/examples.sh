@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One command: set up (scripts/bootstrap.sh) and write every file the README's examples read
+# One command: set up (scripts/bootstrap.sh) and write every file the README's (and --help's) examples read
 # into DIR (default: the current folder), with MXNet: scripts/make_examples.py says which.
 #   bash scripts/examples.sh [DIR]
 set -euo pipefail

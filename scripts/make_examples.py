@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Writes every file the README's examples read, into a folder (default: the current one).
+"""Writes every file the README's examples and ``nin-shape-report --help``'s read, into a folder
+(default: the current one).
 
 - ``densenet121-symbol.json`` and ``densenet121-0000.params``: Gluon's model-zoo DenseNet-121,
   built with ``pretrained=False`` (random weights, no download) and exported at 224 x 224;
@@ -7,7 +8,8 @@
   (``nin_mx.manual_symbol``), the pitfall ``--check`` finds and ``--fix`` repairs.
 
 Needs MXNet 1.9.1 (Python 3.9-3.12). ``bash scripts/examples.sh [DIR]`` sets up the
-environment first; tests/test_readme.py runs every README command against these files.
+environment first; tests/test_readme.py runs every README command against these files (each of
+--help's examples is one of them).
 """
 
 from __future__ import annotations

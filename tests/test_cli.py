@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from _contract import CSV_COLUMNS
 
-from nin_mx import get_symbol
+from nin_mx import symbol_json
 
 SCRIPT = Path(sys.executable).parent / "nin-shape-report"
 MODULE = [sys.executable, "-m", "nin_mx"]
@@ -89,6 +89,7 @@ def test_json_is_byte_identical_across_runs(nin_json):
     assert again.stdout.encode() == nin_json.stdout.encode()
 
 
+@pytest.mark.mxnet  # the comparison's numbers
 def test_json_with_pooling_comparison_and_min_input():
     proc = run("nin_cifar10", "--format", "json", "--compare-pooling", "--min-input")
     assert proc.returncode == 0, proc.stderr
@@ -101,6 +102,7 @@ def test_json_with_pooling_comparison_and_min_input():
     assert pooling["probe_manual_output_shape"] is None and pooling["probe_manual_error"]
 
 
+@pytest.mark.mxnet  # the comparison's numbers
 def test_pooling_comparison_follows_a_single_border_mode():
     # valid padding: 32 -> conv1 28 -> pool1 14 -> conv2 10 -> pool2 5 -> conv3 3, so a 3x3 kernel;
     # at the 24x24 probe: 20 -> 10 -> 6 -> 3 -> 1, and the 3x3 kernel no longer fits.
@@ -207,7 +209,7 @@ def test_file_that_cannot_be_built_exits_1(tmp_path):
     not_a_graph = tmp_path / "bad-symbol.json"
     not_a_graph.write_text('{"nodes": 3}')
     unknown_op = tmp_path / "unknown-symbol.json"
-    graph = json.loads(get_symbol("nin_cifar10").tojson())
+    graph = json.loads(symbol_json("nin_cifar10"))
     graph["nodes"][1 + 2]["op"] = "NoSuchOperator"  # conv1, after data, weight and bias
     unknown_op.write_text(json.dumps(graph))
     for path, message in (
@@ -242,7 +244,7 @@ def test_one_failing_mode_still_exits_0():
 
 def test_symbol_file_is_reported_as_built(tmp_path):
     path = tmp_path / "nin-symbol.json"
-    get_symbol("nin_cifar10", border_mode="valid").save(str(path))
+    path.write_text(symbol_json("nin_cifar10", border_mode="valid"), encoding="utf-8")
     proc = run(str(path), "--input", "3,32,32", "--border-mode", "full", "--format", "json")
     assert proc.returncode == 0
     assert "as built" in _one_error_line(proc)  # the note: border modes apply to our models

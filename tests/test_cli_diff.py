@@ -12,13 +12,14 @@ import json
 import pytest
 from _cli import run_cli as run
 
-from nin_mx import manual_symbol
+from nin_mx import manual_pool_kernel, symbol_json
 
 
 @pytest.fixture(scope="module")
 def manual_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("diff") / "irv2-manual-symbol.json"
-    manual_symbol("inception_resnet_v2", (1, 3, 299, 299)).save(str(path))  # 8x8 kernel
+    kernel = manual_pool_kernel("inception_resnet_v2", (1, 3, 299, 299))  # 8x8
+    path.write_text(symbol_json("inception_resnet_v2", pool_kernel=kernel), encoding="utf-8")
     return str(path)
 
 

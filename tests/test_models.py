@@ -13,17 +13,17 @@ import re
 import subprocess
 import sys
 
-import mxnet as mx
 import pytest
 
 import nin_mx
+from nin_mx._mxnet import mxnet_available
 from nin_mx.core.errors import ShapeError
-from nin_mx.graph.infer import infer_shapes
+from nin_mx.graph import shapes as engine
 from nin_mx.graph.nodes import parse_nodes
-from nin_mx.models import get_model_entry, get_symbol, list_models, register_model
+from nin_mx.models import get_model_entry, list_models, register_model, symbol_json
 from nin_mx.models import inception_resnet_v2 as irv2_module
 from nin_mx.models import nin as nin_module
-from nin_mx.report.comparison import manual_symbol
+from nin_mx.report.comparison import manual_pool_kernel, manual_symbol
 
 BORDER_MODES = [None, "valid", "same", "half", "full"]
 
@@ -41,15 +41,51 @@ def rectangular(name):
 
 @pytest.fixture(scope="module")
 def symbols():
+    """Each model built once per set of arguments, as a Graph (nin_mx's own builder)."""
     cache = {}
 
     def build(name, **kwargs):
         key = (name, tuple(sorted(kwargs.items())))
         if key not in cache:
-            cache[key] = get_symbol(name, **kwargs)
+            cache[key] = nin_mx.Graph.from_model(name, **kwargs)
         return cache[key]
 
     return build
+
+
+def _internal_names(graph, found):
+    """MXNet's names of every internal output (``get_internals().list_outputs()``)."""
+    for node in graph.nodes:
+        count = found.visible[node.index]
+        for i in range(count):
+            if node.is_variable:
+                yield node.name
+            else:
+                yield f"{node.name}_output" if count == 1 else f"{node.name}_output{i}"
+
+
+def infer_shapes(graph, shapes):
+    """``(outputs, arguments, aux)`` by MXNet's names, from nin_mx's engine; where MXNet runs,
+    its ``infer_shape`` of the same graph must give the same (it is the oracle), or fail too."""
+    try:
+        found = engine.infer(graph, shapes)
+    except ShapeError:
+        if mxnet_available():
+            from nin_mx.graph.infer import infer_shapes as mxnet_infer
+
+            with pytest.raises(ShapeError):
+                mxnet_infer(graph.symbol, shapes)
+        raise
+    shown = [s for node in graph.nodes for s in found.outputs[node.index][: found.visible[node.index]]]
+    outputs = dict(zip(_internal_names(graph, found), shown))
+    variables = [n for n in graph.nodes if n.is_variable]
+    args = {n.name: found.outputs[n.index][0] for n in variables if n.index not in found.aux}
+    aux = {n.name: found.outputs[n.index][0] for n in variables if n.index in found.aux}
+    if mxnet_available():
+        from nin_mx.graph.infer import infer_shapes as mxnet_infer
+
+        assert mxnet_infer(graph.symbol, shapes) == (outputs, args, aux)
+    return outputs, args, aux
 
 
 def data(name, batch=1, size=None):
@@ -57,8 +93,8 @@ def data(name, batch=1, size=None):
     return {"data": (batch, c, *(size or (h, w)))}
 
 
-def node_names(symbol):
-    return [n.name for n in parse_nodes(symbol.tojson())]
+def node_names(graph):
+    return [n.name for n in parse_nodes(graph.text)]
 
 
 # --- registry ---
@@ -115,33 +151,17 @@ def test_num_classes_sets_the_output_width(symbols, name):
 @pytest.mark.parametrize("border_mode", BORDER_MODES)
 @pytest.mark.parametrize("name", list_models())
 def test_graph_ends_in_softmax_output_named_softmax(symbols, name, border_mode):
-    graph = json.loads(symbols(name, border_mode=border_mode).tojson())
+    graph = json.loads(symbols(name, border_mode=border_mode).text)
     (head,) = graph["heads"]
     last = graph["nodes"][head[0]]
     assert (last["op"], last["name"]) == ("SoftmaxOutput", "softmax")
 
 
-class _AutoNameRecorder(mx.name.NameManager):
-    """Records every symbol MXNet had to name itself (no name given)."""
-
-    def __init__(self):
-        super().__init__()
-        self.auto_named = []
-
-    def get(self, name, hint):
-        if not name:
-            self.auto_named.append(hint)
-        return super().get(name, hint)
-
-
 @pytest.mark.parametrize("border_mode", BORDER_MODES)
 @pytest.mark.parametrize("name", list_models())
 def test_every_node_is_named_explicitly_and_deterministically(name, border_mode):
-    with _AutoNameRecorder() as recorder:
-        first = get_symbol(name, border_mode=border_mode).tojson()
-    assert recorder.auto_named == []
-    second = get_symbol(name, border_mode=border_mode).tojson()
-    assert first == second
+    first = symbol_json(name, border_mode=border_mode)
+    assert symbol_json(name, border_mode=border_mode) == first
     names = [n.name for n in parse_nodes(first)]
     assert len(names) == len(set(names))
     auto = re.compile(
@@ -149,11 +169,13 @@ def test_every_node_is_named_explicitly_and_deterministically(name, border_mode)
         r"flatten|dropout|fullyconnected|softmaxoutput)\d+"
     )
     assert not [n for n in names if auto.match(n)]
+    with pytest.raises(TypeError):  # the builder takes no node without a name
+        nin_mx.models.symbol.op("Flatten", nin_mx.models.symbol.var("data"))
 
 
 @pytest.mark.parametrize("name", list_models())
 def test_half_is_same(symbols, name):
-    assert symbols(name, border_mode="half").tojson() == symbols(name, border_mode="same").tojson()
+    assert symbols(name, border_mode="half").text == symbols(name, border_mode="same").text
 
 
 # --- the layer lists of docs/reference.md (Caffe model-zoo NIN definitions) ---
@@ -183,7 +205,7 @@ NIN_IMAGENET_POOLS = {"pool0": ("max", 3, 2), "pool2": ("max", 3, 2), "pool3": (
     ],
 )
 def test_nin_layers_are_the_caffe_layers(symbols, name, convs, pools, final_pool, drops):
-    nodes = {n.name: n for n in parse_nodes(symbols(name).tojson())}
+    nodes = {n.name: n for n in parse_nodes(symbols(name).text)}
     assert [n for n, node in nodes.items() if node.op == "Convolution"] == list(convs)
     for conv, (kernel, stride, pad, filters) in convs.items():
         node = nodes[conv]
@@ -203,7 +225,7 @@ def test_nin_layers_are_the_caffe_layers(symbols, name, convs, pools, final_pool
 
 
 def test_inception_resnet_v2_blocks_follow_tf_slim(symbols):
-    nodes = {n.name: n for n in parse_nodes(symbols("inception_resnet_v2").tojson())}
+    nodes = {n.name: n for n in parse_nodes(symbols("inception_resnet_v2").text)}
     adds = [n for n, node in nodes.items() if node.op == "elemwise_add"]
     assert len([n for n in adds if n.startswith("block35_")]) == 10
     assert len([n for n in adds if n.startswith("block17_")]) == 20
@@ -443,55 +465,55 @@ def assert_one_line(exc):
 @pytest.mark.parametrize(
     ("call", "error", "words"),
     [
-        (lambda: get_symbol("nin_cifar"), ValueError, "did you mean 'nin_cifar10'"),
-        (lambda: get_symbol("inception_resnet"), ValueError, "did you mean 'inception_resnet_v2'"),
+        (lambda: symbol_json("nin_cifar"), ValueError, "did you mean 'nin_cifar10'"),
+        (lambda: symbol_json("inception_resnet"), ValueError, "did you mean 'inception_resnet_v2'"),
         # names are matched case-insensitively for the suggestion (the name itself is still refused)
         (
-            lambda: get_symbol("NIN_CIFAR10"),
+            lambda: symbol_json("NIN_CIFAR10"),
             ValueError,
             "unknown model 'NIN_CIFAR10'; did you mean 'nin_cifar10'",
         ),
-        (lambda: get_symbol("Nin_ImageNet"), ValueError, "did you mean 'nin_imagenet'"),
+        (lambda: symbol_json("Nin_ImageNet"), ValueError, "did you mean 'nin_imagenet'"),
         (
-            lambda: get_symbol("vgg16"),
+            lambda: symbol_json("vgg16"),
             ValueError,
             "available: inception_resnet_v2, nin_cifar10, nin_imagenet",
         ),
-        (lambda: get_symbol("nin_cifar10", border_mode="tight"), ValueError, "border_mode"),
-        (lambda: get_symbol("inception_resnet_v2", border_mode="SAMEISH"), ValueError, "border_mode"),
+        (lambda: symbol_json("nin_cifar10", border_mode="tight"), ValueError, "border_mode"),
+        (lambda: symbol_json("inception_resnet_v2", border_mode="SAMEISH"), ValueError, "border_mode"),
         # the final pool's window: global_pool=True (None) or a fixed (kh, kw)
-        (lambda: get_symbol("nin_cifar10", pooling="manual"), ValueError, "takes no argument 'pooling'"),
-        (lambda: get_symbol("inception_resnet_v2", pool_kernel=(8,)), ValueError, "pool_kernel"),
-        (lambda: get_symbol("nin_cifar10", pool_kernel=(0, 8)), ValueError, "pool_kernel"),
-        (lambda: get_symbol("nin_imagenet", pool_kernel=(6, 6.0)), ValueError, "pool_kernel"),
+        (lambda: symbol_json("nin_cifar10", pooling="manual"), ValueError, "takes no argument 'pooling'"),
+        (lambda: symbol_json("inception_resnet_v2", pool_kernel=(8,)), ValueError, "pool_kernel"),
+        (lambda: symbol_json("nin_cifar10", pool_kernel=(0, 8)), ValueError, "pool_kernel"),
+        (lambda: symbol_json("nin_imagenet", pool_kernel=(6, 6.0)), ValueError, "pool_kernel"),
         (lambda: manual_symbol("nin_cifar10", (3, 32, 32)), ValueError, "data_shape"),
         (lambda: manual_symbol("nin_cifar10", (1, 3, 0, 32)), ValueError, "data_shape"),
         (lambda: manual_symbol("nin_cifar10", (1, 3, 32, 32), pool_kernel=(8, 8)), ValueError, "itself"),
-        (lambda: get_symbol("nin_cifar10", num_classes=0), ValueError, "num_classes"),
-        (lambda: get_symbol("nin_imagenet", num_classes=-5), ValueError, "num_classes"),
-        (lambda: get_symbol("nin_imagenet", num_classes=2.5), ValueError, "num_classes"),
-        (lambda: get_symbol("inception_resnet_v2", num_classes=True), ValueError, "num_classes"),
-        (lambda: get_symbol("inception_resnet_v2", num_classes="1000"), ValueError, "num_classes"),
-        (lambda: get_symbol("inception_resnet_v2", repeats=(1, 1)), ValueError, "repeats"),
-        (lambda: get_symbol("inception_resnet_v2", repeats=(1, 1, 0)), ValueError, "repeats"),
-        (lambda: get_symbol("inception_resnet_v2", repeats=(-1, 1, 1)), ValueError, "repeats"),
-        (lambda: get_symbol("inception_resnet_v2", repeats=(1, 1.5, 1)), ValueError, "repeats"),
-        (lambda: get_symbol("inception_resnet_v2", repeats="111"), ValueError, "repeats"),
-        (lambda: get_symbol("inception_resnet_v2", repeats=None), ValueError, "repeats"),
-        (lambda: get_symbol("inception_resnet_v2", dropout=1.0), ValueError, "dropout"),
-        (lambda: get_symbol("nin_cifar10", frobnicate=1), ValueError, "takes no argument 'frobnicate'"),
+        (lambda: symbol_json("nin_cifar10", num_classes=0), ValueError, "num_classes"),
+        (lambda: symbol_json("nin_imagenet", num_classes=-5), ValueError, "num_classes"),
+        (lambda: symbol_json("nin_imagenet", num_classes=2.5), ValueError, "num_classes"),
+        (lambda: symbol_json("inception_resnet_v2", num_classes=True), ValueError, "num_classes"),
+        (lambda: symbol_json("inception_resnet_v2", num_classes="1000"), ValueError, "num_classes"),
+        (lambda: symbol_json("inception_resnet_v2", repeats=(1, 1)), ValueError, "repeats"),
+        (lambda: symbol_json("inception_resnet_v2", repeats=(1, 1, 0)), ValueError, "repeats"),
+        (lambda: symbol_json("inception_resnet_v2", repeats=(-1, 1, 1)), ValueError, "repeats"),
+        (lambda: symbol_json("inception_resnet_v2", repeats=(1, 1.5, 1)), ValueError, "repeats"),
+        (lambda: symbol_json("inception_resnet_v2", repeats="111"), ValueError, "repeats"),
+        (lambda: symbol_json("inception_resnet_v2", repeats=None), ValueError, "repeats"),
+        (lambda: symbol_json("inception_resnet_v2", dropout=1.0), ValueError, "dropout"),
+        (lambda: symbol_json("nin_cifar10", frobnicate=1), ValueError, "takes no argument 'frobnicate'"),
         (
-            lambda: get_symbol("inception_resnet_v2", pooling_convention="full"),
+            lambda: symbol_json("inception_resnet_v2", pooling_convention="full"),
             ValueError,
             "pooling_convention",
         ),
         (
-            lambda: get_symbol("nin_cifar10", pooling_convention="same"),
+            lambda: symbol_json("nin_cifar10", pooling_convention="same"),
             ValueError,
             "'same' works only for 1-D",
         ),
-        (lambda: get_symbol("nin_imagenet", pooling_convention="same"), ValueError, "use 'full'"),
-        (lambda: get_symbol("nin_imagenet", pooling_convention="ceil"), ValueError, "pooling_convention"),
+        (lambda: symbol_json("nin_imagenet", pooling_convention="same"), ValueError, "use 'full'"),
+        (lambda: symbol_json("nin_imagenet", pooling_convention="ceil"), ValueError, "pooling_convention"),
     ],
 )
 def test_errors_are_one_clear_line(call, error, words):
@@ -514,7 +536,7 @@ def test_errors_are_one_clear_line(call, error, words):
 )
 def test_manual_pooling_at_a_too_small_size_names_the_layer(name, side, layer):
     with pytest.raises(ShapeError) as info:
-        manual_symbol(name, (1, 3, side, side))
+        manual_pool_kernel(name, (1, 3, side, side))
     assert info.value.layer == layer
     assert f"'{layer}'" in str(info.value)
     assert_one_line(info.value)
@@ -540,6 +562,7 @@ def test_listing_models_does_not_load_mxnet():
     assert module_type in ("True", "_LazyModule")  # absent, or the unloaded lazy module
 
 
+@pytest.mark.mxnet
 def test_the_lazy_module_loads_on_first_use():
     code = (
         "import sys, nin_mx.models\n"

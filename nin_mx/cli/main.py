@@ -20,21 +20,34 @@ import tempfile
 from collections.abc import Sequence
 from typing import Any
 
-from nin_mx.cli.request import Request, resolve
+from nin_mx.cli.request import InputNeeded, Request, missing_files, resolve
 from nin_mx.core.text import terminal_safe
 from nin_mx.models import get_model_entry, list_models
 
 __all__ = ["main", "run"]
 
 
+USAGE = """\
+nin-shape-report MODEL [--input C,H,W] [options]
+       nin-shape-report FILE-symbol.json --input C,H,W [options]
+       (a symbol file needs --input, or --shape for each input, unless its data input has a __shape__)
+       nin-shape-report --list-models"""
+
+# Each example is a command the README shows with its output (tests/test_readme.py runs both).
 EPILOG = """\
-examples:
+examples (bash scripts/examples.sh [DIR] writes the symbol files and the checkpoint into DIR):
+  nin-shape-report nin_cifar10
   nin-shape-report inception_resnet_v2 --view stages
-  nin-shape-report nin_imagenet --input 3,256,256 --border-mode reference,valid --format markdown
-  nin-shape-report resnet18_v1-symbol.json --input 3,224,224 --format json --output r.json
   nin-shape-report nin_cifar10 --compare-pooling --min-input
-  nin-shape-report resnet18_v1-symbol.json --input 3,224,224 --check --params resnet18_v1-0000.params
-  nin-shape-report nin_imagenet --diff nin_imagenet --border-mode valid,same
+  nin-shape-report densenet121-symbol.json --input 3,224,224 --check
+  nin-shape-report densenet121-symbol.json --input 3,224,224 --params densenet121-0000.params
+  nin-shape-report inception_resnet_v2 --diff irv2-manual-symbol.json
+  nin-shape-report irv2-manual-symbol.json --input 3,299,299 --fix irv2-fixed-symbol.json
+
+border modes: valid, same (half) and full pad each layer a model's border mode applies to by
+  0, ke//2 and ke-1 (ke: the effective kernel; README, "Border arithmetic"); reference builds the
+  model with its published padding, layer by layer (the Caffe model zoo's NIN, TF-slim's
+  Inception-ResNet-v2). A symbol file is reported as built.
 
 exit codes: 0 report produced, 1 model/file/shape error, 2 usage error,
             3 --check/--params found a warning or an error, or --diff found differences
@@ -51,6 +64,7 @@ class _Parser(argparse.ArgumentParser):
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="nin-shape-report",
+        usage=USAGE,
         description="Per-layer output shapes, parameters, MACs and receptive fields of an MXNet "
         "graph under each border mode, side by side.",
         epilog=EPILOG,
@@ -65,10 +79,11 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--input",
         metavar="C,H,W",
-        help="input shape without the batch axis "
-        "(default: the model's own, e.g. 3,299,299; any rank for a symbol file)",
+        help="input shape without the batch axis (default: the model's own, e.g. 3,299,299). A symbol "
+        "file needs it (any rank), unless its data input has a __shape__; without either, the run "
+        "says what the file fixes of its input and proposes a size",
     )
-    parser.add_argument("--batch", metavar="N", default="1", help="batch size (default 1)")
+    parser.add_argument("--batch", metavar="N", help="batch size (default 1)")
     parser.add_argument(
         "--shape",
         metavar="NAME=N,C,H,W",
@@ -165,7 +180,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _build_document(request: Request) -> tuple[Any, list[str]]:
-    """Runs the reports; returns the document and the notes for stderr."""
+    """Runs the reports; returns the document and the notes for stderr (the input's note last)."""
+    from nin_mx.cli.inputs import request_input
     from nin_mx.document import build_document
     from nin_mx.graph.source import Graph
 
@@ -185,21 +201,25 @@ def _build_document(request: Request) -> tuple[Any, list[str]]:
         graphs = [
             Graph.from_model(request.source, border_mode=mode, **request.model_args) for mode in request.modes
         ]
+    shapes, hint = request_input(request, graphs[0], stored)
     doc = build_document(
         graphs,
-        request.shapes,
+        shapes,
         compare_pooling=request.compare_pooling,
         min_input=request.min_input,
         check=request.check,
         params=stored,
         model_args=request.model_args,
     )
+    if hint is not None:
+        notes.append(f"note: {hint}")
     return doc, notes
 
 
 def _build_diff(request: Request) -> tuple[Any, list[str]]:
     """``--diff``: both graphs' reports, aligned; returns the diff and the lines for stderr."""
     from nin_mx.analysis.diff import diff_reports, graph_attrs
+    from nin_mx.cli.inputs import request_input
     from nin_mx.graph.source import Graph
     from nin_mx.report.rows import report_graph
 
@@ -211,7 +231,8 @@ def _build_diff(request: Request) -> tuple[Any, list[str]]:
         Graph.from_file(src) if file else Graph.from_model(src, border_mode=mode, **request.model_args)
         for src, file, mode in sides
     ]
-    a, b = (report_graph(graph, request.shapes) for graph in graphs)
+    shapes, _ = request_input(request, graphs[0], None)
+    a, b = (report_graph(graph, shapes) for graph in graphs)
     errors = [f"{side} ({r.border_mode}): {r.error}" for side, r in (("a", a), ("b", b)) if not r.ok]
     notes = (
         ["note: border modes apply to nin_mx's own models; a symbol file is reported as built"]
@@ -272,6 +293,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         request = resolve(args)
     except ValueError as exc:
         parser.error(str(exc))
+    missing = missing_files(request)
+    if missing:  # before any other file is read, and before what depends on a file's content
+        print(
+            f"{parser.prog}: {'; '.join(f'{terminal_safe(path)}: no such file' for path in missing)}",
+            file=sys.stderr,
+        )
+        return 1
     try:
         if request.diff is not None:
             return _run_diff(parser.prog, request)
@@ -283,8 +311,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         doc, notes = _build_document(request)
         text = render_view(doc, request.fmt, request.view)
-        if request.hint is not None:
-            notes.append(f"note: {request.hint}")
         for note in notes:
             print(terminal_safe(note), file=sys.stderr)
         for report in doc.reports:
@@ -301,6 +327,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             if any(has_problems(findings) for findings in doc.findings):
                 return 3
+    except InputNeeded as exc:  # a usage error found once the symbol file is read
+        parser.error(str(exc))
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -339,6 +367,7 @@ def _run_diff(prog: str, request: Request) -> int:
 def _run_fix(prog: str, request: Request) -> int:
     """``--fix OUT``: repairs the graph, writes it, prints what changed; 0 fixed or nothing to fix."""
     from nin_mx.checks.fix import fix
+    from nin_mx.cli.inputs import request_input
     from nin_mx.graph.source import Graph
     from nin_mx.render import render_fix
 
@@ -347,7 +376,8 @@ def _run_fix(prog: str, request: Request) -> int:
         if request.is_file
         else Graph.from_model(request.source, border_mode=request.modes[0], **request.model_args)
     )
-    result = fix(graph, request.shapes, request.fix_rules)
+    shapes, _ = request_input(request, graph, None)
+    result = fix(graph, shapes, request.fix_rules)
     fit = result.checkpoint_fit(request.params) if request.params is not None and result.changed else None
     if result.changed:
         _write_atomically(request.fix, result.text, option="--fix")

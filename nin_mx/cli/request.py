@@ -18,7 +18,13 @@ from nin_mx.core.enums import OutputFormat, View
 from nin_mx.core.validate import Shape, check_dims
 from nin_mx.models import get_model_entry, list_models
 
-__all__ = ["Request", "resolve"]
+__all__ = ["InputNeeded", "Request", "channels_last_hint", "missing_files", "resolve"]
+
+
+class InputNeeded(ValueError):
+    """A symbol file without ``--input`` whose data input has no ``__shape__``: a usage error
+    (exit 2) found once the file is read, whose one line says what is known of the input and
+    proposes one (:mod:`nin_mx.cli.inputs`)."""
 
 
 @dataclass(frozen=True)
@@ -30,7 +36,11 @@ class Request:
         is_file: whether ``source`` is a symbol file.
         fmt: the output format.
         modes: the border modes to report, in order (a file: ``as built`` only).
-        shapes: the input shape (batch included), or shapes by input name.
+        shapes: the input shape (batch included), or shapes by input name; ``None`` for a
+            symbol file without ``--input`` or ``--shape``, whose size comes from the file
+            (:mod:`nin_mx.cli.inputs`, once it is read).
+        batch: ``--batch`` when it was given, else ``None`` (a file's own ``__shape__`` keeps
+            its batch axis then).
         mode_note: a border mode was asked for a file, which is reported as built.
         compare_pooling, min_input, check: the optional sections.
         params: a checkpoint to check against the graph, or ``None``.
@@ -51,7 +61,8 @@ class Request:
     is_file: bool
     fmt: OutputFormat
     modes: tuple[ReportMode, ...]
-    shapes: Shape | Mapping[str, Shape]
+    shapes: Shape | Mapping[str, Shape] | None
+    batch: int | None = None
     mode_note: bool = False
     compare_pooling: bool = False
     min_input: bool = False
@@ -144,9 +155,10 @@ def resolve(args: argparse.Namespace) -> Request:
         fmt = OutputFormat.parse(args.format)
     except ValueError:
         raise ValueError(f"unknown format {args.format!r} (choose from {OutputFormat._choices()})") from None
-    if not args.batch.strip().isdecimal() or int(args.batch) < 1:
-        raise ValueError(f"--batch must be one positive integer, got {args.batch!r}")
-    batch = _positive_ints(args.batch, "--batch")
+    batch_text = args.batch if args.batch is not None else "1"
+    if not batch_text.strip().isdecimal() or int(batch_text) < 1:
+        raise ValueError(f"--batch must be one positive integer, got {batch_text!r}")
+    batch = _positive_ints(batch_text, "--batch")
     modes = _parse_modes(args.border_mode if args.border_mode is not None else "valid,same,full")
     if args.fix is not None and args.border_mode is None:  # a model is repaired as published
         modes = (ReportMode.REFERENCE,)
@@ -168,7 +180,7 @@ def resolve(args: argparse.Namespace) -> Request:
             raise ValueError(f"{option} is empty")
     if args.shape and args.input is not None:
         raise ValueError("give either --input or --shape, not both")
-    shapes: dict[str, Shape] | Shape
+    shapes: dict[str, Shape] | Shape | None
     if args.shape:
         shapes = {}
         for item in args.shape:
@@ -180,8 +192,8 @@ def resolve(args: argparse.Namespace) -> Request:
             shapes[name.strip()] = _positive_ints(dims, f"--shape {name.strip()}")
     elif args.input is not None:
         shapes = (batch[0], *_positive_ints(args.input, "--input"))
-    elif is_file:
-        raise ValueError("a symbol file needs --input C,H,W (or --shape NAME=N,C,H,W)")
+    elif is_file:  # the file's own __shape__, or what it says of its size: once it is read
+        shapes = None
     else:
         shapes = (batch[0], *get_model_entry(args.model).input_shape)
     models = [
@@ -189,11 +201,18 @@ def resolve(args: argparse.Namespace) -> Request:
     ]
     for model in dict.fromkeys(models):
         expected = len(get_model_entry(model).input_shape) + 1
+        if shapes is None:  # a file without --input: the file's size, checked when it is read
+            continue
         given = [shapes] if isinstance(shapes, tuple) else list(shapes.values())
         if isinstance(shapes, dict) and set(shapes) != {"data"}:
             raise ValueError(f"{model} has one input, 'data'")
         if any(len(s) != expected for s in given):
             raise ValueError(f"{model} takes a {expected - 2}-D image input: --input C,H,W")
+        channels = get_model_entry(model).input_shape[0]
+        for shape in given:
+            hint = channels_last_hint(shape[1:], channels, f"{model} takes {channels} channels")
+            if hint is not None:  # our models' channel count is known: this input is wrong
+                raise ValueError(hint)
     if is_file and args.compare_pooling:
         raise ValueError("--compare-pooling needs one of nin_mx's models, not a symbol file")
     if fmt is OutputFormat.CSV and (args.compare_pooling or args.min_input):
@@ -214,6 +233,7 @@ def resolve(args: argparse.Namespace) -> Request:
         fmt=fmt,
         modes=_file_modes(modes, is_file, diff_is_file if args.diff is not None else None),
         shapes=shapes,
+        batch=batch[0] if args.batch is not None else None,
         mode_note=is_file and (args.diff is None or diff_is_file) and args.border_mode is not None,
         compare_pooling=args.compare_pooling,
         min_input=args.min_input,
@@ -227,24 +247,44 @@ def resolve(args: argparse.Namespace) -> Request:
         fix=args.fix,
         fix_rules=args.fix_rules,
         model_args=_model_args(args, is_file),
-        hint=_channels_last_hint(shapes),
+        hint=_input_hint(shapes),
         onnx=getattr(args, "onnx", None),
         opset=opset,
     )
 
 
-def _channels_last_hint(shapes: Shape | Mapping[str, Shape]) -> str | None:
-    """``--input 32,32,3``: the last axis looks like channels (1, 3 or 4) and the first does not;
-    nin_mx (as MXNet) takes C,H,W."""
-    given = [shapes] if isinstance(shapes, tuple) else list(shapes.values())
+def channels_last_hint(image: Shape, channels: int | None = None, known: str | None = None) -> str | None:
+    """Whether an input without its batch axis (``image``: C,H,W, ...) reads as channels-last,
+    and if so the line that says so.
+
+    With ``channels`` (a model's, or what a checkpoint's first convolution takes; ``known`` says
+    which), an input whose last axis has that count and whose first does not; without it, one
+    whose last axis looks like channels (1, 3 or 4) and whose first does not. nin_mx (as MXNet)
+    takes C,H,W.
+    """
+    if len(image) < 3:
+        return None
+    if channels is not None:
+        if image[-1] != channels or image[0] == channels:
+            return None
+    elif image[-1] not in (1, 3, 4) or image[0] in (1, 3, 4):
+        return None
+    moved = (image[-1], *image[:-1])
+    because = f", and {known}" if known else ""
+    return (
+        f"the input {','.join(map(str, image))} looks channels-last; nin_mx takes C,H,W "
+        f"(as MXNet does){because}: did you mean C,H,W = {','.join(map(str, moved))}?"
+    )
+
+
+def _input_hint(shapes: Shape | Mapping[str, Shape] | None) -> str | None:
+    """An input that looks channels-last: a note, since a graph may take any channel count
+    (:mod:`nin_mx.cli.inputs` names a checkpoint's count for a file, once it is read)."""
+    given = [] if shapes is None else [shapes] if isinstance(shapes, tuple) else list(shapes.values())
     for shape in given:
-        image = shape[1:]
-        if len(image) >= 3 and image[-1] in (1, 3, 4) and image[0] not in (1, 3, 4):
-            moved = (image[-1], *image[:-1])
-            return (
-                f"the input {','.join(map(str, image))} looks channels-last; nin_mx takes C,H,W "
-                f"(as MXNet does): did you mean C,H,W = {','.join(map(str, moved))}?"
-            )
+        hint = channels_last_hint(shape[1:])
+        if hint is not None:
+            return hint
     return None
 
 
@@ -352,6 +392,16 @@ def _check_fix(
         from nin_mx.checks.fix import parse_fix_rules
 
         parse_fix_rules(args.fix_rules)  # unknown rules: ValueError naming the fixable ones
+
+
+def missing_files(request: Request) -> list[str]:
+    """The files the run reads that do not exist, each named (a symbol file, --diff's, --params)."""
+    read = (
+        (request.source, request.is_file),
+        (request.diff, request.diff_is_file),
+        (request.params, request.params is not None),
+    )
+    return [path for path, is_file in read if is_file and path is not None and not os.path.exists(path)]
 
 
 def _check_onnx(

@@ -14,8 +14,8 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from nin_mx._mxnet import mx, require_mxnet
@@ -29,7 +29,8 @@ from nin_mx.graph.nodes import (
     mxnet_symbol,
     parse_nodes,
 )
-from nin_mx.models import get_model_entry, get_symbol, list_models
+from nin_mx.models import build, get_model_entry, list_models
+from nin_mx.models.symbol import Group, Symbol, dumps
 
 __all__ = ["Graph"]
 
@@ -41,8 +42,8 @@ class Graph:
     Attributes:
         label: what reports call it: the model's name, the file's base name, the symbol's
             output name or the block's name.
-        built: the ``mx.sym.Symbol`` it was made from, or ``None`` for a file (then
-            :attr:`symbol` loads one from :attr:`text` in MXNet, on first use only).
+        built: the ``mx.sym.Symbol`` it was made from, or ``None`` for a file or a registered
+            model (then :attr:`symbol` loads one from :attr:`text` in MXNet, on first use only).
         nodes: its nodes in graph order, parsed from ``symbol.tojson()`` or the file, in MXNet's
             order (the order of its internal outputs).
         inputs: the names of its data inputs (variables that are an operator's first input).
@@ -51,7 +52,9 @@ class Graph:
         model: the registered model's name, or ``None``.
         node_row_ptr: the JSON's ``node_row_ptr`` (each node's first output), if it has one.
         notes: what loading it said, e.g. that MXNet upgraded a file of an older version.
-        text: the symbol JSON it was read from (a file), or ``None``.
+        source: the symbol JSON it was read from (a file's text), or the JSON graph a registered
+            model was built as (its ``dict``, written out as :attr:`text` only when asked), or
+            ``None``; read :attr:`text`.
 
     Two Graphs are equal only if they are the same object (MXNet's ``Symbol.__eq__`` builds an
     operator, it does not compare).
@@ -65,11 +68,12 @@ class Graph:
     model: str | None = None
     node_row_ptr: Sequence[int] | None = None
     notes: tuple[str, ...] = ()
-    text: str | None = None
+    source: str | Mapping[str, Any] | None = field(default=None, repr=False)
 
     @classmethod
     def from_model(cls, name: str, *, border_mode: Any = None, **factory_kwargs: Any) -> Graph:
-        """A registered model built under a border mode (``None``/``'reference'``: published).
+        """A registered model built under a border mode (``None``/``'reference'``: published),
+        with nin_mx's own builder: no MXNet (its JSON is :attr:`text`, MXNet 1.9.1's bytes).
 
         Raises:
             ValueError: for an unknown model, border mode or factory argument.
@@ -78,8 +82,34 @@ class Graph:
         mode = parse_report_mode(border_mode)
         if mode is ReportMode.AS_BUILT:
             raise ValueError("'as built' is the mode of a given symbol; a model is built under a border mode")
-        symbol = get_symbol(name, border_mode=mode.border_mode, **factory_kwargs)
-        return cls.from_symbol(symbol, label=name, mode=mode, model=name)
+        with collector_paused():  # many objects, no cycles (a node refers to its inputs only)
+            built = build(name, border_mode=mode.border_mode, **factory_kwargs)
+        return cls.from_built(built, label=name, mode=mode, model=name)
+
+    @classmethod
+    def from_built(
+        cls,
+        symbol: Symbol | Group,
+        *,
+        label: str | None = None,
+        mode: ReportMode = ReportMode.AS_BUILT,
+        model: str | None = None,
+    ) -> Graph:
+        """A graph made with nin_mx's own builder (:mod:`nin_mx.models.symbol`), no MXNet: its
+        JSON graph, parsed as a file's is (and written out as :attr:`text` only when asked)."""
+        with collector_paused():  # as for a file: many objects, no cycles
+            raw = symbol.graph()
+            nodes = tuple(parse_nodes(raw, trusted=True))
+        return cls(
+            label=label if label is not None else getattr(symbol, "name", "symbol"),
+            built=None,
+            nodes=nodes,
+            inputs=tuple(data_inputs(nodes)),
+            mode=mode,
+            model=model,
+            node_row_ptr=raw["node_row_ptr"],
+            source=raw,
+        )
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> Graph:
@@ -113,7 +143,7 @@ class Graph:
             mode=ReportMode.AS_BUILT,
             node_row_ptr=node_row_ptr,
             notes=notes,
-            text=text,
+            source=text,
         )
 
     @classmethod
@@ -194,7 +224,8 @@ class Graph:
 
         Args:
             source: a :class:`Graph` (returned as is), a registered model's name, a path to a
-                ``-symbol.json``, an ``mx.sym.Symbol`` or a Gluon ``HybridBlock``.
+                ``-symbol.json``, an ``mx.sym.Symbol``, a Gluon ``HybridBlock`` or a symbol of
+                nin_mx's own builder (:mod:`nin_mx.models.symbol`).
             border_mode: for a model name: ``'valid'``, ``'same'``/``'half'``, ``'full'``, or
                 ``None``/``'reference'``; a file or a symbol is taken as built.
             **factory_kwargs: other factory arguments, for a model name only.
@@ -223,14 +254,24 @@ class Graph:
             if not (str(source).endswith(".json") or os.path.exists(source)):
                 get_model_entry(str(source))  # raises: unknown model, with the closest name
             return cls.from_file(source)
+        if isinstance(source, (Symbol, Group)):
+            return cls.from_built(source)
         if not hasattr(source, "get_internals") and _is_gluon_block(source):
             return cls.from_block(source)
         return cls.from_symbol(source)
 
     @functools.cached_property
+    def text(self) -> str | None:
+        """The symbol JSON it was read from (a file) or built as (a registered model: MXNet
+        1.9.1's bytes, written on first use), or ``None`` (a Symbol or a Gluon block)."""
+        if self.source is None or isinstance(self.source, str):
+            return self.source
+        return dumps(self.source)
+
+    @functools.cached_property
     def symbol(self) -> Any:
-        """The ``mx.sym.Symbol``: the one it was made from, or, for a file, loaded in MXNet
-        (imported here, on first use: a report of a file does not need it).
+        """The ``mx.sym.Symbol``: the one it was made from, or, for a file or a registered model,
+        loaded from :attr:`text` in MXNet (imported here, on first use: a report needs none).
 
         Raises:
             nin_mx.core.errors.GraphError: if MXNet cannot load the file.

@@ -26,17 +26,17 @@ dropout, classifier and softmax).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from nin_mx._mxnet import mx
 from nin_mx.core import border
 from nin_mx.core.border import BorderMode
 from nin_mx.core.validate import check_int
+from nin_mx.models import symbol as sym
 from nin_mx.models._common import check_num_classes, resolve_border_mode
 from nin_mx.models._registry import register_model
 from nin_mx.models.layers import block_scope as _block
 from nin_mx.models.layers import conv as _conv
 from nin_mx.models.layers import final_pool
+from nin_mx.models.symbol import Symbol
 
 __all__ = ["inception_resnet_v2"]
 
@@ -44,28 +44,28 @@ SAME = BorderMode.SAME
 
 
 def _conv_bn(
-    x: Any,
+    x: Symbol,
     name: str,
     num_filter: int,
     kernel: int | tuple[int, int],
     *,
     stride: int = 1,
     border_mode: BorderMode = SAME,
-) -> Any:
+) -> Symbol:
     """Convolution without bias, BatchNorm (eps 1e-3), ReLU."""
     return _conv(x, name, num_filter, kernel, stride=stride, border_mode=border_mode, batch_norm=True)
 
 
-def _max_pool(x: Any, name: str, mode: BorderMode) -> Any:
+def _max_pool(x: Symbol, name: str, mode: BorderMode) -> Symbol:
     pad = (border.pad_for(mode, 3),) * 2
-    return mx.sym.Pooling(x, name=name, pool_type="max", kernel=(3, 3), stride=(2, 2), pad=pad)
+    return sym.op("Pooling", x, name=name, pool_type="max", kernel=(3, 3), stride=(2, 2), pad=pad)
 
 
-def _concat(name: str, *branches: Any) -> Any:
-    return mx.sym.Concat(*branches, dim=1, name=f"{name}_concat")
+def _concat(name: str, *branches: Symbol) -> Symbol:
+    return sym.op("Concat", *branches, dim=1, name=f"{name}_concat")
 
 
-def _stem(x: Any, mode: BorderMode) -> Any:
+def _stem(x: Symbol, mode: BorderMode) -> Symbol:
     """299 -> 149 -> 147 -> 147 -> 73 -> 73 -> 71 -> 35 (x 192) with valid padding."""
     x = _conv_bn(x, "stem_conv1a_3x3", 32, 3, stride=2, border_mode=mode)  # 149 x 149 x 32
     x = _conv_bn(x, "stem_conv2a_3x3", 32, 3, border_mode=mode)  # 147 x 147 x 32
@@ -76,7 +76,7 @@ def _stem(x: Any, mode: BorderMode) -> Any:
     return _max_pool(x, "stem_pool5a_3x3", mode)  # 35 x 35 x 192
 
 
-def _mixed_5b(x: Any) -> Any:
+def _mixed_5b(x: Symbol) -> Symbol:
     """Mixed_5b: 35 x 35 x 320 (96 + 64 + 96 + 64)."""
     n = "mixed_5b"
     b0 = _conv_bn(x, f"{n}_b0_1x1", 96, 1)
@@ -85,7 +85,8 @@ def _mixed_5b(x: Any) -> Any:
     b2 = _conv_bn(x, f"{n}_b2_1x1", 64, 1)
     b2 = _conv_bn(b2, f"{n}_b2_3x3a", 96, 3)
     b2 = _conv_bn(b2, f"{n}_b2_3x3b", 96, 3)
-    b3 = mx.sym.Pooling(
+    b3 = sym.op(
+        "Pooling",
         x,
         name=f"{n}_b3_pool",
         pool_type="avg",
@@ -98,17 +99,19 @@ def _mixed_5b(x: Any) -> Any:
     return _concat(n, b0, b1, b2, b3)
 
 
-def _residual(x: Any, name: str, branches: Sequence[Any], channels: int, scale: float, relu: bool) -> Any:
+def _residual(
+    x: Symbol, name: str, branches: Sequence[Symbol], channels: int, scale: float, relu: bool
+) -> Symbol:
     """x + scale * up(concat(branches)), then ReLU; ``up`` is a 1x1 conv with bias, no BN."""
     mixed = _concat(name, *branches)
     up = _conv(mixed, f"{name}_up", channels, 1, relu=False, bias=True)
     if scale != 1.0:
-        up = mx.sym._internal._mul_scalar(up, scalar=scale, name=f"{name}_scale")
-    x = mx.sym.elemwise_add(x, up, name=f"{name}_add")
-    return mx.sym.Activation(x, name=f"{name}_relu", act_type="relu") if relu else x
+        up = sym.op("_mul_scalar", up, scalar=scale, name=f"{name}_scale")
+    x = sym.op("elemwise_add", x, up, name=f"{name}_add")
+    return sym.op("Activation", x, name=f"{name}_relu", act_type="relu") if relu else x
 
 
-def _block35(x: Any, name: str, scale: float = 0.17) -> Any:
+def _block35(x: Symbol, name: str, scale: float = 0.17) -> Symbol:
     """Inception-ResNet-A: 35 x 35 x 320 -> 35 x 35 x 320 (branches 32 + 32 + 64 = 128)."""
     b0 = _conv_bn(x, f"{name}_b0_1x1", 32, 1)
     b1 = _conv_bn(x, f"{name}_b1_1x1", 32, 1)
@@ -119,7 +122,7 @@ def _block35(x: Any, name: str, scale: float = 0.17) -> Any:
     return _residual(x, name, (b0, b1, b2), 320, scale, relu=True)
 
 
-def _reduction_a(x: Any, mode: BorderMode) -> Any:
+def _reduction_a(x: Symbol, mode: BorderMode) -> Symbol:
     """Mixed_6a: 35 x 35 x 320 -> 17 x 17 x 1088 (384 + 384 + 320)."""
     n = "mixed_6a"
     b0 = _conv_bn(x, f"{n}_b0_3x3", 384, 3, stride=2, border_mode=mode)
@@ -130,7 +133,7 @@ def _reduction_a(x: Any, mode: BorderMode) -> Any:
     return _concat(n, b0, b1, b2)
 
 
-def _block17(x: Any, name: str, scale: float = 0.10) -> Any:
+def _block17(x: Symbol, name: str, scale: float = 0.10) -> Symbol:
     """Inception-ResNet-B: 17 x 17 x 1088 -> 17 x 17 x 1088 (branches 192 + 192 = 384)."""
     b0 = _conv_bn(x, f"{name}_b0_1x1", 192, 1)
     b1 = _conv_bn(x, f"{name}_b1_1x1", 128, 1)
@@ -139,7 +142,7 @@ def _block17(x: Any, name: str, scale: float = 0.10) -> Any:
     return _residual(x, name, (b0, b1), 1088, scale, relu=True)
 
 
-def _reduction_b(x: Any, mode: BorderMode) -> Any:
+def _reduction_b(x: Symbol, mode: BorderMode) -> Symbol:
     """Mixed_7a: 17 x 17 x 1088 -> 8 x 8 x 2080 (384 + 288 + 320 + 1088)."""
     n = "mixed_7a"
     b0 = _conv_bn(x, f"{n}_b0_1x1", 256, 1)
@@ -153,7 +156,7 @@ def _reduction_b(x: Any, mode: BorderMode) -> Any:
     return _concat(n, b0, b1, b2, b3)
 
 
-def _block8(x: Any, name: str, scale: float = 0.20, relu: bool = True) -> Any:
+def _block8(x: Symbol, name: str, scale: float = 0.20, relu: bool = True) -> Symbol:
     """Inception-ResNet-C: 8 x 8 x 2080 -> 8 x 8 x 2080 (branches 192 + 256 = 448)."""
     b0 = _conv_bn(x, f"{name}_b0_1x1", 192, 1)
     b1 = _conv_bn(x, f"{name}_b1_1x1", 192, 1)
@@ -180,7 +183,7 @@ def inception_resnet_v2(
     repeats: Sequence[int] = (10, 20, 10),
     dropout: float = 0.2,
     pool_kernel: Sequence[int] | None = None,
-) -> Any:
+) -> Symbol:
     """Inception-ResNet-v2 (TF-slim / Keras layout): 55.8 M parameters at 1000 classes.
 
     Args:
@@ -194,7 +197,7 @@ def inception_resnet_v2(
             (8 x 8 at 299 x 299 reproduces it; see :func:`nin_mx.pooling.manual_symbol`).
 
     Returns:
-        The symbol, ending in ``SoftmaxOutput(name='softmax')``.
+        The symbol (:class:`nin_mx.models.symbol.Symbol`), ending in ``SoftmaxOutput(name='softmax')``.
 
     Raises:
         ValueError: for an invalid argument.
@@ -205,7 +208,7 @@ def inception_resnet_v2(
         raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}")
     mode = resolve_border_mode(border_mode, BorderMode.VALID)
 
-    x = mx.sym.var("data")
+    x = sym.var("data")
     with _block("stem"):
         x = _stem(x, mode)  # 35 x 35 x 192
     with _block("mixed_5b"):
@@ -226,7 +229,7 @@ def inception_resnet_v2(
     with _block("head"):
         x = _conv_bn(x, "conv_7b_1x1", 1536, 1)  # 8 x 8 x 1536
         x = final_pool(x, "global_pool", pool_kernel)  # 1 x 1 x 1536
-        x = mx.sym.Flatten(x, name="flatten")
-        x = mx.sym.Dropout(x, name="dropout", p=dropout)
-        x = mx.sym.FullyConnected(x, name="fc", num_hidden=num_classes)
-        return mx.sym.SoftmaxOutput(x, name="softmax")
+        x = sym.op("Flatten", x, name="flatten")
+        x = sym.op("Dropout", x, name="dropout", p=dropout)
+        x = sym.op("FullyConnected", x, name="fc", num_hidden=num_classes)
+        return sym.op("SoftmaxOutput", x, name="softmax")

@@ -1,33 +1,34 @@
 """Symbol building blocks shared by every model: conv(+BN)(+ReLU), mlpconv, final pooling.
 
-Padding comes from a border mode through :func:`nin_mx.border.pad_for`; no padding is
-computed here. :func:`block_scope` tags every node built inside it with the block it belongs to
-(the ``__block__`` attribute, which :mod:`nin_mx.analysis.views` groups by).
+They build with nin_mx's own symbol builder (:mod:`nin_mx.models.symbol`), which writes MXNet
+1.9.1's symbol JSON without MXNet. Padding comes from a border mode through
+:func:`nin_mx.border.pad_for`; no padding is computed here. :func:`block_scope` tags every node
+built inside it with the block it belongs to (the ``__block__`` attribute, which
+:mod:`nin_mx.analysis.views` groups by).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from contextlib import AbstractContextManager
 
-from nin_mx._mxnet import mx
 from nin_mx.core import border
 from nin_mx.core.attrs import BLOCK_ATTR
 from nin_mx.core.validate import check_dims
+from nin_mx.models import symbol as sym
+from nin_mx.models.symbol import Symbol
 
 __all__ = ["block_scope", "conv", "final_pool", "mlpconv"]
 
-Symbol = Any  # mx.sym.Symbol; MXNet is imported lazily, so no annotation can name it eagerly.
 
-
-def block_scope(name: str) -> Any:
+def block_scope(name: str) -> AbstractContextManager[None]:
     """A context in which every node built (operators and their weights) carries
-    ``__block__=name``; MXNet writes it into each node's ``attrs`` in the symbol JSON.
+    ``__block__=name`` (as ``mx.AttrScope`` does); the symbol JSON holds it in each node's ``attrs``.
 
     Shapes and parameters do not change: MXNet's double-underscore attributes are symbol
     annotations, not operator arguments.
     """
-    return mx.AttrScope(**{BLOCK_ATTR: name})
+    return sym.attr_scope(**{BLOCK_ATTR: name})
 
 
 def conv(
@@ -67,7 +68,8 @@ def conv(
     stride_t = border.per_axis(stride, 2, "stride")
     pad = tuple(border.pad_for(border_mode, k) for k in kernel_t)
     use_bias = (not batch_norm) if bias is None else bias
-    x = mx.sym.Convolution(
+    x = sym.op(
+        "Convolution",
         data,
         name=name,
         num_filter=num_filter,
@@ -77,9 +79,9 @@ def conv(
         no_bias=not use_bias,
     )
     if batch_norm:
-        x = mx.sym.BatchNorm(x, name=f"{name}_bn", eps=bn_eps, fix_gamma=True)
+        x = sym.op("BatchNorm", x, name=f"{name}_bn", eps=bn_eps, fix_gamma=True)
     if relu:
-        x = mx.sym.Activation(x, name=f"{name}_relu", act_type="relu")
+        x = sym.op("Activation", x, name=f"{name}_relu", act_type="relu")
     return x
 
 
@@ -126,6 +128,6 @@ def final_pool(data: Symbol, name: str, kernel: Sequence[int] | None = None) -> 
         ValueError: for a kernel that is not two positive integers.
     """
     if kernel is None:
-        return mx.sym.Pooling(data, name=name, pool_type="avg", global_pool=True, kernel=(1, 1))
+        return sym.op("Pooling", data, name=name, pool_type="avg", global_pool=True, kernel=(1, 1))
     kernel = check_dims(kernel, "pool_kernel", ndim=2)
-    return mx.sym.Pooling(data, name=name, pool_type="avg", kernel=kernel, stride=(1, 1))
+    return sym.op("Pooling", data, name=name, pool_type="avg", kernel=kernel, stride=(1, 1))

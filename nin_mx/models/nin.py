@@ -22,20 +22,21 @@ softmax.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from nin_mx._mxnet import mx
 from nin_mx.core import border
 from nin_mx.core.border import BorderMode
+from nin_mx.models import symbol as sym
 from nin_mx.models._common import check_num_classes, resolve_border_mode
 from nin_mx.models._registry import register_model
 from nin_mx.models.layers import block_scope, final_pool, mlpconv
+from nin_mx.models.symbol import Symbol
 
 __all__ = ["nin_cifar10", "nin_imagenet"]
 
 
-def _pool(x: Any, name: str, pool_type: str, convention: border.PoolingConvention) -> Any:
-    return mx.sym.Pooling(
+def _pool(x: Symbol, name: str, pool_type: str, convention: border.PoolingConvention) -> Symbol:
+    return sym.op(
+        "Pooling",
         x,
         name=name,
         pool_type=pool_type,
@@ -55,11 +56,11 @@ def _check_convention(value: border.PoolingConvention | str) -> border.PoolingCo
     return convention
 
 
-def _head(x: Any, pool_kernel: Sequence[int] | None, pool_name: str) -> Any:
+def _head(x: Symbol, pool_kernel: Sequence[int] | None, pool_name: str) -> Symbol:
     with block_scope("head"):
         x = final_pool(x, pool_name, pool_kernel)
-        x = mx.sym.Flatten(x, name="flatten")
-        return mx.sym.SoftmaxOutput(x, name="softmax")
+        x = sym.op("Flatten", x, name="flatten")
+        return sym.op("SoftmaxOutput", x, name="softmax")
 
 
 @register_model(
@@ -71,7 +72,7 @@ def nin_cifar10(
     border_mode: BorderMode | str | None = None,
     pooling_convention: border.PoolingConvention | str = border.PoolingConvention.FULL,
     pool_kernel: Sequence[int] | None = None,
-) -> Any:
+) -> Symbol:
     """NIN for CIFAR-10: three mlpconv blocks and a global average pool (0.97 M parameters).
 
     Shapes at 32 x 32 with the reference pads and Caffe's ceil pools:
@@ -86,7 +87,7 @@ def nin_cifar10(
             :func:`nin_mx.pooling.manual_symbol`).
 
     Returns:
-        The symbol, ending in ``SoftmaxOutput(name='softmax')``.
+        The symbol (:class:`nin_mx.models.symbol.Symbol`), ending in ``SoftmaxOutput(name='softmax')``.
 
     Raises:
         ValueError: for an invalid argument.
@@ -94,15 +95,15 @@ def nin_cifar10(
     check_num_classes(num_classes)
     convention = _check_convention(pooling_convention)
     mode = resolve_border_mode(border_mode, BorderMode.SAME)
-    x = mx.sym.var("data")
+    x = sym.var("data")
     with block_scope("mlpconv1"):
         x = mlpconv(x, ("conv1", "cccp1", "cccp2"), (192, 160, 96), 5, border_mode=mode)
         x = _pool(x, "pool1", "max", convention)
-        x = mx.sym.Dropout(x, name="drop1", p=0.5)
+        x = sym.op("Dropout", x, name="drop1", p=0.5)
     with block_scope("mlpconv2"):
         x = mlpconv(x, ("conv2", "cccp3", "cccp4"), (192, 192, 192), 5, border_mode=mode)
         x = _pool(x, "pool2", "avg", convention)
-        x = mx.sym.Dropout(x, name="drop2", p=0.5)
+        x = sym.op("Dropout", x, name="drop2", p=0.5)
     with block_scope("mlpconv3"):
         x = mlpconv(x, ("conv3", "cccp5", "cccp6"), (192, 192, num_classes), 3, border_mode=mode)
     return _head(x, pool_kernel, "pool3")
@@ -117,7 +118,7 @@ def nin_imagenet(
     border_mode: BorderMode | str | None = None,
     pooling_convention: border.PoolingConvention | str = border.PoolingConvention.FULL,
     pool_kernel: Sequence[int] | None = None,
-) -> Any:
+) -> Symbol:
     """NIN for ImageNet: four mlpconv blocks and a global average pool (7.6 M parameters).
 
     Shapes at 224 x 224 with the reference pads: conv1 block 54 x 54 x 96, pool0 27 x 27,
@@ -132,14 +133,14 @@ def nin_imagenet(
             :func:`nin_mx.pooling.manual_symbol`).
 
     Returns:
-        The symbol, ending in ``SoftmaxOutput(name='softmax')``.
+        The symbol (:class:`nin_mx.models.symbol.Symbol`), ending in ``SoftmaxOutput(name='softmax')``.
 
     Raises:
         ValueError: for an invalid argument.
     """
     check_num_classes(num_classes)
     convention = _check_convention(pooling_convention)
-    x = mx.sym.var("data")
+    x = sym.var("data")
     with block_scope("mlpconv1"):
         x = mlpconv(
             x,
@@ -157,7 +158,7 @@ def nin_imagenet(
     with block_scope("mlpconv3"):
         x = mlpconv(x, ("conv3", "cccp5", "cccp6"), (384, 384, 384), 3, border_mode=mode)
         x = _pool(x, "pool3", "max", convention)
-        x = mx.sym.Dropout(x, name="drop", p=0.5)
+        x = sym.op("Dropout", x, name="drop", p=0.5)
     with block_scope("mlpconv4"):
         x = mlpconv(x, ("conv4", "cccp7", "cccp8"), (1024, 1024, num_classes), 3, border_mode=mode)
     return _head(x, pool_kernel, "pool4")

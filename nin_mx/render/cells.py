@@ -33,6 +33,7 @@ __all__ = [
     "layer_cells",
     "mib",
     "page",
+    "per_mode",
     "rf_cell",
     "si",
     "summary_lines",
@@ -108,16 +109,26 @@ def layer_cells(reports: Sequence[Report], with_costs: bool) -> tuple[list[str],
                 cells.append(si(row.macs) if row is not None and row.macs else "")
         first = _first(rows)
         cells.append(si(first.params) if first.params else "")
-        cells.append(rf_cell(rows))
+        cells.append(rf_cell([row.receptive_field if row is not None else None for row in rows]))
         body.append(cells)
     return headers, body
 
 
-def rf_cell(rows: Sequence[LayerRow | None]) -> str:
-    """One receptive field, or one per mode ('35/55/75') where they differ (a global pool's
-    window is the whole map, so its receptive field depends on the border mode)."""
-    fields = [row.receptive_field if row is not None else None for row in rows]
-    known = {rf for rf in fields if rf}
+def per_mode(values: Sequence[str]) -> str:
+    """One value, or one per mode (``1.5M/1.6M/1.7M``) where the modes differ; ``-`` for a mode
+    without one."""
+    known = [v for v in values if v]
+    if len(set(known)) <= 1:
+        return known[0] if known else ""
+    return "/".join(v or "-" for v in values)
+
+
+def rf_cell(fields: Sequence[Sequence[int] | None]) -> str:
+    """The receptive-field cell of every view, from each mode's field: one field where the modes
+    agree (``5x5``); where they differ, one per mode, a square by its side (``35/55/75``: a
+    global pool's window is the whole map, so its receptive field depends on the border mode),
+    any other field in full (``35x39/...``)."""
+    known = {tuple(rf) for rf in fields if rf}
     if len(known) <= 1:
         return dims(known.pop()) if known else ""
     return "/".join("-" if not rf else str(rf[0]) if len(set(rf)) == 1 else dims(rf) for rf in fields)

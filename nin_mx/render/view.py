@@ -15,13 +15,12 @@ the report does not reach). A ``layers`` view is the report's JSON unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from nin_mx.analysis.views import BlockMap, DocumentView, GroupStats, ViewRow, group_rows
 from nin_mx.core.enums import OutputFormat, View
 from nin_mx.document import Document
-from nin_mx.render.cells import CsvWriter, dims, encode, page, si, summary_lines, title
+from nin_mx.render.cells import CsvWriter, dims, encode, page, per_mode, rf_cell, si, summary_lines, title
 from nin_mx.render.text import render_csv, render_markdown, render_table, to_dict
 
 __all__ = [
@@ -48,20 +47,6 @@ def _shape_cell(stats: GroupStats | None, fails: bool) -> str:
     return f"{cell} FAILS" if fails else cell
 
 
-def _per_mode(values: Sequence[str]) -> str:
-    """One value, or one per mode (``35/55/75``) where the modes differ."""
-    known = [v for v in values if v]
-    if len(set(known)) <= 1:
-        return known[0] if known else ""
-    return "/".join(v or "-" for v in values)
-
-
-def _rf(stats: GroupStats | None) -> str:
-    if stats is None or not stats.receptive_field:
-        return ""
-    return dims(stats.receptive_field)  # as the layer view prints it: 3x3
-
-
 def view_cells(dv: DocumentView, with_costs: bool) -> tuple[list[str], list[list[str]]]:
     """Headers and one row of cells per group: name, layers, in -> out per mode, MACs, params, RF."""
     headers = [_HEADS[dv.view], "layers"]
@@ -77,8 +62,8 @@ def view_cells(dv: DocumentView, with_costs: bool) -> tuple[list[str], list[list
             cells.append(_shape_cell(stats, fails))
             if with_costs:
                 cells.append(si(stats.macs) if stats is not None and stats.macs else "")
-        cells.append(_per_mode([si(s.params) if s is not None and s.params else "" for s in row.stats]))
-        cells.append(_per_mode([_rf(s) for s in row.stats]))
+        cells.append(per_mode([si(s.params) if s is not None and s.params else "" for s in row.stats]))
+        cells.append(rf_cell([s.receptive_field if s is not None else None for s in row.stats]))
         body.append(cells)
     return headers, body
 

@@ -5,6 +5,10 @@ A common way to write a network's final "global" average pooling is to run
 input size it is exactly ``global_pool=True``; for any other size it fails (a smaller
 input) or silently pools to more than 1 x 1 (a larger one). :func:`compare_pooling`
 shows both halves of that statement, by shapes and by numbers.
+
+Every shape here comes from nin_mx's engine (:func:`nin_mx.graph.shapes.infer`), the kernel
+too, so :func:`manual_pool_kernel` needs no MXNet; only the forward pass of
+:func:`compare_pooling`, which computes numbers, runs the two graphs in MXNet.
 """
 
 from __future__ import annotations
@@ -12,15 +16,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from nin_mx._mxnet import mx
+from nin_mx._mxnet import mx, require_mxnet
 from nin_mx.core import border
 from nin_mx.core.border import parse_report_mode
 from nin_mx.core.errors import ShapeError
 from nin_mx.core.validate import Shape, check_dims
-from nin_mx.graph.infer import infer_shapes
-from nin_mx.graph.nodes import parse_nodes
+from nin_mx.graph.shapes import Shapes, infer
+from nin_mx.graph.source import Graph
 from nin_mx.models import get_symbol
 
 __all__ = [
@@ -80,25 +84,35 @@ def default_probe_shape(data_shape: Sequence[int]) -> Shape:
     return shape[:2] + tuple(max(1, round(side * 3 / 4)) for side in shape[2:])
 
 
-def _final_pool(symbol: Any) -> tuple[str, str]:
-    """The name of the last Pooling node, and the name of the output that feeds it."""
-    nodes = parse_nodes(symbol.tojson())
-    pool = [n for n in nodes if n.op == "Pooling"][-1]
-    return pool.name, f"{nodes[pool.inputs[0]].name}_output"
+class _FinalPool(NamedTuple):
+    """The last Pooling node of a graph and the output that feeds it, by node index."""
+
+    index: int
+    name: str
+    source: int
+    source_output: int
+
+    def output(self, shapes: Shapes) -> Shape:
+        return shapes.outputs[self.index][0]
+
+    def kernel(self, shapes: Shapes) -> Shape:
+        """The H x W entering the final pool: the kernel a hand-computed "global" pool uses."""
+        return shapes.outputs[self.source][self.source_output][2:]
+
+
+def _final_pool(graph: Graph) -> _FinalPool:
+    pool = [n for n in graph.nodes if n.op == "Pooling"][-1]
+    return _FinalPool(pool.index, pool.name, pool.inputs[0], pool.input_outputs[0])
 
 
 def _check_data_shape(value: Sequence[int], name: str = "data_shape") -> Shape:
     return check_dims(value, name, ndim=4)
 
 
-def _pool_input_kernel(outputs: dict[str, Shape], pool_input_name: str) -> Shape:
-    """The H x W entering the final pool: the kernel a hand-computed "global" pool uses."""
-    return outputs[pool_input_name][2:]
-
-
 def manual_pool_kernel(name: str, data_shape: Sequence[int], /, **factory_kwargs: Any) -> Shape:
-    """The final pooling kernel as hand-written code computes it: ``infer_shape`` of the graph
-    at ``data_shape``, read off the map that enters the final pool.
+    """The final pooling kernel as hand-written code computes it: the shapes of the graph at
+    ``data_shape`` (``infer_shape``'s answer, here from nin_mx's engine: no MXNet), read off the
+    map that enters the final pool.
 
     Args:
         name: a registered model.
@@ -110,15 +124,15 @@ def manual_pool_kernel(name: str, data_shape: Sequence[int], /, **factory_kwargs
         nin_mx.errors.ShapeError: if the model cannot take ``data_shape``.
     """
     shape = _check_data_shape(data_shape)
-    symbol = get_symbol(name, **factory_kwargs)
-    _, pool_input_name = _final_pool(symbol)
-    outputs, _, _ = infer_shapes(symbol, {"data": shape})
-    return _pool_input_kernel(outputs, pool_input_name)
+    graph = Graph.from_model(name, **factory_kwargs)
+    return _final_pool(graph).kernel(infer(graph, {"data": shape}))
 
 
 def manual_symbol(name: str, data_shape: Sequence[int], /, **factory_kwargs: Any) -> Any:
     """A model whose final pool has the kernel :func:`manual_pool_kernel` computes at
-    ``data_shape`` (``Pooling(kernel=(H, W))``) instead of ``global_pool=True``.
+    ``data_shape`` (``Pooling(kernel=(H, W))``) instead of ``global_pool=True``, as an
+    ``mx.sym.Symbol`` (``nin_mx.symbol_json(name, pool_kernel=manual_pool_kernel(...))`` is its
+    JSON, without MXNet).
 
     The same graph as the global one at ``data_shape``; a wrong shape or an error at any other
     size (``nin_mx.check`` reports it as ``fixed-global-pool``).
@@ -127,6 +141,21 @@ def manual_symbol(name: str, data_shape: Sequence[int], /, **factory_kwargs: Any
         raise ValueError("manual_symbol computes pool_kernel itself; do not pass it")
     kernel = manual_pool_kernel(name, data_shape, **factory_kwargs)
     return get_symbol(name, pool_kernel=kernel, **factory_kwargs)
+
+
+def _variable_shapes(graph: Graph, shapes: Shapes) -> tuple[dict[str, Shape], dict[str, Shape]]:
+    """The arguments and the auxiliary states with their shapes, in MXNet's order
+    (``list_arguments()``, ``list_auxiliary_states()``: the variables in graph order)."""
+    args: dict[str, Shape] = {}
+    aux: dict[str, Shape] = {}
+    for node in graph.nodes:
+        if node.is_variable:
+            (aux if node.index in shapes.aux else args)[node.name] = shapes.outputs[node.index][0]
+    return args, aux
+
+
+def _visible(shapes: Shapes) -> list[tuple[Any, ...]]:
+    return [tuple(out[:n]) for out, n in zip(shapes.outputs, shapes.visible)]
 
 
 def _random_inputs(
@@ -161,28 +190,27 @@ def _random_inputs(
     return args, aux
 
 
-def _forward(symbol: Any, pool_layer: str, args: dict[str, Any], aux: dict[str, Any]) -> list[Any]:
-    internals = symbol.get_internals()
-    heads = mx.sym.Group([internals[f"{pool_layer}_output"], symbol])
+def _forward(graph: Graph, pool_layer: str, args: dict[str, Any], aux: dict[str, Any]) -> list[Any]:
+    internals = graph.internals
+    heads = mx.sym.Group([internals[f"{pool_layer}_output"], graph.symbol])
     executor = heads.bind(mx.cpu(), args=args, aux_states=aux, grad_req="null")
     return [out.asnumpy() for out in executor.forward(is_train=False)]
 
 
 def _probe(
-    global_sym: Any, manual_sym: Any, pool_layer: str, pool_input_name: str, kernel: Shape, probe_shape: Shape
+    global_graph: Graph, manual_graph: Graph, pool: _FinalPool, kernel: Shape, probe_shape: Shape
 ) -> tuple[Shape | None, str | None, Shape | None, str | None]:
-    key = f"{pool_layer}_output"
     try:
-        outs, _, _ = infer_shapes(global_sym, {"data": probe_shape})
+        outs = infer(global_graph, {"data": probe_shape})
     except ShapeError as exc:
         return None, str(exc), None, "the global graph cannot take this size either"
-    global_out = outs[key]
-    pool_input = outs[pool_input_name][2:]
+    global_out = pool.output(outs)
+    pool_input = pool.kernel(outs)
     try:
-        manual_outs, _, _ = infer_shapes(manual_sym, {"data": probe_shape})
+        manual_outs = infer(manual_graph, {"data": probe_shape})
     except ShapeError:
         return global_out, None, None, f"kernel {kernel} exceeds input {pool_input}"
-    manual_out = manual_outs[key]
+    manual_out = pool.output(manual_outs)
     expected = tuple(border.pool_output_size(n, k) for n, k in zip(pool_input, kernel))
     if manual_out[2:] != (1,) * len(kernel):
         return (
@@ -222,6 +250,8 @@ def compare_pooling(
     Raises:
         ValueError: for an unknown model or invalid arguments.
         nin_mx.errors.ShapeError: if ``data_shape`` is too small for the model.
+        nin_mx._mxnet.MXNetUnavailable: where MXNet cannot run (its forward pass computes the
+            numbers).
     """
     if "pool_kernel" in factory_kwargs:
         raise ValueError("compare_pooling sets pool_kernel itself; do not pass it")
@@ -231,30 +261,30 @@ def compare_pooling(
         if probe_shape is not None
         else default_probe_shape(data_shape)
     )
-    global_sym = get_symbol(name, **factory_kwargs)
-    pool_layer, pool_input_name = _final_pool(global_sym)
-    g_outs, g_args, g_aux = infer_shapes(global_sym, {"data": data_shape})
-    kernel = _pool_input_kernel(g_outs, pool_input_name)
-    manual_sym = get_symbol(name, pool_kernel=kernel, **factory_kwargs)
+    global_graph = Graph.from_model(name, **factory_kwargs)
+    require_mxnet("the pooling comparison's forward pass")
+    pool = _final_pool(global_graph)
+    g_shapes = infer(global_graph, {"data": data_shape})
+    kernel = pool.kernel(g_shapes)
+    manual_graph = Graph.from_model(name, pool_kernel=kernel, **factory_kwargs)
+    m_shapes = infer(manual_graph, {"data": data_shape})
 
-    m_outs, _, _ = infer_shapes(manual_sym, {"data": data_shape})
-    args, aux = _random_inputs(g_args, g_aux, seed)
-    g_vals = _forward(global_sym, pool_layer, args, aux)
-    m_vals = _forward(manual_sym, pool_layer, args, aux)
+    args, aux = _random_inputs(*_variable_shapes(global_graph, g_shapes), seed)
+    g_vals = _forward(global_graph, pool.name, args, aux)
+    m_vals = _forward(manual_graph, pool.name, args, aux)
     diff = max(float(abs(g - m).max()) for g, m in zip(g_vals, m_vals))
 
     probe_global, probe_global_error, probe_manual, probe_manual_error = _probe(
-        global_sym, manual_sym, pool_layer, pool_input_name, kernel, probe
+        global_graph, manual_graph, pool, kernel, probe
     )
-    key = f"{pool_layer}_output"
     return PoolingComparison(
         model=name,
         data_shape=data_shape,
-        pool_layer=pool_layer,
+        pool_layer=pool.name,
         manual_kernel=kernel,
-        global_output_shape=g_outs[key],
-        manual_output_shape=m_outs[key],
-        shapes_equal=g_outs == m_outs,
+        global_output_shape=pool.output(g_shapes),
+        manual_output_shape=pool.output(m_shapes),
+        shapes_equal=_visible(g_shapes) == _visible(m_shapes),
         max_abs_diff=diff,
         probe_shape=probe,
         probe_global_output_shape=probe_global,

@@ -46,6 +46,8 @@ class OpInfo:
             of one spatial size), 'windowed' (convolution/pooling), or 'other'.
         macs: None, or how the report counts multiply-accumulates: 'conv', 'deconv', 'fc'.
         variadic: the inputs are a list (Concat, add_n): their count comes from the graph.
+        var_init: ``(input name, __init__)`` pairs: the ``__init__`` attribute MXNet gives a variable
+            it creates for a left-out input (the operator's ``FSetInputVarAttrOnCompose``).
     """
 
     name: str
@@ -57,6 +59,7 @@ class OpInfo:
     spatial: str = "other"
     macs: str | None = None
     variadic: bool = False
+    var_init: tuple[tuple[str, str], ...] = ()
 
     def shapes(
         self, attrs: Attrs, in_shapes: list[MaybeShape], out_shapes: list[MaybeShape] | None = None
@@ -112,6 +115,8 @@ _add(
         nn.bn_visible,
         (3, 4),
         spatial="keeps",
+        # apache/mxnet 1.9.1 src/operator/nn/batch_norm.cc, FSetInputVarAttrOnCompose
+        var_init=(("moving_mean", '["zero", {}]'), ("moving_var", '["one", {}]')),
     ),
     "_npx_batch_norm",
 )
@@ -144,7 +149,16 @@ _add(
 )
 _add(OpInfo("Activation", nn.activation, spatial="keeps"), "_npx_activation")
 _add(
-    OpInfo("LeakyReLU", nn.leaky_relu, nn.leaky_inputs, nn.leaky_outputs, spatial="keeps"), "_npx_leaky_relu"
+    OpInfo(
+        "LeakyReLU",
+        nn.leaky_relu,
+        nn.leaky_inputs,
+        nn.leaky_outputs,
+        spatial="keeps",
+        # apache/mxnet 1.9.1 src/operator/leaky_relu.cc, FSetInputVarAttrOnCompose (prelu's gamma)
+        var_init=(("gamma", '["Constant", {"value": 0.25}]'),),
+    ),
+    "_npx_leaky_relu",
 )
 _add(OpInfo("Dropout", nn.dropout, num_outputs=_const(2), num_visible=_one, spatial="keeps"), "_npx_dropout")
 _add(OpInfo("LRN", nn.lrn, num_outputs=_const(2), num_visible=_one, spatial="keeps"))
