@@ -73,7 +73,8 @@ def test_zoo_export_matches_mxnet(name, tmp_path):
     else:
         assert len(exported.notes) == 1, exported.notes
     judge(exported.model, symbol, params, {"data": shape}, more)
+    del exported
     static = to_onnx(str(sym_path), params=params, input_shapes=shape, dynamic=False)
     assert check_shapes(static, symbol, {"data": shape}) > 5
-    del exported, static
+    del static
     gc.collect()
