@@ -210,16 +210,15 @@ def test_size_locked_graphs_say_which_layer():
     crop = CASES["crop"]
     exported = export_onnx(crop, input_shapes=SHAPE)
     assert exported.symbolic == ("N",)
-    assert (
-        len(exported.notes) == 1 and "fixed-size-crop" in exported.notes[0] and "--fix" in exported.notes[0]
-    )
+    assert len(exported.notes) == 1 and "fixed-size-crop" in exported.notes[0]
+    assert "--fix" not in exported.notes[0]  # --fix does not repair a crop
     conv = export_onnx(CASES["conv"], input_shapes=SHAPE)
     assert conv.symbolic == ("H", "N", "W") and conv.notes == ()
 
 
 def test_fix_gamma_ignores_the_stored_gamma(tmp_path):
-    """MXNet's forward with fix_gamma=True ignores a gamma of 3 (judge compares), and the
-    exported scale is all ones."""
+    """MXNet's forward with fix_gamma=True ignores the stored gamma (drawn in 0.5..1.5; judge
+    compares), and the exported scale is all ones."""
     _, params = save_checkpoint(CASES["bn_fix_gamma"], tmp_path, "bn", {"data": SHAPE})
     model = to_onnx(CASES["bn_fix_gamma"], params=params, input_shapes=SHAPE)
     judge(model, CASES["bn_fix_gamma"], params, {"data": SHAPE}, MORE)

@@ -191,9 +191,8 @@ def _other_sizes(graph: Graph, shapes_in: Mapping[str, tuple[int, ...]]) -> tupl
     report = report_graph(graph, dict(shapes_in))
     locks = find_pitfalls(graph.nodes, report, rules=LOCK_RULES) if report.ok else []
     if locks:
-        return _batch_only(graph, shapes_in), _lock_note(
-            f"layer '{locks[0].layer}' locks the input size ({locks[0].rule})", shapes_in
-        )
+        why = f"layer '{locks[0].layer}' locks the input size ({locks[0].rule})"
+        return _batch_only(graph, shapes_in), _lock_note(why, shapes_in, locks[0].rule == "fixed-global-pool")
     base = _variables(graph, infer(graph, shapes_in))
     others = []
     for batch, grow in ((1, lambda d: d + 32), (2, lambda d: 2 * d)):
@@ -219,12 +218,12 @@ def _batch_only(graph: Graph, shapes_in: Mapping[str, tuple[int, ...]]) -> list[
     return [found] if _variables(graph, found) == base else []
 
 
-def _lock_note(why: str, shapes_in: Mapping[str, tuple[int, ...]]) -> str:
+def _lock_note(why: str, shapes_in: Mapping[str, tuple[int, ...]], fixable: bool = False) -> str:
+    """The note of a size-locked export; ``fixable``: ``--fix`` repairs the lock (a hand-computed
+    global pool), so its fixed file exports size-free."""
     sizes = ", ".join("x".join(map(str, v[2:])) for v in shapes_in.values() if len(v) > 2)
-    return (
-        f"{why}: exported at {sizes} only; `nin-shape-report --fix` writes a size-free graph "
-        "to export instead"
-    )
+    way_out = "; `nin-shape-report --fix` writes a size-free graph to export instead" if fixable else ""
+    return f"{why}: exported at {sizes} only{way_out}"
 
 
 def _build(graph: Graph, base: Shapes, others: Sequence[Shapes], opset: int, weights: Any) -> Builder:

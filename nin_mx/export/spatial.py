@@ -61,7 +61,7 @@ class UpSampling:
             k, pad = 2 * scale - scale % 2, -(-(scale - 1) // 2)
             b.op(
                 node, "ConvTranspose", [b.input(node, 0), b.input(node, 1)], out, kernel_shape=[k, k],
-                strides=[scale, scale], pads=[pad] * 4, group=a.int("num_filter", 0),
+                strides=[scale, scale], pads=[pad] * 4, group=a.int("num_filter", 0) or b.in_shape(node)[1],
             )  # fmt: skip
             return
         if len(node.inputs) != 1:
