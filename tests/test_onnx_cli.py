@@ -41,6 +41,11 @@ def test_opset_and_a_locked_size_note(tmp_path):
     assert "input data (N,3,32,32)" in done.stdout
     assert done.stderr.count("\n") == 1 and "fixed-global-pool" in done.stderr and "--fix" in done.stderr
     assert onnx.load(str(out)).opset_import[0].version == 13
+    # --fix first, then --onnx of the fixed file: a size-free model
+    fixed = tmp_path / "fixed-symbol.json"
+    assert run_cli(str(locked), "--input", "3,32,32", "--fix", str(fixed)).returncode == 0
+    done = run_cli(str(fixed), "--input", "3,32,32", "--onnx", str(out))
+    assert done.returncode == 0 and done.stderr == "" and "input data (N,3,H,W)" in done.stdout
 
 
 @pytest.mark.mxnet

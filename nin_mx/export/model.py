@@ -9,6 +9,11 @@ when the graph is size-free: no layer the checks find locked to one input size
 (``fixed-global-pool``, ``fixed-size-resize``, ``fixed-target-shape``, ``fixed-size-crop``),
 and the engine infers the same weights at two other sizes. Otherwise the model is exported at
 the given size, with one note naming the layer that locks it.
+
+The model's inputs are the graph's data inputs (labels such as ``softmax_label`` are not); its
+outputs are the outputs of the operators no other operator reads, named as MXNet names them
+(``softmax_output``): the heads of every graph a model or Gluon builds (a head that another
+layer also reads is not found this way).
 """
 
 from __future__ import annotations
