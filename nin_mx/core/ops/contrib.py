@@ -642,6 +642,78 @@ def div_sqrt_dim(attrs, ins, outs):
     return _same(attrs, ins, outs)
 
 
+# -- ModulatedDeformableConvolution: contrib/modulated_deformable_convolution-inl.h -----------------
+
+
+@parser
+def _mdconv_params(a: Attrs) -> tuple:
+    """ModulatedDeformableConvolutionParam, with ModulatedDeformableConvolutionProp::Init's defaults
+    (stride 1, dilate 1, pad 0, layout NCHW; any kernel but a 2-D one is "not implemented")."""
+    kernel, stride, dilate, pad, num_filter, groups, dgroups, no_bias = _dconv_params(a.raw)
+    step = a.int("im2col_step", 64, unsigned=True)
+    if step == 0:
+        raise GraphError("attribute im2col_step=0 must be nonzero (MXNet divides by it)")
+    return kernel, stride, dilate, pad, num_filter, groups, dgroups, no_bias, step
+
+
+def mdconv_inputs(attrs) -> tuple[str, ...]:
+    names = ("data", "offset", "mask", "weight")
+    return names if _mdconv_params(attrs)[7] else (*names, "bias")
+
+
+def modulated_deformable_conv(attrs, ins, outs):
+    """``ModulatedDeformableConvolutionProp::InferShape``: DeformableConvolution's shapes plus a
+    mask of ``kernel_h * kernel_w * num_deformable_group`` channels at the output's size; the
+    batch must divide by ``im2col_step`` when larger. MXNet asks for a rank 4 data, offset and mask
+    without asking first whether the data's shape is known."""
+    kernel, stride, dilate, pad, num_filter, groups, dgroups, no_bias, step = _mdconv_params(attrs)
+    need_ndim(ins[0], 4, "Input data should be 4D in batch-num_filter-y-x; data")
+    need_ndim(ins[1], 4, "Input offset should be 4D in batch-num_filter-y-x; offset")
+    need_ndim(ins[2], 4, "Input mask should be 4D in batch-num_filter-y-x; mask")
+    d = [mx_dim(x) for x in ins[0]]
+    off = [mx_dim(x) for x in ins[1]]
+    mask = [mx_dim(x) for x in ins[2]]
+    assign(ins, 3, (num_filter // groups * groups, py_dim(_cdiv(d[1], groups)), *kernel), "weight")
+    if not no_bias:
+        assign(ins, 4, (num_filter,), "bias")
+    if d[0] > step and _cmod(d[0], step):
+        raise ShapeError(f"input batchsize {d[0]} must be smaller than or divide im2col_step {step}")
+    if _cmod(d[1], groups):
+        raise ShapeError(f"input channels {d[1]} are not divisible by num_group {groups}")
+    if _cmod(d[1], dgroups):
+        raise ShapeError(f"input channels {d[1]} are not divisible by num_deformable_group {dgroups}")
+    if _cmod(num_filter, groups):
+        raise ShapeError(f"num_filter {num_filter} is not divisible by num_group {groups}")
+    if kernel[0] * kernel[1] == 0:
+        raise ShapeError(f"incorrect kernel size: {kernel}")
+    spatial = [
+        _cdiv(d[2 + i] + 2 * pad[i] - (dilate[i] * (kernel[i] - 1) + 1), stride[i]) + 1 for i in range(2)
+    ]
+    outs = [merge(outs[0], (py_dim(d[0]), num_filter, *(py_dim(x) for x in spatial)))]
+    if _cmod(num_filter, dgroups):
+        raise ShapeError(f"num_filter {num_filter} is not divisible by num_deformable_group {dgroups}")
+    kk = kernel[0] * kernel[1]
+    for what, shape, per in (("offset", off, 2 * kk), ("mask", mask, kk)):
+        for i in range(2):
+            if spatial[i] != shape[2 + i]:
+                raise ShapeError(
+                    f"output size {spatial[i]} must equal the {what} map's {shape[2 + i]} ({fmt(ins[1 if what == 'offset' else 2])})"
+                )
+        if _cmod(shape[1], kk) or _cdiv(shape[1], per) != dgroups:
+            raise ShapeError(f"{what} channels {shape[1]} must be {per}*num_deformable_group={per * dgroups}")
+    out = [mx_dim(x) for x in outs[0]]
+    back = list(d)
+    back[0] = out[0]
+    for i in range(2):
+        if stride[i] == 1:
+            back[2 + i] = out[2 + i] + dilate[i] * (kernel[i] - 1) - 2 * pad[i]
+    assign(ins, 0, tuple(py_dim(x) for x in back), "data")
+    for i in range(2):
+        if back[2 + i] != 0 and kernel[i] > back[2 + i] + 2 * pad[i]:
+            raise ShapeError(f"kernel size {kernel[i]} exceeds input {back[2 + i]}")
+    return ins, outs
+
+
 # -- registration ------------------------------------------------------------------------------------
 
 
@@ -724,3 +796,27 @@ def register(add: Callable[..., None], info: Any, names: Any, const: Any, one: A
     add(info("argmax", tensor.argmax))
     add(info("argmin", tensor.argmax))
     add(info("pick", tensor.pick, names("data", "index")), "choose_element_0index")
+
+    # the GluonCV 0.10.5 zoo's operators
+    add(
+        info(
+            "_contrib_ModulatedDeformableConvolution",
+            modulated_deformable_conv,
+            mdconv_inputs,
+            spatial="windowed",
+            macs="conv",
+        )
+    )
+    add(info("gather_nd", tensor.gather_nd, names("data", "indices")), "_npi_gather_nd", "_npx_gather_nd")
+    add(info("reverse", tensor.reverse), "flip")
+    add(info("broadcast_axis", tensor.broadcast_axis), "broadcast_axes")
+    sampler_aliases = {
+        "_random_uniform": ("uniform", "random_uniform"),
+        "_random_normal": ("normal", "random_normal"),
+        "_random_randint": ("random_randint", "_npi_random_randint"),
+    }
+    for op in tensor.RANDOM_SAMPLERS:
+        aliases = sampler_aliases.get(op, (op[1:],))
+        add(info(op, tensor.random_sampler(op), names()), *aliases)
+        if op != "_random_randint":
+            add(info(f"{op}_like", tensor.random_like(op), spatial="keeps"))

@@ -976,3 +976,153 @@ def pick(attrs, ins, outs):
     index = ins[1]
     assign(ins, 1, _reduce_axis_shape(data, axis, index is not None and len(index) == len(data)), "index")
     return ins, [out]
+
+
+# == operators of the GluonCV 0.10.5 zoo (registered by ops.contrib) ==============================
+
+# -- gather_nd: indexing_op.h (GatherNDShape) ----------------------------------------------------
+
+
+def gather_nd(attrs, ins, outs):
+    """``(M, Y_0.., Y_K-1)`` indices into ``(X_0.., X_N-1)`` data: ``(Y_0.., Y_K-1, X_M.., X_N-1)``.
+
+    Both shapes must be known (MXNet's ``shape_is_none`` on either returns before any check).
+    """
+    data, index = ins
+    if not known(data) or not known(index):
+        return ins, outs
+    if len(index) <= 1:
+        raise ShapeError(f"gather_nd requires index tensor to have at least 2 dimensions, got {fmt(index)}")
+    m = index[0]
+    if m > len(data):
+        raise ShapeError(f"Number of indices exceeds data dimension: {m} > {len(data)} ({fmt(data)})")
+    if m > 10:
+        raise ShapeError(f"gather_nd supports indexing along at most 10 dimensions, got {m}")
+    outs = list(outs)
+    assign(outs, 0, (*index[1:], *data[m:]), "output")
+    return ins, outs
+
+
+# -- reverse (flip): matrix_op.cc (ElemwiseShape<1, 1>; ReverseParam in matrix_op-inl.h) ----------
+
+
+@parser
+def _reverse_params(a: Attrs) -> tuple:
+    return a.tuple("axis", REQUIRED)
+
+
+def reverse(attrs, ins, outs):
+    """The data's shape; the axes are not checked against it until the operator runs."""
+    _reverse_params(attrs)
+    return same(attrs, ins, outs)
+
+
+# -- broadcast_axis: broadcast_reduce_op.h (BroadcastAxesShape, BroadcastAxesParam) ----------------
+
+
+@parser
+def _broadcast_axes_params(a: Attrs) -> tuple:
+    return a.tuple("axis", ()), a.tuple("size", ())
+
+
+def broadcast_axis(attrs, ins, outs):
+    """Each axis of ``axis`` (of size 1, indexed as given: no negative axes) becomes its ``size``."""
+    axes, sizes = _broadcast_axes_params(attrs)
+    data = ins[0]
+    if not known(data):
+        return ins, outs
+    if len(axes) != len(sizes):
+        raise ShapeError(f"axis {axes} and size {sizes} must have as many entries")
+    out = list(data)
+    for axis, new in zip(axes, sizes):
+        if not 0 <= axis < len(out):
+            raise ShapeError(f"index = {axis} must be in range [0, {len(out)})")
+        if out[axis] != 1:
+            raise ShapeError(f"Broadcasting axis must have size 1: axis {axis} of {fmt(data)}")
+        out[axis] = new
+    outs = list(outs)
+    assign(outs, 0, tuple(out), "output")
+    return ins, outs
+
+
+# -- _random_*: random/sample_op.{h,cc} (InitShape<ParamType>), _random_*_like (ElemwiseShape) ---
+
+# The distribution parameters of each sampler (sample_op.h: Sample*Param), by operator.
+RANDOM_SAMPLERS = {
+    "_random_uniform": (("low", "float", 0.0), ("high", "float", 1.0)),
+    "_random_normal": (("loc", "float", 0.0), ("scale", "float", 1.0)),
+    "_random_gamma": (("alpha", "float", 1.0), ("beta", "float", 1.0)),
+    "_random_exponential": (("lam", "float", 1.0),),
+    "_random_poisson": (("lam", "float", 1.0),),
+    "_random_negative_binomial": (("k", "int", 1), ("p", "float", 1.0)),
+    "_random_generalized_negative_binomial": (("mu", "float", 1.0), ("alpha", "float", 1.0)),
+    "_random_randint": (("low", "int64", REQUIRED), ("high", "int64", REQUIRED)),
+}
+_FLOAT_DTYPES = ("None", "float32", "float64", "float16")
+
+
+def _sampler_params(op: str):
+    @parser
+    def params(a: Attrs) -> tuple | None:
+        for key, kind, default in RANDOM_SAMPLERS[op]:
+            if kind == "float":
+                a.float(key, default)
+            else:
+                a.int(key, default, bits=64 if kind == "int64" else 32)
+        dtypes = ("None", "int32", "int64") if op == "_random_randint" else _FLOAT_DTYPES
+        a.enum("dtype", dtypes, "None")
+        return a.tuple("shape", ())
+
+    return params
+
+
+_SAMPLER_PARAMS = {op: _sampler_params(op) for op in RANDOM_SAMPLERS}
+
+
+def random_sampler(op: str):
+    """The shape rule of one sampler: its ``shape`` attribute, MXNet's 0 dims unknown (legacy
+    shapes: ``ConvertToNumpyShape``), merged with what the graph already knows of its output."""
+    read = _SAMPLER_PARAMS[op]
+
+    def rule(attrs, ins, outs):
+        shape = read(attrs)
+        if known(shape) and size(shape) >= INT32_MAX:
+            raise ShapeError(
+                f"[InitShape-input] Size of tensor you are trying to allocate is larger than 2^31 elements: "
+                f"{fmt(shape)}"
+            )
+        outs = list(outs)
+        if known(outs[0]) and not known(shape or None):
+            if size(outs[0]) >= INT32_MAX:
+                raise ShapeError(f"[InitShape-output] Size of tensor {fmt(outs[0])} is larger than 2^31 elements")
+            return ins, outs
+        assign(outs, 0, shape or None, "output")
+        return ins, outs
+
+    rule.__name__ = rule.__qualname__ = op.lstrip("_")
+    rule.__doc__ = f"``{op}``: sample_op.h (InitShape<Sample...Param>)."
+    return rule
+
+
+def _like_params(op: str):
+    @parser
+    def params(a: Attrs) -> None:
+        for key, kind, default in RANDOM_SAMPLERS[op]:
+            if kind == "float":
+                a.float(key, default)
+            else:
+                a.int(key, default)
+
+    return params
+
+
+def random_like(op: str):
+    """``{op}_like``: the data's shape (ElemwiseShape<1, 1>), the same distribution parameters."""
+    read = _like_params(op)
+
+    def rule(attrs, ins, outs):
+        read(attrs)
+        return same(attrs, ins, outs)
+
+    rule.__name__ = rule.__qualname__ = op.lstrip("_") + "_like"
+    return rule
