@@ -63,7 +63,11 @@ def family(name: str) -> str:
     if "pose" in name and not name.startswith("monodepth"):
         return "pose"
     base = name[: -len("_int8")] if name.endswith("_int8") else name
-    if base.endswith(_ACTION) or name.startswith(_ACTION_3D) or name in ("resnet18_v1b_custom", "resnet50_v1b_custom"):
+    if (
+        base.endswith(_ACTION)
+        or name.startswith(_ACTION_3D)
+        or name in ("resnet18_v1b_custom", "resnet50_v1b_custom")
+    ):
         return "action"
     if name.startswith(("siamrpn", "monodepth")):
         return "other"
@@ -142,14 +146,16 @@ def _build(name: str) -> Any:
     for kwargs in _KWARGS:
         try:
             return model_zoo.get_model(name, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - an argument it does not take, or one it needs
+        except Exception as exc:  # an argument it does not take, or one it needs
             errors.append(exc)
     raise errors[0]
 
 
 def _one_line(exc: BaseException) -> str:
     lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
-    text = next((ln for ln in lines if "Error in operator" in ln or "Check failed" in ln), lines[0] if lines else "")
+    text = next(
+        (ln for ln in lines if "Error in operator" in ln or "Check failed" in ln), lines[0] if lines else ""
+    )
     return f"{type(exc).__name__}: {text[:300]}"
 
 
@@ -182,7 +188,7 @@ def _diff(nodes, answer, theirs) -> str | None:
     ours, our_args, our_aux = named_shapes(nodes, answer)
     if len(ours) != len(outs_names):
         return f"{len(ours)} internal outputs, MXNet has {len(outs_names)}"
-    for (node, shape), name, their in zip(ours, outs_names, outs):
+    for (_node, shape), name, their in zip(ours, outs_names, outs):
         if _listed(shape) != tuple(their):
             return f"{name}: {_listed(shape)} != MXNet's {tuple(their)}"
     for what, mine, other in (("argument", our_args, args), ("aux", our_aux, auxs)):
@@ -206,7 +212,7 @@ def compare_model(name: str, tmp: str) -> dict[str, Any]:
     start = time.perf_counter()
     try:
         text, shapes = _export(name)
-    except Exception as exc:  # noqa: BLE001 - any failure to build is a finding of the corpus
+    except Exception as exc:  # any failure to build is a finding of the corpus
         return {**row, "status": "not-exported", "why": _one_line(exc)}
     finally:
         gc.collect()
@@ -232,19 +238,19 @@ def compare_model(name: str, tmp: str) -> dict[str, Any]:
             dict(zip(internals.list_auxiliary_states(), map(tuple, auxs))),
         )
         del sym, internals
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return {**row, "status": "mxnet-fails", "why": _one_line(exc)}
     try:
         graph = Graph.from_file(path)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return {**row, "status": "nin-fails", "why": "reading the file: " + _one_line(exc)}
     try:
         alone = _diff(graph.nodes, infer_graph(graph.nodes, shapes), theirs)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         alone = "engine: " + _one_line(exc)
     try:
         with_mx = _diff(graph.nodes, infer(graph, shapes), theirs)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         with_mx = "with fallback: " + _one_line(exc)
     row["seconds"] = round(time.perf_counter() - start, 2)
     if alone is None and with_mx is None:
@@ -351,8 +357,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         by = {s: sum(r["status"] == s for r in rows) for s in STATUSES}
         print(
-            f"\n{total['models']} models: {total['exported']} exported, {total['inferred_by_mxnet']} inferred "
-            f"by MXNet, {total['equal_in_nin_mx']} equal in nin_mx (engine alone and with MXNet's fallback)"
+            f"\n{total['models']} models: {total['exported']} exported, "
+            f"{total['inferred_by_mxnet']} inferred by MXNet, {total['equal_in_nin_mx']} equal in nin_mx "
+            "(engine alone and with MXNet's fallback)"
         )
         print("  " + ", ".join(f"{s} {n}" for s, n in by.items()) + f"  ({total['seconds']} s)")
     return 0 if total["equal_in_nin_mx"] == total["inferred_by_mxnet"] else 1

@@ -123,6 +123,28 @@ def _cases():
             _md({"offset": (2, 18, 8, 8), "mask": (2, 9, 8, 8)}, pad="(1, 1)"),  # data unknown
             _md({"data": (2, 4, 8), "offset": (2, 18, 8, 8), "mask": (2, 9, 8, 8)}),
         ],
+        # elemwise_unary_op_basic.cc ReshapeLikeShapeCompute (the non-local blocks of I3D use
+        # lhs_begin/lhs_end/rhs_begin/rhs_end); MXNet runs it, and refuses, on unknown shapes
+        "reshape_like": [
+            (_op("reshape_like", ("lhs", "rhs"), **kw), sh)
+            for kw in (
+                {},
+                {"lhs_begin": 0, "lhs_end": 2, "rhs_begin": 0, "rhs_end": 1},
+                {"lhs_begin": -2, "rhs_end": -1},
+                {"lhs_begin": 2, "lhs_end": "None", "rhs_begin": 2},
+                {"lhs_begin": 1, "lhs_end": 1},
+                {"lhs_end": 4},
+                {"rhs_begin": -5},
+            )
+            for sh in (
+                {"lhs": (2, 3, 4), "rhs": (6, 4)},
+                {"lhs": (1, 256, 3136), "rhs": (1, 512, 4, 28, 28)},
+                {"lhs": (2, 3, 4), "rhs": (2, 3, 2, 2)},
+                {"rhs": (6, 4)},
+                {"lhs": (2, 3, 4)},
+                {"lhs": (0, 3, 4), "rhs": (6, 4)},
+            )
+        ],
         # random/sample_op.h InitShape<Sample...Param>: the shape attribute, 0 unknown
         "samplers": [
             (_op("_random_normal", (), shape="(2, 3)", loc=1, scale=2), {}),
@@ -167,14 +189,15 @@ def test_cases_include_refusals():
             build().get_internals().infer_shape_partial(**shapes)
         except mx.base.MXNetError:
             refused[op] = refused.get(op, 0) + 1
-    assert set(refused) == {"gather_nd", "broadcast_axis", _MD, "samplers"}, refused
+    assert set(refused) == {"gather_nd", "broadcast_axis", _MD, "reshape_like", "samplers"}, refused
 
 
 def test_every_name_is_mxnets_and_in_the_table():
     """Each operator (and alias) added is one MXNet 1.9.1 registers, with its input names."""
     names = [
-        "gather_nd", "_npi_gather_nd", "_npx_gather_nd", "reverse", "flip", "broadcast_axis", "broadcast_axes",
-        _MD, "uniform", "random_uniform", "normal", "random_normal", "random_randint", "_npi_random_randint",
+        "gather_nd", "_npi_gather_nd", "_npx_gather_nd", "reverse", "flip", "broadcast_axis",
+        "broadcast_axes", _MD, "uniform", "random_uniform", "normal", "random_normal", "random_randint",
+        "_npi_random_randint",
         *RANDOM_SAMPLERS, *(f"{op}_like" for op in RANDOM_SAMPLERS if op != "_random_randint"),
     ]  # fmt: skip
     assert set(names) <= mxnet_operators()

@@ -696,9 +696,7 @@ def modulated_deformable_conv(attrs, ins, outs):
     for what, shape, per in (("offset", off, 2 * kk), ("mask", mask, kk)):
         for i in range(2):
             if spatial[i] != shape[2 + i]:
-                raise ShapeError(
-                    f"output size {spatial[i]} must equal the {what} map's {shape[2 + i]} ({fmt(ins[1 if what == 'offset' else 2])})"
-                )
+                raise ShapeError(f"output size {spatial[i]} must equal the {what} map's {shape[2 + i]}")
         if _cmod(shape[1], kk) or _cdiv(shape[1], per) != dgroups:
             raise ShapeError(f"{what} channels {shape[1]} must be {per}*num_deformable_group={per * dgroups}")
     out = [mx_dim(x) for x in outs[0]]

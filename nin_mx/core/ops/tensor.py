@@ -447,14 +447,48 @@ def broadcast_like(attrs, ins, outs):
     return ins, [merge(outs[0], rhs)]
 
 
+@parser
+def _reshape_like_params(a: Attrs) -> tuple:
+    return a.opt_int("lhs_begin"), a.opt_int("lhs_end"), a.opt_int("rhs_begin"), a.opt_int("rhs_end")
+
+
+def _reshape_like_range(ndims: int, side: str, begin: int | None, end: int | None) -> tuple[int, int]:
+    """elemwise_unary_op_basic.cc (ReshapeLikeRangeCanonicalize): ``[begin, end)`` of one side, on
+    its rank (-1 when unknown: MXNet asks no question first)."""
+    b = 0 if begin is None else begin
+    if b < 0:
+        b += ndims
+    e = ndims if end is None else (end + ndims if end < 0 else end)
+    if e > ndims:
+        raise ShapeError(f"Invalid end for {side}_end={end} as dimension number is {ndims}")
+    if not b < e:
+        raise ShapeError(f"Invalid begin, end, get {side}_begin={begin}, {side}_end={end}")
+    if e < 0:
+        raise ShapeError(f"Invalid end for {side}_end={end}")
+    if b < 0:
+        raise ShapeError(f"Invalid begin for {side}_begin={begin}")
+    return b, e
+
+
+def _known_size(shape) -> int:
+    """``TShape::Size()``: every dimension must be known."""
+    if not known(shape):
+        raise ShapeError(f"Shape dim size cannot be a negative value -1: {fmt(shape)}")
+    return size(shape)
+
+
 def reshape_like(attrs, ins, outs):
-    """matrix_op.cc (ReshapeLikeShapeCompute), whole shapes: rhs's shape, same size."""
+    """elemwise_unary_op_basic.cc (ReshapeLikeShapeCompute): lhs with its dimensions
+    ``[lhs_begin, lhs_end)`` replaced by rhs's ``[rhs_begin, rhs_end)``, of the same size. MXNet
+    runs it on unknown shapes too, and refuses them."""
+    lb, le, rb, re_ = _reshape_like_params(attrs)
     lhs, rhs = ins[0], ins[1]
-    if lhs is None or rhs is None:
-        return ins, outs
-    if known(lhs) and known(rhs) and size(lhs) != size(rhs):
-        raise ShapeError(f"cannot reshape lhs with shape {fmt(lhs)} to rhs with shape {fmt(rhs)}")
-    return ins, [merge(outs[0], rhs)]
+    lhs_begin, lhs_end = _reshape_like_range(-1 if lhs is None else len(lhs), "lhs", lb, le)
+    rhs_begin, rhs_end = _reshape_like_range(-1 if rhs is None else len(rhs), "rhs", rb, re_)
+    out = (*lhs[:lhs_begin], *rhs[rhs_begin:rhs_end], *lhs[lhs_end:])
+    if _known_size(lhs) != _known_size(out):
+        raise ShapeError(f"cannot reshape lhs with shape {fmt(lhs)} to new shape {fmt(out)}: different size")
+    return ins, [merge(outs[0], out)]
 
 
 @parser
@@ -1094,7 +1128,9 @@ def random_sampler(op: str):
         outs = list(outs)
         if known(outs[0]) and not known(shape or None):
             if size(outs[0]) >= INT32_MAX:
-                raise ShapeError(f"[InitShape-output] Size of tensor {fmt(outs[0])} is larger than 2^31 elements")
+                raise ShapeError(
+                    f"[InitShape-output] Size of tensor {fmt(outs[0])} is larger than 2^31 elements"
+                )
             return ins, outs
         assign(outs, 0, shape or None, "output")
         return ins, outs
