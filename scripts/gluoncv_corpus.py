@@ -34,6 +34,7 @@ import argparse
 import gc
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -266,32 +267,42 @@ def _worker(names: Sequence[str]) -> None:
     sys.path.insert(0, str(ROOT))
     import nin_mx._mxnet  # noqa: F401 - numpy's bool alias before MXNet on 3.12
 
-    os.environ.setdefault("MXNET_HOME", tempfile.mkdtemp(prefix="mxnet-home-"))
     with tempfile.TemporaryDirectory(prefix="gluoncv-corpus-") as tmp:
+        # an empty model store: no weights cached on this machine, so "builds offline" means the
+        # same everywhere (and a download attempt fails at once without a network)
+        os.environ["MXNET_HOME"] = home = os.path.join(tmp, "mxnet-home")
+        graphs = os.path.join(tmp, "graphs")
+        os.makedirs(graphs)
         for name in names:
-            row = compare_model(name, tmp)
+            row = compare_model(name, graphs)
             print(json.dumps(row), flush=True)
-            for f in os.listdir(tmp):
-                os.unlink(os.path.join(tmp, f))
+            for f in os.listdir(graphs):
+                os.unlink(os.path.join(graphs, f))
+            shutil.rmtree(home, ignore_errors=True)
             gc.collect()
 
 
 # -- many models ------------------------------------------------------------------------------------
 
 
+def _env() -> dict[str, str]:
+    """A child's environment: this tree's nin_mx first on the path."""
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONPATH": path}
+
+
 def model_list() -> list[str]:
     """Every name of GluonCV's zoo, as ``get_model_list()`` gives them (run in a child: gluoncv's
     import is heavy)."""
-    code = "import gluoncv, json; print(json.dumps(list(gluoncv.model_zoo.get_model_list())))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    code = "import nin_mx._mxnet, gluoncv, json; print(json.dumps(list(gluoncv.model_zoo.get_model_list())))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=_env())
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def _run_batch(names: Sequence[str], timeout: float) -> list[dict[str, Any]]:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", *names]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=_env())
         stdout, why = proc.stdout, f"worker exited {proc.returncode}: {proc.stderr.strip()[-300:]}"
     except subprocess.TimeoutExpired as exc:
         stdout = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")

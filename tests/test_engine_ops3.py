@@ -99,6 +99,8 @@ def _cases():
             (_op("broadcast_axis", axis=2, size=4), {"data": (2, 1)}),  # out of range
             (_op("broadcast_axis", axis="(0, 1)", size=4), {"data": (1, 1)}),  # lengths differ
             (_op("broadcast_axis", axis=1, size=4), {}),
+            (_op("broadcast_axis", axis="None", size="None"), {"data": (2, 3)}),  # unknown TShapes
+            (_op("broadcast_axis", axis="None", size=3), {"data": (2, 1)}),
         ],
         # modulated_deformable_convolution-inl.h ModulatedDeformableConvolutionProp::InferShape
         _MD: [
@@ -150,6 +152,7 @@ def _cases():
             (_op("_random_normal", (), shape="(2, 3)", loc=1, scale=2), {}),
             (_op("random_normal", (), shape="(2, 3)"), {}),
             (_op("_random_normal", ()), {}),
+            (_op("_random_normal", (), shape="None"), {}),
             (_op("_random_uniform", (), shape="(4, 0)"), {}),
             (_op("_random_randint", (), low=0, high=9, shape="(3,)", dtype="int64"), {}),
             (_op("_random_normal", (), shape="(65536, 65536)"), {}),  # beyond 2^31 - 1 elements
@@ -250,3 +253,21 @@ def test_modulated_attributes_mxnet_refuses_too(attrs):
     shapes = {"data": (1, 4, 8, 8), "offset": (1, 18, 8, 8), "mask": (1, 9, 8, 8)}
     with pytest.raises(mx.base.MXNetError):
         _op(_MD, _MD_IN, **attrs)().infer_shape(**shapes)
+
+
+def test_modulated_deformable_convolution_in_the_report():
+    """A windowed layer with MACs: out elements x (C / groups) x kernel area (the sampling and the
+    mask's multiplications aside, as for DeformableConvolution in the DCNv2 paper's count)."""
+    from nin_mx.graph.source import Graph
+    from nin_mx.report.rows import report_graph
+
+    attrs = {"kernel": "(3, 3)", "num_filter": "6", "pad": "(1, 1)", "stride": "(2, 2)", "num_group": "2"}
+    raw = [{"op": "null", "name": n, "inputs": []} for n in _MD_IN]
+    raw.append({"op": _MD, "name": "dcn", "attrs": attrs, "inputs": [[i, 0, 0] for i in range(5)]})
+    text = json.dumps({"nodes": raw, "arg_nodes": [0, 1, 2, 3, 4], "heads": [[5, 0, 0]]})
+    graph = Graph.from_nodes(parse_nodes(text), text, label="dcn")
+    shapes = {"data": (2, 4, 8, 8), "offset": (2, 18, 4, 4), "mask": (2, 9, 4, 4)}
+    (row,) = [r for r in report_graph(graph, shapes).layers if r.name == "dcn"]
+    assert row.output_shape == (2, 6, 4, 4)
+    assert (row.kernel, row.stride, row.pad) == ((3, 3), (2, 2), (1, 1))
+    assert row.macs == 2 * 6 * 4 * 4 * (4 // 2) * 3 * 3

@@ -1056,7 +1056,7 @@ def reverse(attrs, ins, outs):
 
 @parser
 def _broadcast_axes_params(a: Attrs) -> tuple:
-    return a.tuple("axis", ()), a.tuple("size", ())
+    return a.opt_tuple("axis", ()), a.opt_tuple("size", ())
 
 
 def broadcast_axis(attrs, ins, outs):
@@ -1065,10 +1065,10 @@ def broadcast_axis(attrs, ins, outs):
     data = ins[0]
     if not known(data):
         return ins, outs
-    if len(axes) != len(sizes):
+    if (-1 if axes is None else len(axes)) != (-1 if sizes is None else len(sizes)):
         raise ShapeError(f"axis {axes} and size {sizes} must have as many entries")
     out = list(data)
-    for axis, new in zip(axes, sizes):
+    for axis, new in zip(axes or (), sizes or ()):
         if not 0 <= axis < len(out):
             raise ShapeError(f"index = {axis} must be in range [0, {len(out)})")
         if out[axis] != 1:
@@ -1105,7 +1105,7 @@ def _sampler_params(op: str):
                 a.int(key, default, bits=64 if kind == "int64" else 32)
         dtypes = ("None", "int32", "int64") if op == "_random_randint" else _FLOAT_DTYPES
         a.enum("dtype", dtypes, "None")
-        return a.tuple("shape", ())
+        return a.opt_tuple("shape", ())
 
     return params
 
