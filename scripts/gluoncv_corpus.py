@@ -31,6 +31,7 @@ else 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -39,7 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -139,16 +140,65 @@ _KWARGS = (
 )
 
 
+@contextlib.contextmanager
+def _offline() -> Iterator[None]:
+    """Two mends of gluoncv 0.10.5's factories for building without weights, while they run:
+
+    - the 2-D action networks (``resnet50_v1b_kinetics400``, ``vgg16_ucf101``...) build their
+      ``ActionRec*`` base with ``pretrained_base=True`` whatever they are given (a download):
+      their default becomes False;
+    - their factories then call ``reset_ctx`` on every parameter, which raises for one not yet
+      initialized (all of them without weights): it becomes a no-op for those.
+    """
+    import mxnet as mx
+    from gluoncv.model_zoo.action_recognition import (
+        actionrec_inceptionv1,
+        actionrec_inceptionv3,
+        actionrec_resnetv1b,
+        actionrec_vgg16,
+    )
+
+    classes = [
+        getattr(module, cls)
+        for module in (actionrec_inceptionv1, actionrec_inceptionv3, actionrec_resnetv1b, actionrec_vgg16)
+        for cls in dir(module)
+        if cls.startswith("ActionRec")
+    ]
+    saved = [(cls, cls.__init__) for cls in classes]
+    reset = mx.gluon.Parameter.reset_ctx
+
+    def reset_ctx(param: Any, ctx: Any) -> None:
+        if param._data or param._deferred_init:
+            reset(param, ctx)
+
+    def without_base(init: Any) -> Any:
+        def __init__(self: Any, *args: Any, pretrained_base: Any = False, **kwargs: Any) -> None:
+            init(self, *args, pretrained_base=pretrained_base, **kwargs)
+
+        return __init__
+
+    try:
+        for cls, init in saved:
+            cls.__init__ = without_base(init)
+        mx.gluon.Parameter.reset_ctx = reset_ctx
+        yield
+    finally:
+        for cls, init in saved:
+            cls.__init__ = init
+        mx.gluon.Parameter.reset_ctx = reset
+
+
 def _build(name: str) -> Any:
     """The network, built offline (no pretrained weights of its own or of its base)."""
     from gluoncv import model_zoo
 
     errors = []
-    for kwargs in _KWARGS:
-        try:
-            return model_zoo.get_model(name, **kwargs)
-        except Exception as exc:  # an argument it does not take, or one it needs
-            errors.append(exc)
+    with _offline():
+        for kwargs in _KWARGS:
+            try:
+                return model_zoo.get_model(name, **kwargs)
+            except Exception as exc:  # an argument it does not take, or one it needs
+                errors.append(exc)
     raise errors[0]
 
 
