@@ -147,6 +147,28 @@ def _cases():
                 {"lhs": (0, 3, 4), "rhs": (6, 4)},
             )
         ],
+        # quantization/quantize_v2-inl.h, dequantize-inl.h, quantized_pooling.cc (MKL-DNN build)
+        "quantization": [
+            (_op("_contrib_quantize_v2", out_type="auto"), {"data": (2, 3, 4, 4)}),
+            (_op("_contrib_quantize_v2", min_calib_range=-1.5, max_calib_range=2), {"data": (5,)}),
+            (_op("_contrib_quantize_v2"), {}),
+            (_op("_contrib_dequantize", ("data", "lo", "hi")), {"data": (2, 3)}),
+            (_op("_contrib_dequantize", ("data", "lo", "hi")), {"data": (2, 3), "lo": (2,)}),
+            (_op("_contrib_dequantize", ("data", "lo", "hi")), {"lo": (1,), "hi": (1,)}),
+            *(
+                (_op("_contrib_quantized_pooling", ("data", "lo", "hi"), **kw), sh)
+                for kw in (
+                    {"kernel": "(2, 2)", "stride": "(2, 2)"},
+                    {"kernel": "(3, 3)", "stride": "(2, 2)", "pad": "(1, 1)", "pool_type": "avg"},
+                    {"kernel": "(2, 2)", "stride": "(2, 2)", "pooling_convention": "full"},
+                    {"kernel": "(1, 1)", "global_pool": "True", "pool_type": "avg"},
+                    {"kernel": "(2, 2, 2)", "stride": "(2, 2, 2)"},
+                    {"kernel": "(3,)"},
+                    {"kernel": "(9, 9)"},
+                )
+                for sh in ({"data": (1, 4, 7, 7)}, {"data": (1, 4, 6, 7, 7)}, {"data": (1, 4, 7)}, {})
+            ),
+        ],
         # random/sample_op.h InitShape<Sample...Param>: the shape attribute, 0 unknown
         "samplers": [
             (_op("_random_normal", (), shape="(2, 3)", loc=1, scale=2), {}),
@@ -192,7 +214,9 @@ def test_cases_include_refusals():
             build().get_internals().infer_shape_partial(**shapes)
         except mx.base.MXNetError:
             refused[op] = refused.get(op, 0) + 1
-    assert set(refused) == {"gather_nd", "broadcast_axis", _MD, "reshape_like", "samplers"}, refused
+    assert set(refused) == {"gather_nd", "broadcast_axis", _MD, "reshape_like", "quantization", "samplers"}, (
+        refused
+    )
 
 
 def test_every_name_is_mxnets_and_in_the_table():
@@ -200,7 +224,7 @@ def test_every_name_is_mxnets_and_in_the_table():
     names = [
         "gather_nd", "_npi_gather_nd", "_npx_gather_nd", "reverse", "flip", "broadcast_axis",
         "broadcast_axes", _MD, "uniform", "random_uniform", "normal", "random_normal", "random_randint",
-        "_npi_random_randint",
+        "_npi_random_randint", "_contrib_quantize_v2", "_contrib_dequantize", "_contrib_quantized_pooling",
         *RANDOM_SAMPLERS, *(f"{op}_like" for op in RANDOM_SAMPLERS if op != "_random_randint"),
     ]  # fmt: skip
     assert set(names) <= mxnet_operators()

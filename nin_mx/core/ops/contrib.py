@@ -712,6 +712,97 @@ def modulated_deformable_conv(attrs, ins, outs):
     return ins, outs
 
 
+# -- quantization: src/operator/quantization/{quantize_v2,dequantize}-inl.h, quantized_pooling.cc ----
+
+
+def _opt_float_param(a: Attrs, key: str) -> float | None:
+    raw = a.raw.get(key)
+    return None if raw is None or raw.strip() == "None" else a.float(key)
+
+
+@parser
+def _quantize_v2_params(a: Attrs) -> None:
+    a.enum("out_type", ("auto", "int8", "uint8"), "int8")
+    _opt_float_param(a, "min_calib_range")
+    _opt_float_param(a, "max_calib_range")
+
+
+def _batch_back(ins, outs, what: str) -> None:
+    """QuantizeV2Shape / DequantizeShape: the output's batch size goes back to the data, which
+    MXNet indexes without asking whether its rank is known."""
+    if outs[0] is not None:
+        data = ins[0]
+        dim(data, 0, what)
+        assign(ins, 0, (outs[0][0], *data[1:]), what)
+
+
+def quantize_v2(attrs, ins, outs):
+    """``_contrib_quantize_v2``: the data's shape, and (1,) for the min and max ranges."""
+    _quantize_v2_params(attrs)
+    outs = list(outs)
+    assign(outs, 0, ins[0], "output")
+    assign(outs, 1, (1,), "min_range")
+    assign(outs, 2, (1,), "max_range")
+    _batch_back(ins, outs, "data")
+    return ins, outs
+
+
+@parser
+def _dequantize_params(a: Attrs) -> None:
+    a.enum("out_type", ("float32",), "float32")
+
+
+def dequantize(attrs, ins, outs):
+    """``_contrib_dequantize``: data, min_range (1,), max_range (1,) -> the data's shape."""
+    _dequantize_params(attrs)
+    assign(ins, 1, (1,), "min_range")
+    assign(ins, 2, (1,), "max_range")
+    outs = list(outs)
+    assign(outs, 0, ins[0], "output")
+    _batch_back(ins, outs, "data")
+    return ins, outs
+
+
+def quantized_pooling(attrs, ins, outs):
+    """``QuantizedPoolingShape`` of an MKL-DNN build (pip's): 4-D or 5-D NC(D)HW data, a 2-D or
+    3-D kernel that fits the padded input, the pooled shape, and (1,) for the ranges."""
+    from nin_mx.core.ops.nn import _full_f32, _pool_params
+
+    kernel, _, global_pool, convention, stride, pad, _, layout = _pool_params(attrs)
+    data = ins[0]
+    if not known(data):
+        return ins, outs
+    nd = len(data)
+    if nd not in (4, 5):
+        raise ShapeError(f"MKL-DNN QuantizedPoolingOp only supports 4D/5D layout yet, got {fmt(data)}")
+    # PoolingParamParser sets the layout by the kernel's rank; PoolingParam::GetLayout by the data's
+    layout = layout or {1: "NCW", 2: "NCHW", 3: "NCDHW"}.get(len(kernel)) or {4: "NCHW"}.get(nd, "NCDHW")
+    if layout not in ("NCHW", "NCDHW"):
+        raise ShapeError(f"MKL-DNN QuantizedPoolingOp only supports NCHW/NCDHW layout for now, saw {layout}")
+    if len(kernel) not in (2, 3):
+        raise ShapeError(f"MKL-DNN QuantizedPoolingOp only supports 2D/3D pooling for now, saw {len(kernel)}")
+    d = 2 if nd == 5 else 1
+    axes = ([d] if len(kernel) == 3 else []) + [d + 1, d + 2]
+    for idx, axis in enumerate(axes):
+        padded = data[axis] + 2 * pad[idx]
+        if kernel[idx] > padded:
+            raise ShapeError(f"kernel size ({kernel[idx]}) exceeds input ({data[axis]} padded to {padded})")
+    out = [data[0], data[1]] + [0] * (nd - 2)
+    spatial = ([d] if nd == 5 else []) + [d + 1, d + 2]
+    for idx, axis in enumerate(spatial):
+        if global_pool:
+            out[axis] = 1
+        elif idx >= len(kernel) or idx >= len(pad):  # a 2-D kernel over 5-D data
+            raise ShapeError(f"index = {idx} must be in range [0, {min(len(kernel), len(pad))})")
+        elif convention == "valid":
+            out[axis] = 1 + (data[axis] + 2 * pad[idx] - kernel[idx]) // stride[idx]
+        else:
+            out[axis] = _full_f32(data[axis] + 2 * pad[idx] - kernel[idx], stride[idx])
+    assign(ins, 1, (1,), "min_data")
+    assign(ins, 2, (1,), "max_data")
+    return ins, [tuple(out), (1,), (1,)]
+
+
 # -- registration ------------------------------------------------------------------------------------
 
 
@@ -818,3 +909,13 @@ def register(add: Callable[..., None], info: Any, names: Any, const: Any, one: A
         add(info(op, tensor.random_sampler(op), names()), *aliases)
         if op != "_random_randint":
             add(info(f"{op}_like", tensor.random_like(op), spatial="keeps"))
+    add(info("_contrib_quantize_v2", quantize_v2, num_outputs=const(3)))
+    add(info("_contrib_dequantize", dequantize, names("data", "min_range", "max_range")))
+    add(
+        info(
+            "_contrib_quantized_pooling",
+            quantized_pooling,
+            names("data", "min_data", "max_data"),
+            const(3),
+        )
+    )
