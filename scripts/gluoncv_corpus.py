@@ -114,7 +114,9 @@ def natural_shapes(name: str, net: Any) -> dict[str, tuple[int, ...]]:
         if name.startswith(_ACTION_3D):
             side = 112 if name.startswith(("c3d", "p3d", "r2plus1d")) else 224
             return {"data": (1, 3, _frames(name, net), side, side)}
-        return {"data": (1, 3, 299, 299)} if "inceptionv3" in name else {"data": (1, 3, 224, 224)}
+        # the int8 Kinetics graphs gluoncv ships were quantized with 7 segments: one clip is 7 frames
+        batch = 7 if name.endswith("_kinetics400_int8") else 1
+        return {"data": (batch, 3, 299, 299)} if "inceptionv3" in name else {"data": (batch, 3, 224, 224)}
     if name.startswith("siamrpn"):
         return {"data": (1, 3, 127, 127), "data1": (1, 3, 255, 255)}
     if name.startswith("monodepth2"):
