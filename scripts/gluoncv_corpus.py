@@ -314,10 +314,22 @@ def compare_model(name: str, tmp: str) -> dict[str, Any]:
     return {**row, "status": "nin-fails" if fails else "mismatch", "why": alone or with_mx}
 
 
+def _numpy_aliases() -> None:
+    """gluoncv 0.10.5 still writes ``np.float`` and ``np.int`` (R-CNN anchors, HRNet), which numpy
+    1.24 removed: on Python 3.12 (numpy 1.26) they are put back as the builtins they were."""
+    import numpy as np
+
+    for alias, builtin in (("float", float), ("int", int)):
+        if alias not in np.__dict__:
+            setattr(np, alias, builtin)
+
+
 def _worker(names: Sequence[str]) -> None:
     """Runs in a child process: one JSON line per model on stdout."""
     sys.path.insert(0, str(ROOT))
     import nin_mx._mxnet  # noqa: F401 - numpy's bool alias before MXNet on 3.12
+
+    _numpy_aliases()
 
     with tempfile.TemporaryDirectory(prefix="gluoncv-corpus-") as tmp:
         # an empty model store: no weights cached on this machine, so "builds offline" means the
