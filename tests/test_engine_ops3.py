@@ -295,3 +295,27 @@ def test_modulated_deformable_convolution_in_the_report():
     assert row.output_shape == (2, 6, 4, 4)
     assert (row.kernel, row.stride, row.pad) == ((3, 3), (2, 2), (1, 1))
     assert row.macs == 2 * 6 * 4 * 4 * (4 // 2) * 3 * 3
+
+
+def test_reverse_and_quantization_keep_the_spatial_walk():
+    """A flip or a (de)quantization between two 3x3 convolutions: the second still sees a 5x5
+    receptive field (two stacked 3x3 windows), its window read from its own attributes."""
+    from nin_mx.graph.source import Graph
+    from nin_mx.report.rows import report_graph
+
+    conv = {"kernel": "(3, 3)", "num_filter": "2", "no_bias": "True"}
+    raw = [
+        {"op": "null", "name": "data", "inputs": []},
+        {"op": "null", "name": "w1", "inputs": []},
+        {"op": "Convolution", "name": "c1", "attrs": conv, "inputs": [[0, 0, 0], [1, 0, 0]]},
+        {"op": "reverse", "name": "flip", "attrs": {"axis": "3"}, "inputs": [[2, 0, 0]]},
+        {"op": "_contrib_quantize_v2", "name": "q", "inputs": [[3, 0, 0]]},
+        {"op": "_contrib_dequantize", "name": "dq", "inputs": [[4, 0, 0], [4, 1, 0], [4, 2, 0]]},
+        {"op": "null", "name": "w2", "inputs": []},
+        {"op": "Convolution", "name": "c2", "attrs": conv, "inputs": [[5, 0, 0], [6, 0, 0]]},
+    ]
+    text = json.dumps({"nodes": raw, "arg_nodes": [0, 1, 6], "heads": [[7, 0, 0]]})
+    graph = Graph.from_nodes(parse_nodes(text), text, label="flip")
+    rows = {r.name: r for r in report_graph(graph, {"data": (1, 1, 9, 9)}).layers}
+    assert rows["c2"].output_shape == (1, 2, 5, 5)
+    assert rows["c2"].receptive_field == (5, 5)

@@ -897,7 +897,7 @@ def register(add: Callable[..., None], info: Any, names: Any, const: Any, one: A
         )
     )
     add(info("gather_nd", tensor.gather_nd, names("data", "indices")), "_npi_gather_nd", "_npx_gather_nd")
-    add(info("reverse", tensor.reverse), "flip")
+    add(info("reverse", tensor.reverse, spatial="keeps"), "flip")
     add(info("broadcast_axis", tensor.broadcast_axis), "broadcast_axes")
     sampler_aliases = {
         "_random_uniform": ("uniform", "random_uniform"),
@@ -909,8 +909,8 @@ def register(add: Callable[..., None], info: Any, names: Any, const: Any, one: A
         add(info(op, tensor.random_sampler(op), names()), *aliases)
         if op != "_random_randint":
             add(info(f"{op}_like", tensor.random_like(op), spatial="keeps"))
-    add(info("_contrib_quantize_v2", quantize_v2, num_outputs=const(3)))
-    add(info("_contrib_dequantize", dequantize, names("data", "min_range", "max_range")))
+    add(info("_contrib_quantize_v2", quantize_v2, num_outputs=const(3), spatial="keeps"))
+    add(info("_contrib_dequantize", dequantize, names("data", "min_range", "max_range"), spatial="keeps"))
     add(
         info(
             "_contrib_quantized_pooling",
