@@ -58,6 +58,7 @@ setup(
             "nbformat>=5.9",
             "ipykernel>=6.20",
             "ruff>=0.4",
+            'gluoncv==0.10.5; python_version < "3.13"',  # tests/test_gluoncv_corpus.py: real graphs
         ],
     },
     entry_points={"console_scripts": ["nin-shape-report=nin_mx.cli:run"]},

@@ -642,6 +642,167 @@ def div_sqrt_dim(attrs, ins, outs):
     return _same(attrs, ins, outs)
 
 
+# -- ModulatedDeformableConvolution: contrib/modulated_deformable_convolution-inl.h -----------------
+
+
+@parser
+def _mdconv_params(a: Attrs) -> tuple:
+    """ModulatedDeformableConvolutionParam, with ModulatedDeformableConvolutionProp::Init's defaults
+    (stride 1, dilate 1, pad 0, layout NCHW; any kernel but a 2-D one is "not implemented")."""
+    kernel, stride, dilate, pad, num_filter, groups, dgroups, no_bias = _dconv_params(a.raw)
+    step = a.int("im2col_step", 64, unsigned=True)
+    if step == 0:
+        raise GraphError("attribute im2col_step=0 must be nonzero (MXNet divides by it)")
+    return kernel, stride, dilate, pad, num_filter, groups, dgroups, no_bias, step
+
+
+def mdconv_inputs(attrs) -> tuple[str, ...]:
+    names = ("data", "offset", "mask", "weight")
+    return names if _mdconv_params(attrs)[7] else (*names, "bias")
+
+
+def modulated_deformable_conv(attrs, ins, outs):
+    """``ModulatedDeformableConvolutionProp::InferShape``: DeformableConvolution's shapes plus a
+    mask of ``kernel_h * kernel_w * num_deformable_group`` channels at the output's size; the
+    batch must divide by ``im2col_step`` when larger. MXNet asks for a rank 4 data, offset and mask
+    without asking first whether the data's shape is known."""
+    kernel, stride, dilate, pad, num_filter, groups, dgroups, no_bias, step = _mdconv_params(attrs)
+    need_ndim(ins[0], 4, "Input data should be 4D in batch-num_filter-y-x; data")
+    need_ndim(ins[1], 4, "Input offset should be 4D in batch-num_filter-y-x; offset")
+    need_ndim(ins[2], 4, "Input mask should be 4D in batch-num_filter-y-x; mask")
+    d = [mx_dim(x) for x in ins[0]]
+    off = [mx_dim(x) for x in ins[1]]
+    mask = [mx_dim(x) for x in ins[2]]
+    assign(ins, 3, (num_filter // groups * groups, py_dim(_cdiv(d[1], groups)), *kernel), "weight")
+    if not no_bias:
+        assign(ins, 4, (num_filter,), "bias")
+    if d[0] > step and _cmod(d[0], step):
+        raise ShapeError(f"input batchsize {d[0]} must be smaller than or divide im2col_step {step}")
+    if _cmod(d[1], groups):
+        raise ShapeError(f"input channels {d[1]} are not divisible by num_group {groups}")
+    if _cmod(d[1], dgroups):
+        raise ShapeError(f"input channels {d[1]} are not divisible by num_deformable_group {dgroups}")
+    if _cmod(num_filter, groups):
+        raise ShapeError(f"num_filter {num_filter} is not divisible by num_group {groups}")
+    if kernel[0] * kernel[1] == 0:
+        raise ShapeError(f"incorrect kernel size: {kernel}")
+    spatial = [
+        _cdiv(d[2 + i] + 2 * pad[i] - (dilate[i] * (kernel[i] - 1) + 1), stride[i]) + 1 for i in range(2)
+    ]
+    outs = [merge(outs[0], (py_dim(d[0]), num_filter, *(py_dim(x) for x in spatial)))]
+    if _cmod(num_filter, dgroups):
+        raise ShapeError(f"num_filter {num_filter} is not divisible by num_deformable_group {dgroups}")
+    kk = kernel[0] * kernel[1]
+    for what, shape, per in (("offset", off, 2 * kk), ("mask", mask, kk)):
+        for i in range(2):
+            if spatial[i] != shape[2 + i]:
+                raise ShapeError(f"output size {spatial[i]} must equal the {what} map's {shape[2 + i]}")
+        if _cmod(shape[1], kk) or _cdiv(shape[1], per) != dgroups:
+            raise ShapeError(f"{what} channels {shape[1]} must be {per}*num_deformable_group={per * dgroups}")
+    out = [mx_dim(x) for x in outs[0]]
+    back = list(d)
+    back[0] = out[0]
+    for i in range(2):
+        if stride[i] == 1:
+            back[2 + i] = out[2 + i] + dilate[i] * (kernel[i] - 1) - 2 * pad[i]
+    assign(ins, 0, tuple(py_dim(x) for x in back), "data")
+    for i in range(2):
+        if back[2 + i] != 0 and kernel[i] > back[2 + i] + 2 * pad[i]:
+            raise ShapeError(f"kernel size {kernel[i]} exceeds input {back[2 + i]}")
+    return ins, outs
+
+
+# -- quantization: src/operator/quantization/{quantize_v2,dequantize}-inl.h, quantized_pooling.cc ----
+
+
+def _opt_float_param(a: Attrs, key: str) -> float | None:
+    raw = a.raw.get(key)
+    return None if raw is None or raw.strip() == "None" else a.float(key)
+
+
+@parser
+def _quantize_v2_params(a: Attrs) -> None:
+    a.enum("out_type", ("auto", "int8", "uint8"), "int8")
+    _opt_float_param(a, "min_calib_range")
+    _opt_float_param(a, "max_calib_range")
+
+
+def _batch_back(ins, outs, what: str) -> None:
+    """QuantizeV2Shape / DequantizeShape: the output's batch size goes back to the data, which
+    MXNet indexes without asking whether its rank is known."""
+    if outs[0] is not None:
+        data = ins[0]
+        dim(data, 0, what)
+        assign(ins, 0, (outs[0][0], *data[1:]), what)
+
+
+def quantize_v2(attrs, ins, outs):
+    """``_contrib_quantize_v2``: the data's shape, and (1,) for the min and max ranges."""
+    _quantize_v2_params(attrs)
+    outs = list(outs)
+    assign(outs, 0, ins[0], "output")
+    assign(outs, 1, (1,), "min_range")
+    assign(outs, 2, (1,), "max_range")
+    _batch_back(ins, outs, "data")
+    return ins, outs
+
+
+@parser
+def _dequantize_params(a: Attrs) -> None:
+    a.enum("out_type", ("float32",), "float32")
+
+
+def dequantize(attrs, ins, outs):
+    """``_contrib_dequantize``: data, min_range (1,), max_range (1,) -> the data's shape."""
+    _dequantize_params(attrs)
+    assign(ins, 1, (1,), "min_range")
+    assign(ins, 2, (1,), "max_range")
+    outs = list(outs)
+    assign(outs, 0, ins[0], "output")
+    _batch_back(ins, outs, "data")
+    return ins, outs
+
+
+def quantized_pooling(attrs, ins, outs):
+    """``QuantizedPoolingShape`` of an MKL-DNN build (pip's): 4-D or 5-D NC(D)HW data, a 2-D or
+    3-D kernel that fits the padded input, the pooled shape, and (1,) for the ranges."""
+    from nin_mx.core.ops.nn import _full_f32, _pool_params
+
+    kernel, _, global_pool, convention, stride, pad, _, layout = _pool_params(attrs)
+    data = ins[0]
+    if not known(data):
+        return ins, outs
+    nd = len(data)
+    if nd not in (4, 5):
+        raise ShapeError(f"MKL-DNN QuantizedPoolingOp only supports 4D/5D layout yet, got {fmt(data)}")
+    # PoolingParamParser sets the layout by the kernel's rank; PoolingParam::GetLayout by the data's
+    layout = layout or {1: "NCW", 2: "NCHW", 3: "NCDHW"}.get(len(kernel)) or {4: "NCHW"}.get(nd, "NCDHW")
+    if layout not in ("NCHW", "NCDHW"):
+        raise ShapeError(f"MKL-DNN QuantizedPoolingOp only supports NCHW/NCDHW layout for now, saw {layout}")
+    if len(kernel) not in (2, 3):
+        raise ShapeError(f"MKL-DNN QuantizedPoolingOp only supports 2D/3D pooling for now, saw {len(kernel)}")
+    d = 2 if nd == 5 else 1
+    axes = ([d] if len(kernel) == 3 else []) + [d + 1, d + 2]
+    for idx, axis in enumerate(axes):
+        padded = data[axis] + 2 * pad[idx]
+        if kernel[idx] > padded:
+            raise ShapeError(f"kernel size ({kernel[idx]}) exceeds input ({data[axis]} padded to {padded})")
+    out = [data[0], data[1]] + [0] * (nd - 2)
+    spatial = ([d] if nd == 5 else []) + [d + 1, d + 2]
+    for idx, axis in enumerate(spatial):
+        if global_pool:
+            out[axis] = 1
+        elif idx >= len(kernel) or idx >= len(pad):  # a 2-D kernel over 5-D data
+            raise ShapeError(f"index = {idx} must be in range [0, {min(len(kernel), len(pad))})")
+        elif convention == "valid":
+            out[axis] = 1 + (data[axis] + 2 * pad[idx] - kernel[idx]) // stride[idx]
+        else:
+            out[axis] = _full_f32(data[axis] + 2 * pad[idx] - kernel[idx], stride[idx])
+    assign(ins, 1, (1,), "min_data")
+    assign(ins, 2, (1,), "max_data")
+    return ins, [tuple(out), (1,), (1,)]
+
+
 # -- registration ------------------------------------------------------------------------------------
 
 
@@ -724,3 +885,37 @@ def register(add: Callable[..., None], info: Any, names: Any, const: Any, one: A
     add(info("argmax", tensor.argmax))
     add(info("argmin", tensor.argmax))
     add(info("pick", tensor.pick, names("data", "index")), "choose_element_0index")
+
+    # the GluonCV 0.10.5 zoo's operators
+    add(
+        info(
+            "_contrib_ModulatedDeformableConvolution",
+            modulated_deformable_conv,
+            mdconv_inputs,
+            spatial="windowed",
+            macs="conv",
+        )
+    )
+    add(info("gather_nd", tensor.gather_nd, names("data", "indices")), "_npi_gather_nd", "_npx_gather_nd")
+    add(info("reverse", tensor.reverse, spatial="keeps"), "flip")
+    add(info("broadcast_axis", tensor.broadcast_axis), "broadcast_axes")
+    sampler_aliases = {
+        "_random_uniform": ("uniform", "random_uniform"),
+        "_random_normal": ("normal", "random_normal"),
+        "_random_randint": ("random_randint", "_npi_random_randint"),
+    }
+    for op in tensor.RANDOM_SAMPLERS:
+        aliases = sampler_aliases.get(op, (op[1:],))
+        add(info(op, tensor.random_sampler(op), names()), *aliases)
+        if op != "_random_randint":
+            add(info(f"{op}_like", tensor.random_like(op), spatial="keeps"))
+    add(info("_contrib_quantize_v2", quantize_v2, num_outputs=const(3), spatial="keeps"))
+    add(info("_contrib_dequantize", dequantize, names("data", "min_range", "max_range"), spatial="keeps"))
+    add(
+        info(
+            "_contrib_quantized_pooling",
+            quantized_pooling,
+            names("data", "min_data", "max_data"),
+            const(3),
+        )
+    )

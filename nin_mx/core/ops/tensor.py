@@ -447,14 +447,48 @@ def broadcast_like(attrs, ins, outs):
     return ins, [merge(outs[0], rhs)]
 
 
+@parser
+def _reshape_like_params(a: Attrs) -> tuple:
+    return a.opt_int("lhs_begin"), a.opt_int("lhs_end"), a.opt_int("rhs_begin"), a.opt_int("rhs_end")
+
+
+def _reshape_like_range(ndims: int, side: str, begin: int | None, end: int | None) -> tuple[int, int]:
+    """elemwise_unary_op_basic.cc (ReshapeLikeRangeCanonicalize): ``[begin, end)`` of one side, on
+    its rank (-1 when unknown: MXNet asks no question first)."""
+    b = 0 if begin is None else begin
+    if b < 0:
+        b += ndims
+    e = ndims if end is None else (end + ndims if end < 0 else end)
+    if e > ndims:
+        raise ShapeError(f"Invalid end for {side}_end={end} as dimension number is {ndims}")
+    if not b < e:
+        raise ShapeError(f"Invalid begin, end, get {side}_begin={begin}, {side}_end={end}")
+    if e < 0:
+        raise ShapeError(f"Invalid end for {side}_end={end}")
+    if b < 0:
+        raise ShapeError(f"Invalid begin for {side}_begin={begin}")
+    return b, e
+
+
+def _known_size(shape) -> int:
+    """``TShape::Size()``: every dimension must be known."""
+    if not known(shape):
+        raise ShapeError(f"Shape dim size cannot be a negative value -1: {fmt(shape)}")
+    return size(shape)
+
+
 def reshape_like(attrs, ins, outs):
-    """matrix_op.cc (ReshapeLikeShapeCompute), whole shapes: rhs's shape, same size."""
+    """elemwise_unary_op_basic.cc (ReshapeLikeShapeCompute): lhs with its dimensions
+    ``[lhs_begin, lhs_end)`` replaced by rhs's ``[rhs_begin, rhs_end)``, of the same size. MXNet
+    runs it on unknown shapes too, and refuses them."""
+    lb, le, rb, re_ = _reshape_like_params(attrs)
     lhs, rhs = ins[0], ins[1]
-    if lhs is None or rhs is None:
-        return ins, outs
-    if known(lhs) and known(rhs) and size(lhs) != size(rhs):
-        raise ShapeError(f"cannot reshape lhs with shape {fmt(lhs)} to rhs with shape {fmt(rhs)}")
-    return ins, [merge(outs[0], rhs)]
+    lhs_begin, lhs_end = _reshape_like_range(-1 if lhs is None else len(lhs), "lhs", lb, le)
+    rhs_begin, rhs_end = _reshape_like_range(-1 if rhs is None else len(rhs), "rhs", rb, re_)
+    out = (*lhs[:lhs_begin], *rhs[rhs_begin:rhs_end], *lhs[lhs_end:])
+    if _known_size(lhs) != _known_size(out):
+        raise ShapeError(f"cannot reshape lhs with shape {fmt(lhs)} to new shape {fmt(out)}: different size")
+    return ins, [merge(outs[0], out)]
 
 
 @parser
@@ -976,3 +1010,155 @@ def pick(attrs, ins, outs):
     index = ins[1]
     assign(ins, 1, _reduce_axis_shape(data, axis, index is not None and len(index) == len(data)), "index")
     return ins, [out]
+
+
+# == operators of the GluonCV 0.10.5 zoo (registered by ops.contrib) ==============================
+
+# -- gather_nd: indexing_op.h (GatherNDShape) ----------------------------------------------------
+
+
+def gather_nd(attrs, ins, outs):
+    """``(M, Y_0.., Y_K-1)`` indices into ``(X_0.., X_N-1)`` data: ``(Y_0.., Y_K-1, X_M.., X_N-1)``.
+
+    Both shapes must be known (MXNet's ``shape_is_none`` on either returns before any check).
+    """
+    data, index = ins
+    if not known(data) or not known(index):
+        return ins, outs
+    if len(index) <= 1:
+        raise ShapeError(f"gather_nd requires index tensor to have at least 2 dimensions, got {fmt(index)}")
+    m = index[0]
+    if m > len(data):
+        raise ShapeError(f"Number of indices exceeds data dimension: {m} > {len(data)} ({fmt(data)})")
+    if m > 10:
+        raise ShapeError(f"gather_nd supports indexing along at most 10 dimensions, got {m}")
+    outs = list(outs)
+    assign(outs, 0, (*index[1:], *data[m:]), "output")
+    return ins, outs
+
+
+# -- reverse (flip): matrix_op.cc (ElemwiseShape<1, 1>; ReverseParam in matrix_op-inl.h) ----------
+
+
+@parser
+def _reverse_params(a: Attrs) -> tuple:
+    return a.tuple("axis", REQUIRED)
+
+
+def reverse(attrs, ins, outs):
+    """The data's shape; the axes are not checked against it until the operator runs."""
+    _reverse_params(attrs)
+    return same(attrs, ins, outs)
+
+
+# -- broadcast_axis: broadcast_reduce_op.h (BroadcastAxesShape, BroadcastAxesParam) ----------------
+
+
+@parser
+def _broadcast_axes_params(a: Attrs) -> tuple:
+    return a.opt_tuple("axis", ()), a.opt_tuple("size", ())
+
+
+def broadcast_axis(attrs, ins, outs):
+    """Each axis of ``axis`` (of size 1, indexed as given: no negative axes) becomes its ``size``."""
+    axes, sizes = _broadcast_axes_params(attrs)
+    data = ins[0]
+    if not known(data):
+        return ins, outs
+    if (-1 if axes is None else len(axes)) != (-1 if sizes is None else len(sizes)):
+        raise ShapeError(f"axis {axes} and size {sizes} must have as many entries")
+    out = list(data)
+    for axis, new in zip(axes or (), sizes or ()):
+        if not 0 <= axis < len(out):
+            raise ShapeError(f"index = {axis} must be in range [0, {len(out)})")
+        if out[axis] != 1:
+            raise ShapeError(f"Broadcasting axis must have size 1: axis {axis} of {fmt(data)}")
+        out[axis] = new
+    outs = list(outs)
+    assign(outs, 0, tuple(out), "output")
+    return ins, outs
+
+
+# -- _random_*: random/sample_op.{h,cc} (InitShape<ParamType>), _random_*_like (ElemwiseShape) ---
+
+# The distribution parameters of each sampler (sample_op.h: Sample*Param), by operator.
+RANDOM_SAMPLERS = {
+    "_random_uniform": (("low", "float", 0.0), ("high", "float", 1.0)),
+    "_random_normal": (("loc", "float", 0.0), ("scale", "float", 1.0)),
+    "_random_gamma": (("alpha", "float", 1.0), ("beta", "float", 1.0)),
+    "_random_exponential": (("lam", "float", 1.0),),
+    "_random_poisson": (("lam", "float", 1.0),),
+    "_random_negative_binomial": (("k", "int", 1), ("p", "float", 1.0)),
+    "_random_generalized_negative_binomial": (("mu", "float", 1.0), ("alpha", "float", 1.0)),
+    "_random_randint": (("low", "int64", REQUIRED), ("high", "int64", REQUIRED)),
+}
+_FLOAT_DTYPES = ("None", "float32", "float64", "float16")
+
+
+def _sampler_params(op: str):
+    @parser
+    def params(a: Attrs) -> tuple | None:
+        for key, kind, default in RANDOM_SAMPLERS[op]:
+            if kind == "float":
+                a.float(key, default)
+            else:
+                a.int(key, default, bits=64 if kind == "int64" else 32)
+        dtypes = ("None", "int32", "int64") if op == "_random_randint" else _FLOAT_DTYPES
+        a.enum("dtype", dtypes, "None")
+        return a.opt_tuple("shape", ())
+
+    return params
+
+
+_SAMPLER_PARAMS = {op: _sampler_params(op) for op in RANDOM_SAMPLERS}
+
+
+def random_sampler(op: str):
+    """The shape rule of one sampler: its ``shape`` attribute, MXNet's 0 dims unknown (legacy
+    shapes: ``ConvertToNumpyShape``), merged with what the graph already knows of its output."""
+    read = _SAMPLER_PARAMS[op]
+
+    def rule(attrs, ins, outs):
+        shape = read(attrs)
+        if known(shape) and size(shape) >= INT32_MAX:
+            raise ShapeError(
+                f"[InitShape-input] Size of tensor you are trying to allocate is larger than 2^31 elements: "
+                f"{fmt(shape)}"
+            )
+        outs = list(outs)
+        if known(outs[0]) and not known(shape or None):
+            if size(outs[0]) >= INT32_MAX:
+                raise ShapeError(
+                    f"[InitShape-output] Size of tensor {fmt(outs[0])} is larger than 2^31 elements"
+                )
+            return ins, outs
+        assign(outs, 0, shape or None, "output")
+        return ins, outs
+
+    rule.__name__ = rule.__qualname__ = op.lstrip("_")
+    rule.__doc__ = f"``{op}``: sample_op.h (InitShape<Sample...Param>)."
+    return rule
+
+
+def _like_params(op: str):
+    @parser
+    def params(a: Attrs) -> None:
+        for key, kind, default in RANDOM_SAMPLERS[op]:
+            if kind == "float":
+                a.float(key, default)
+            else:
+                a.int(key, default)
+
+    return params
+
+
+def random_like(op: str):
+    """``{op}_like``: the data's shape (ElemwiseShape<1, 1>), the same distribution parameters."""
+    read = _like_params(op)
+
+    def rule(attrs, ins, outs):
+        read(attrs)
+        return same(attrs, ins, outs)
+
+    rule.__name__ = rule.__qualname__ = op.lstrip("_") + "_like"
+    return rule
