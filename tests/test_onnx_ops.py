@@ -141,6 +141,12 @@ CASES = {
     "split_squeeze": S.SliceChannel(X, num_outputs=4, axis=1, squeeze_axis=True),
     "slice_axis": S.slice_axis(X, axis=3, begin=2, end=None),
     "slice_axis_negative": S.slice_axis(X, axis=1, begin=-3, end=-1),
+    "slice": S.slice(X, begin=(None, 1), end=(None, 3)),
+    "slice_steps": S.slice(X, begin=(None, 1, 2, -1), end=(None, None, -1, None), step=(1, 1, 2, -2)),
+    "slice_negative_step": S.slice(
+        X, begin=(None, None, None, 8), end=(None, None, None, 2), step=(1, 1, 1, -3)
+    ),
+    "slice_whole": S.slice(X, begin=(None,), end=(None,)),
     "transpose": S.transpose(X, axes=(0, 2, 3, 1)),
     "transpose_reverse": S.transpose(X),
     "expand_dims": S.expand_dims(X, axis=-1),

@@ -6,7 +6,8 @@ from __future__ import annotations
 from onnx import TensorProto
 
 from nin_mx.core.ops._base import REQUIRED, Attrs
-from nin_mx.export.builder import INT64_MAX, Builder, NeedsStatic, untranslatable
+from nin_mx.core.ops.tensor import _slice_params
+from nin_mx.export.builder import INT64_MAX, INT64_MIN, Builder, NeedsStatic, untranslatable
 from nin_mx.export.handlers import mx_op
 from nin_mx.graph.nodes import Node
 
@@ -250,6 +251,34 @@ class SliceAxis:
         ins = [b.input(node, 0), b.ints(node, "starts", [begin])]
         ins += [b.ints(node, "ends", [INT64_MAX if end is None else end]), b.ints(node, "axes", [axis])]
         b.op(node, "Slice", ins, b.outputs(node))
+
+
+@mx_op("slice")
+class Slice:
+    """Python's slicing per axis, entries None (matrix_op-inl.h, SliceParam, GetIndexRange): a
+    None begin is the first element (the last with a negative step), a None end is past the
+    last (before the first with a negative step), axes past the tuples stay whole; ONNX's
+    Slice clamps INT64_MAX and INT64_MIN to those ends. The attributes are read by the
+    engine's own parser (:func:`nin_mx.core.ops.tensor._slice_params`)."""
+
+    @classmethod
+    def version_13(cls, b: Builder, node: Node, a: Attrs, op: str) -> None:
+        begin, end, step = _slice_params(a.raw)
+        starts, ends, axes, steps = [], [], [], []
+        for axis, (first, last) in enumerate(zip(begin, end)):
+            stride = step[axis] if axis < len(step) and step[axis] is not None else 1
+            if first is None and last is None and stride == 1:
+                continue
+            forward = stride > 0
+            starts.append(first if first is not None else (0 if forward else INT64_MAX))
+            ends.append(last if last is not None else (INT64_MAX if forward else INT64_MIN))
+            axes.append(axis)
+            steps.append(stride)
+        if not axes:
+            b.op(node, "Identity", [b.input(node, 0)], b.outputs(node))
+            return
+        ins = [b.input(node, 0), b.ints(node, "starts", starts), b.ints(node, "ends", ends)]
+        b.op(node, "Slice", [*ins, b.ints(node, "axes", axes), b.ints(node, "steps", steps)], b.outputs(node))
 
 
 @mx_op("transpose")
