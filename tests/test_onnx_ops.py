@@ -147,6 +147,13 @@ CASES = {
         X, begin=(None, None, None, 8), end=(None, None, None, 2), step=(1, 1, 1, -3)
     ),
     "slice_whole": S.slice(X, begin=(None,), end=(None,)),
+    **{
+        f"reduce_{op}": getattr(S, op)(X, axis=(2, 3), keepdims=True)
+        for op in ("sum", "mean", "prod", "max", "min")
+    },
+    "reduce_mean_axis1": S.mean(X, axis=1),
+    "reduce_sum_all": S.sum(X),
+    "reduce_max_exclude": S.max(X, axis=(0, 1), exclude=True),
     "transpose": S.transpose(X, axes=(0, 2, 3, 1)),
     "transpose_reverse": S.transpose(X),
     "expand_dims": S.expand_dims(X, axis=-1),
@@ -168,6 +175,8 @@ CASES = {
     "resize_half_pixel": S.contrib.BilinearResize2D(X, height=13, width=7, align_corners=False),
 }
 OPSETS = {
+    "reduce_mean": (13, 18),
+    "reduce_sum_all": (13, 18),
     "split": (13, 17, 18, 21),
     "split_squeeze": (13, 18),
     "leaky_gelu": (13, 20, 21),

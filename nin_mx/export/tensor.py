@@ -6,7 +6,7 @@ from __future__ import annotations
 from onnx import TensorProto
 
 from nin_mx.core.ops._base import REQUIRED, Attrs
-from nin_mx.core.ops.tensor import _slice_params
+from nin_mx.core.ops.tensor import _reduce_params, _slice_params
 from nin_mx.export.builder import INT64_MAX, INT64_MIN, Builder, NeedsStatic, untranslatable
 from nin_mx.export.handlers import mx_op
 from nin_mx.graph.nodes import Node
@@ -279,6 +279,41 @@ class Slice:
             return
         ins = [b.input(node, 0), b.ints(node, "starts", starts), b.ints(node, "ends", ends)]
         b.op(node, "Slice", [*ins, b.ints(node, "axes", axes), b.ints(node, "steps", steps)], b.outputs(node))
+
+
+_REDUCE = {
+    "sum": "ReduceSum",
+    "mean": "ReduceMean",
+    "prod": "ReduceProd",
+    "max": "ReduceMax",
+    "min": "ReduceMin",
+}
+
+
+@mx_op(*_REDUCE)
+class Reduce:
+    """Over ``axis`` (None: every axis; ``exclude``: the others), ``keepdims`` (default false);
+    every axis reduced without keepdims gives (1,), not a scalar (tensor/broadcast_reduce_op.h,
+    ReduceAxesShape). Read by the engine's own parser (``_reduce_params``)."""
+
+    @classmethod
+    def version_13(cls, b: Builder, node: Node, a: Attrs, op: str) -> None:
+        axis, keepdims, exclude = _reduce_params(a.raw)
+        x, out, rank = b.input(node, 0), b.outputs(node), len(b.in_shape(node))
+        if axis == ():
+            b.op(node, "Identity", [x], out)
+            return
+        chosen = set(range(rank)) if axis is None else {d + rank if d < 0 else d for d in axis}
+        if exclude and axis is not None:
+            chosen = set(range(rank)) - chosen
+        if not chosen:
+            b.op(node, "Identity", [x], out)
+            return
+        if len(chosen) == rank and not keepdims:
+            reduced = b.reduce(node, _REDUCE[op], x, sorted(chosen), keepdims=1)
+            b.op(node, "Reshape", [reduced, b.ints(node, "shape", [1])], out)
+            return
+        b.op(node, "Identity", [b.reduce(node, _REDUCE[op], x, sorted(chosen), keepdims=int(keepdims))], out)
 
 
 @mx_op("transpose")
