@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Sequence
 from typing import Any
 
-from nin_mx.cli.request import InputNeeded, Request, missing_files, resolve
+from nin_mx.cli.request import InputNeeded, Request, TargetIsInput, missing_files, resolve
 from nin_mx.core.text import terminal_safe
 from nin_mx.models import get_model_entry, list_models
 
@@ -291,6 +291,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         request = resolve(args)
+    except TargetIsInput as exc:
+        if not exc.refusal:
+            parser.error(str(exc))
+        print(f"{parser.prog}: {terminal_safe(str(exc))}", file=sys.stderr)  # --onnx: nothing written
+        return 1
     except ValueError as exc:
         parser.error(str(exc))
     missing = missing_files(request)

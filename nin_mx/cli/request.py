@@ -339,8 +339,17 @@ def _model_args(args: argparse.Namespace, is_file: bool) -> dict[str, Any]:
     return values
 
 
+class TargetIsInput(ValueError):
+    """A file the run would write is one it reads. A usage error for ``--output`` and ``--fix``;
+    for ``--onnx`` (``refusal``) a refusal of the run: one line, exit 1, nothing written."""
+
+    def __init__(self, message: str, *, refusal: bool = False) -> None:
+        super().__init__(message)
+        self.refusal = refusal
+
+
 def _writable_target(
-    option: str, path: str, args: argparse.Namespace, is_file: bool, diff_is_file: bool
+    option: str, path: str, args: argparse.Namespace, is_file: bool, diff_is_file: bool, refusal: bool = False
 ) -> None:
     """A file the run will write: its folder exists, it is not a folder, and it is no input."""
     folder = os.path.dirname(os.path.abspath(path))
@@ -348,11 +357,11 @@ def _writable_target(
         raise ValueError(f"{option}: folder {folder} does not exist")
     if os.path.isdir(path):
         raise ValueError(f"{option}: {path} is a folder")
-    _not_an_input(option, path, args, is_file, diff_is_file)
+    _not_an_input(option, path, args, is_file, diff_is_file, refusal)
 
 
 def _not_an_input(
-    option: str, path: str, args: argparse.Namespace, is_file: bool, diff_is_file: bool
+    option: str, path: str, args: argparse.Namespace, is_file: bool, diff_is_file: bool, refusal: bool = False
 ) -> None:
     """A file the run writes is none of the files it reads (after resolving links)."""
     target = os.path.realpath(path)
@@ -363,7 +372,7 @@ def _not_an_input(
     )
     for source, file, what in inputs:
         if file and target == os.path.realpath(source):
-            raise ValueError(f"{option} would overwrite {what} {source}")
+            raise TargetIsInput(f"{option} would overwrite {what} {source}", refusal=refusal)
 
 
 def _check_fix(
@@ -424,7 +433,7 @@ def _check_onnx(
         raise ValueError("--onnx writes the model and prints one line: no --output or --view")
     if not is_file and len(modes) != 1:
         raise ValueError("--onnx exports a model under one border mode: give --border-mode with one mode")
-    _writable_target("--onnx", target, args, is_file, False)
+    _writable_target("--onnx", target, args, is_file, False, refusal=True)
     if opset is None:
         return None
     if not opset.strip().isdecimal():
