@@ -31,7 +31,7 @@ _EXPORTS = {
     "list_models": "nin_mx.models",
     "symbol_json": "nin_mx.models",
     "PoolingComparison": "nin_mx.report.comparison",
-    "compare_pooling": "nin_mx.report.comparison",
+    "compare_pooling": "nin_mx.export.compare",
     "manual_symbol": "nin_mx.report.comparison",
     "manual_pool_kernel": "nin_mx.report.comparison",
     "Graph": "nin_mx.graph.source",

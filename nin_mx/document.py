@@ -91,7 +91,7 @@ def build_document(
         reports = [report_graph(graph, shapes) for graph in graphs]
     comparison = None
     if compare_pooling:
-        from nin_mx.report.comparison import compare_pooling as compare
+        from nin_mx.export.compare import compare_pooling as compare
 
         mode = graphs[0].mode.border_mode if len(graphs) == 1 else None
         try:

@@ -50,7 +50,6 @@ NEEDS_MXNET = frozenset(
         "test_html_browser.py",
         "test_notebook.py",
         "test_params.py",
-        "test_pooling.py",
         "test_properties.py",
         "test_render_html.py",
         "test_report.py",

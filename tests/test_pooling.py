@@ -10,8 +10,9 @@ from __future__ import annotations
 import pytest
 
 from nin_mx.core.errors import ShapeError
+from nin_mx.export.compare import compare_pooling
 from nin_mx.models import get_model_entry, list_models
-from nin_mx.report.comparison import compare_pooling, default_probe_shape
+from nin_mx.report.comparison import default_probe_shape
 
 # name -> (factory kwargs, manual kernel, channels entering the final pool)
 REFERENCE = {
@@ -132,3 +133,23 @@ def test_compare_pooling_errors_are_one_line(call, error, words):
         call()
     assert words in str(info.value)
     assert_one_line(str(info.value))
+
+
+def test_the_runtime_that_computed_the_numbers_is_named():
+    from nin_mx._mxnet import mxnet_available
+
+    found = compare_pooling("nin_cifar10", (1, 3, 32, 32))
+    if mxnet_available():
+        assert found.runtime == "MXNet 1.9.1"
+    else:
+        import onnxruntime
+
+        assert found.runtime == f"onnxruntime {onnxruntime.__version__}"
+
+
+def test_onnxruntime_computes_the_same_comparison():
+    from nin_mx.export.compare import onnxruntime_forward
+
+    found = compare_pooling("nin_imagenet", (1, 3, 224, 224), forward=onnxruntime_forward)
+    assert found.runtime.startswith("onnxruntime ")
+    assert found.shapes_equal and found.max_abs_diff <= 1e-5 and found.manual_kernel == (6, 6)

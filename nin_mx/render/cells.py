@@ -153,7 +153,8 @@ def summary_lines(doc: Document) -> list[str]:
             f"at input {dims(comparison.data_shape)}; "
             f"global {dims(comparison.global_output_shape)} "
             f"vs manual {dims(comparison.manual_output_shape)}, "
-            f"shapes equal: {comparison.shapes_equal}, max |diff| {comparison.max_abs_diff:.3g}"
+            f"shapes equal: {comparison.shapes_equal}, max |diff| {comparison.max_abs_diff:.3g} "
+            f"({comparison.runtime})"
         )
         probe = comparison.probe_manual_error or f"manual gives {dims(comparison.probe_manual_output_shape)}"
         global_probe = (

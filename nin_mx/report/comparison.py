@@ -14,7 +14,7 @@ too, so :func:`manual_pool_kernel` needs no MXNet; only the forward pass of
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -28,11 +28,13 @@ from nin_mx.graph.source import Graph
 from nin_mx.models import get_symbol
 
 __all__ = [
+    "Forward",
     "PoolingComparison",
     "compare_pooling",
     "default_probe_shape",
     "manual_pool_kernel",
     "manual_symbol",
+    "mxnet_forward",
 ]
 
 
@@ -60,6 +62,8 @@ class PoolingComparison:
         probe_manual_error: one line saying why the manual kernel does not work at the probe
             size (it fails, or pools to more than 1 x 1), or ``None`` if it happens to work.
         border_mode: the padding both graphs were built with (``reference``: published).
+        runtime: what ran the forward passes: ``MXNet 1.9.1``, or ``onnxruntime <version>``
+            where MXNet cannot run (:func:`nin_mx.export.compare.compare_pooling`).
     """
 
     model: str
@@ -76,6 +80,13 @@ class PoolingComparison:
     probe_manual_output_shape: Shape | None
     probe_manual_error: str | None
     border_mode: str = "reference"
+    runtime: str = "MXNet 1.9.1"
+
+
+#: ``forward(graph, pool_layer, data_shape, seed) -> ([pooled, output], runtime)``: one inference
+#: pass of a graph with seeded random weights that depend on the seed and the weights' names only
+#: (so two graphs with the same variables get the same weights), and what ran it.
+Forward = Callable[[Graph, str, Shape, int], tuple[list[Any], str]]
 
 
 def default_probe_shape(data_shape: Sequence[int]) -> Shape:
@@ -190,6 +201,15 @@ def _random_inputs(
     return args, aux
 
 
+def mxnet_forward(graph: Graph, pool_layer: str, data_shape: Shape, seed: int) -> tuple[list[Any], str]:
+    """The :data:`Forward` of MXNet: its random weights (MXNet's generator seeded by ``seed``),
+    one bound inference pass, the pooled map and the output as numpy arrays."""
+    require_mxnet("the pooling comparison's forward pass")
+    shapes = infer(graph, {"data": data_shape})
+    args, aux = _random_inputs(*_variable_shapes(graph, shapes), seed)
+    return _forward(graph, pool_layer, args, aux), f"MXNet {mx.__version__}"
+
+
 def _forward(graph: Graph, pool_layer: str, args: dict[str, Any], aux: dict[str, Any]) -> list[Any]:
     internals = graph.internals
     heads = mx.sym.Group([internals[f"{pool_layer}_output"], graph.symbol])
@@ -229,6 +249,7 @@ def compare_pooling(
     *,
     probe_shape: Sequence[int] | None = None,
     seed: int = 0,
+    forward: Forward | None = None,
     **factory_kwargs: Any,
 ) -> PoolingComparison:
     """Builds a model with manual and with global final pooling and compares the two.
@@ -240,7 +261,8 @@ def compare_pooling(
         name: a registered model.
         data_shape: ``(N, C, H, W)``; the manual kernel is computed for this size.
         probe_shape: the second size; default: spatial sides scaled by 3/4.
-        seed: seed of MXNet's random generator for weights and data.
+        seed: seed of the random weights and data.
+        forward: what runs the two graphs (:data:`Forward`); default :func:`mxnet_forward`.
         **factory_kwargs: other factory arguments (``border_mode``, ``num_classes``, ...);
             not ``pool_kernel``, which it sets itself.
 
@@ -262,16 +284,17 @@ def compare_pooling(
         else default_probe_shape(data_shape)
     )
     global_graph = Graph.from_model(name, **factory_kwargs)
-    require_mxnet("the pooling comparison's forward pass")
+    if forward is None:
+        require_mxnet("the pooling comparison's forward pass")
+        forward = mxnet_forward
     pool = _final_pool(global_graph)
     g_shapes = infer(global_graph, {"data": data_shape})
     kernel = pool.kernel(g_shapes)
     manual_graph = Graph.from_model(name, pool_kernel=kernel, **factory_kwargs)
     m_shapes = infer(manual_graph, {"data": data_shape})
 
-    args, aux = _random_inputs(*_variable_shapes(global_graph, g_shapes), seed)
-    g_vals = _forward(global_graph, pool.name, args, aux)
-    m_vals = _forward(manual_graph, pool.name, args, aux)
+    g_vals, runtime = forward(global_graph, pool.name, data_shape, seed)
+    m_vals, _ = forward(manual_graph, pool.name, data_shape, seed)
     diff = max(float(abs(g - m).max()) for g, m in zip(g_vals, m_vals))
 
     probe_global, probe_global_error, probe_manual, probe_manual_error = _probe(
@@ -292,4 +315,5 @@ def compare_pooling(
         probe_manual_output_shape=probe_manual,
         probe_manual_error=probe_manual_error,
         border_mode=str(parse_report_mode(factory_kwargs.get("border_mode"))),
+        runtime=runtime,
     )
