@@ -89,7 +89,6 @@ def test_json_is_byte_identical_across_runs(nin_json):
     assert again.stdout.encode() == nin_json.stdout.encode()
 
 
-@pytest.mark.mxnet  # the comparison's numbers
 def test_json_with_pooling_comparison_and_min_input():
     proc = run("nin_cifar10", "--format", "json", "--compare-pooling", "--min-input")
     assert proc.returncode == 0, proc.stderr
@@ -102,7 +101,6 @@ def test_json_with_pooling_comparison_and_min_input():
     assert pooling["probe_manual_output_shape"] is None and pooling["probe_manual_error"]
 
 
-@pytest.mark.mxnet  # the comparison's numbers
 def test_pooling_comparison_follows_a_single_border_mode():
     # valid padding: 32 -> conv1 28 -> pool1 14 -> conv2 10 -> pool2 5 -> conv3 3, so a 3x3 kernel;
     # at the 24x24 probe: 20 -> 10 -> 6 -> 3 -> 1, and the 3x3 kernel no longer fits.

@@ -146,7 +146,6 @@ def test_json_failing_mode(failing_doc):
     assert [r["ok"] for r in data["reports"]] == [False, True, True]
 
 
-@pytest.mark.mxnet  # full_doc holds the pooling comparison's numbers
 def test_json_optional_sections(full_doc):
     data = json.loads(render_json(full_doc))
     assert data["min_input"] == {"valid": 24, "same": 6, "full": 1}
@@ -178,7 +177,6 @@ def _readme_json_section() -> str:
     return match.group(1)
 
 
-@pytest.mark.mxnet  # full_doc holds the pooling comparison's numbers
 def test_readme_documents_every_json_field(full_doc, failing_doc):
     section = _readme_json_section()
     documented = set(re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.M))
@@ -322,7 +320,6 @@ def test_table_shows_macs_for_one_mode_and_compact_numbers():
     assert "  note: a note" in text
 
 
-@pytest.mark.mxnet  # full_doc holds the pooling comparison's numbers
 def test_optional_sections_in_table(full_doc):
     text = render_table(full_doc)
     assert "smallest square input: valid 24x24, same 6x6, full 1x1" in text
