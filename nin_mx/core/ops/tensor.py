@@ -504,46 +504,19 @@ def _dim(shape, i: int) -> int:
     return _m(shape[i])
 
 
-def _opt_tuple_items(raw: str | None, key: str) -> tuple:
-    """``mxnet::Tuple<dmlc::optional<index_t>>``: '(0, None, 2)' or '[None]'."""
-    if raw is None:
-        return ()
-    text = raw.strip()
-    if text[:1] not in "([" or text[-1:] not in ")]":
-        raise GraphError(f"attribute {key}={raw!r} is not a tuple of integers or None")
-    body = text[1:-1].strip()
-    items = [s.strip() for s in body.split(",")] if body else []
-    if items and items[-1] == "":
-        items.pop()
-    out = []
-    for item in items:
-        if item == "None":
-            out.append(None)
-        else:
-            out.append(_attrs_int(item.rstrip("L"), key, raw))
-    return tuple(out)
-
-
-def _attrs_int(text: str, key: str, raw: str) -> int:
-    from nin_mx.core.attrs import parse_int
-
-    try:
-        return parse_int(text, bits=64)
-    except GraphError:
-        raise GraphError(f"attribute {key}={raw!r} is not a tuple of integers or None") from None
-
-
 # -- slice: matrix_op-inl.h (SliceOpShape, GetIndexRange, SetSliceOpOutputDimSize) ---------------
 
 
 @parser
 def _slice_params(a: Attrs) -> tuple:
-    begin = _opt_tuple_items(a.raw.get("begin"), "begin")
-    end = _opt_tuple_items(a.raw.get("end"), "end")
-    step = _opt_tuple_items(a.raw.get("step"), "step")
+    """``SliceParam`` (src/operator/tensor/slice-inl.h): begin, end and step are
+    ``mxnet::Tuple<dmlc::optional<index_t>>``, read by :mod:`nin_mx.core.attrs`."""
     if "begin" not in a.raw or "end" not in a.raw:
         raise GraphError("required attributes begin and end are missing")
-    return begin, end, step
+    begin, end, step = a.opt_int_tuple("begin"), a.opt_int_tuple("end"), a.opt_int_tuple("step")
+    if begin is None or end is None:  # 'None': a tuple of unknown length (ndim -1)
+        raise GraphError("attributes begin and end must be tuples, not None")
+    return begin, end, step or ()
 
 
 def slice_op(attrs, ins, outs):
@@ -822,18 +795,23 @@ def size_array(attrs, ins, outs):
     return ins, [merge(outs[0], (1,))]
 
 
-# -- _arange: init_op.h (RangeShape) ------------------------------------------------------------
+# -- _arange: init_op.h (RangeParam, RangeParamParser, RangeShape) -----------------------------
 
 
 @parser
 def _range_params(a: Attrs) -> tuple:
+    """``RangeParam`` as MXNet's ``RangeParamParser`` leaves it (src/operator/tensor/init_op.h):
+    without ``infer_range`` and without ``stop``, ``start`` is the stop and 0 the start, as
+    Gluon's ``F.arange(80)`` writes ``start=80, stop=None``. (``start`` a double, ``stop`` an
+    ``optional<double>``, ``step`` a double, ``repeat`` an int, ``infer_range`` a bool.)"""
     start = a.float("start", REQUIRED)
-    raw = a.raw.get("stop")
-    stop = None if raw is None or raw.strip() == "None" else a.float("stop")
+    stop = a.opt_float("stop")
     step = a.float("step", 1.0)
     repeat_ = a.int("repeat", 1)
-    a.bool("infer_range", False)
-    return start, stop, step, repeat_, a.bool("infer_range", False)
+    infer = a.bool("infer_range", False)
+    if not infer and stop is None:
+        start, stop = 0.0, start
+    return start, stop, step, repeat_, infer
 
 
 def arange(attrs, ins, outs):
@@ -844,10 +822,8 @@ def arange(attrs, ins, outs):
         raise GraphError(f"attribute step={step}: Range does not support step=0")
     if repeat_ <= 0:
         raise GraphError(f"attribute repeat={repeat_}: Range only supports repeat > 0")
-    if infer and stop is None:
+    if stop is None:  # infer_range without a stop: the output tells (RangeShape returns false)
         return ins, outs
-    if stop is None:
-        raise ShapeError("bad optional access")
     if (step > 0 and not start < stop) or (step < 0 and not start > stop):
         raise ShapeError(f"invalid range (start, stop, step) = ({start}, {stop}, {step})")
     n = int(math.ceil((stop - start) / step) * repeat_)
