@@ -218,7 +218,9 @@ def _broken(module: ModuleType, exc: BaseException) -> None:
     for key in [key for key in sys.modules if key == name or key.startswith(name + ".")]:
         del sys.modules[key]
     sys.modules[name] = None  # type: ignore[assignment]
-    kept = {key: module.__dict__[key] for key in ("__name__", "__spec__", "__loader__") if key in module.__dict__}
+    kept = {
+        key: module.__dict__[key] for key in ("__name__", "__spec__", "__loader__") if key in module.__dict__
+    }
     module.__dict__.clear()
     module.__dict__.update(kept)
 

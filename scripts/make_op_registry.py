@@ -142,12 +142,20 @@ _KIND_OF_TYPE = {
 }
 # 'Shape(tuple)' is TShape, Tuple<int> or Tuple<optional<int>>; 'Shape or None' optional<TShape>
 # or optional<Tuple<int>>; '' a type without a name (optional<int64_t>, optional<Tuple<double>>).
+# A documented type may differ from the parsed one too (smooth_l1's 'float' scalar is the double
+# of NumpyBinaryScalarParam): those are asked as well.
 _CANDIDATES = {
     "Shape(tuple)": ("tuple_opt_int", "shape", "tuple_int"),
     "Shape or None": ("opt_shape", "opt_tuple_int"),
-    "": ("opt_int64", "opt_double", "opt_tuple_double", "opt_shape", "string"),
+    "": ("opt_int64", "opt_double", "opt_tuple_double", "opt_tuple_int64", "opt_shape", "char", "string"),
+    "float": ("float", "double"),
+    "double": ("double", "float"),
+    "int": ("int", "int64"),
 }
-_TELLING = ("(None,)", "(2147483648,)", "(1,)", "(1.5,)", "None", "1", "1.5", "x", "(None, 2)", " None")
+_TELLING = (
+    *("(None,)", "(2147483648,)", "(1,)", "(1.5,)", "None", "1", "1.5", "x", "(None, 2)", " None", "xy"),
+    *("1e39", "1e-50", "2147483648", "9223372036854775808", "+1", "(1, 2)"),
+)
 # MXNet's words for a value its parser refuses (dmlc-core include/dmlc/parameter.h, strtonum.h)
 PARSE_REFUSALS = (
     "Invalid Parameter format for",
@@ -193,21 +201,38 @@ def _classify(mx: Any, name: str, key: str, head: str, base: dict[str, str]) -> 
     return max(scores)[2]
 
 
+def _base(mx: Any, name: str, params: dict[str, str]) -> dict[str, str] | None:
+    """Values of the required parameters that MXNet's parser takes together, or None: the
+    plausible ones, and for a type without a name (''), each of a few spellings."""
+    import itertools
+
+    handle = _handle(mx, name)
+    required = {key: kind for key, kind in params.items() if "required" in kind}
+    unnamed = [key for key, kind in required.items() if type_head(kind) == ""]
+    for choice in itertools.product(("1", "(1,)", "None", "a"), repeat=len(unnamed)):
+        base = {key: _plausible(kind) for key, kind in required.items()}
+        base.update(zip(unnamed, choice))
+        if _parses(mx, handle, base) is None:
+            return base
+    return None
+
+
 def _kinds(mx: Any, name: str, params: dict[str, str]) -> dict[str, str]:
     """The kind (nin_mx.core.attrs.KINDS) of each parameter of one operator."""
-    base = {key: _plausible(kind) for key, kind in params.items() if "required" in kind}
-    base_ok = _parses(mx, _handle(mx, name), base) is None
+    base = _base(mx, name, params)
+    base_ok = base is not None
+    base = base or {}
     kinds = {}
     for key, kind in params.items():
         head = type_head(kind)
         if head in ("{enum}", "{None enum}"):
             kinds[key] = "opt_enum" if head == "{None enum}" else "enum"
-        elif head in _KIND_OF_TYPE:
-            kinds[key] = _KIND_OF_TYPE[head]
-        elif base_ok:
+        elif head in _CANDIDATES and base_ok:
             kinds[key] = _classify(mx, name, key, head, {k: v for k, v in base.items() if k != key})
-        else:
+        elif head in _CANDIDATES:
             kinds[key] = _CANDIDATES[head][0]
+        else:
+            kinds[key] = _KIND_OF_TYPE[head]
     return kinds
 
 

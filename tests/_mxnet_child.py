@@ -38,8 +38,10 @@ _ROOT = Path(__file__).resolve().parents[1]
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    """MXNet's message in one line (nin_mx's reduction of its traces)."""
+    from nin_mx.core.errors import one_line
+
+    return one_line(exc)
 
 
 def _child(path: str, start: int) -> None:  # pragma: no cover - runs in the child
@@ -77,7 +79,9 @@ def _child(path: str, start: int) -> None:  # pragma: no cover - runs in the chi
 
     def infer(op: str, attrs: dict[str, str], shapes: Sequence[Sequence[int]]) -> list:
         nodes = [{"op": "null", "name": f"in{i}", "inputs": []} for i in range(len(shapes))]
-        nodes.append({"op": op, "name": "node", "attrs": attrs, "inputs": [[i, 0, 0] for i in range(len(shapes))]})
+        nodes.append(
+            {"op": op, "name": "node", "attrs": attrs, "inputs": [[i, 0, 0] for i in range(len(shapes))]}
+        )
         graph = {
             "nodes": nodes,
             "arg_nodes": list(range(len(shapes))),
@@ -98,14 +102,14 @@ def _child(path: str, start: int) -> None:  # pragma: no cover - runs in the chi
         mx.sym.load_json(text)
         return ["ok"]
 
-    # Room for 1 GiB beyond what MXNet holds once imported: a value such as num_outputs=2147483647
+    # Room for 256 MiB beyond what MXNet holds once imported: a value such as num_outputs=2147483647
     # makes a parser allocate without end, and should fail fast, not fill the machine.
     import resource
 
     mx.base._LIB  # noqa: B018 - MXNet imported (and its libraries mapped) before the cap
     with open("/proc/self/statm", encoding="ascii") as statm:
         mapped = int(statm.read().split()[0]) * resource.getpagesize()
-    resource.setrlimit(resource.RLIMIT_AS, (mapped + 2**30, mapped + 2**30))
+    resource.setrlimit(resource.RLIMIT_AS, (mapped + 2**28, mapped + 2**28))
     run = {"parse": parse, "infer": infer, "forward": forward, "load": load}
     with open(path, encoding="utf-8") as handle_file:
         cases = json.load(handle_file)
@@ -130,7 +134,12 @@ def ask_mxnet(cases: Sequence[list], python: str | None = None, timeout: float =
             json.dump(list(cases), handle_file)
         start = 0
         # no C++ stack trace in MXNet's messages: it costs a millisecond a refusal
-        env = {**os.environ, "PYTHONPATH": str(_ROOT), "MXNET_SUBGRAPH_VERBOSE": "0", "DMLC_LOG_STACK_TRACE_DEPTH": "0"}
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(_ROOT),
+            "MXNET_SUBGRAPH_VERBOSE": "0",
+            "DMLC_LOG_STACK_TRACE_DEPTH": "0",
+        }
         while start < len(cases):
             child = subprocess.run(
                 [python or sys.executable, __file__, path, str(start)],

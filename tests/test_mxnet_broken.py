@@ -55,7 +55,9 @@ def _python(env: dict[str, str], code: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.skipif(sys.version_info >= (3, 13), reason="MXNet is absent on Python 3.13 whatever is installed")
+@pytest.mark.skipif(
+    sys.version_info >= (3, 13), reason="MXNet is absent on Python 3.13 whatever is installed"
+)
 @pytest.mark.parametrize("kind", sorted(BROKEN))
 def test_a_broken_mxnet_is_absent_once_with_its_reason(tmp_path, kind):
     body, reason = BROKEN[kind]
@@ -82,7 +84,9 @@ def test_a_broken_mxnet_is_absent_once_with_its_reason(tmp_path, kind):
     assert reason in message and refused == "import refused"
 
 
-@pytest.mark.skipif(sys.version_info >= (3, 13), reason="MXNet is absent on Python 3.13 whatever is installed")
+@pytest.mark.skipif(
+    sys.version_info >= (3, 13), reason="MXNet is absent on Python 3.13 whatever is installed"
+)
 @pytest.mark.parametrize("kind", sorted(BROKEN))
 def test_the_cli_answers_as_without_mxnet(tmp_path, kind):
     """A graph with an operator the engine has no rule for: the one line a missing MXNet gets,

@@ -21,15 +21,15 @@ from nin_mx.core.errors import GraphError
 
 __all__ = [
     "BLOCK_ATTR",
+    "KINDS",
     "parse_bool",
     "parse_enum",
     "parse_float",
     "parse_int",
     "parse_int_tuple",
     "parse_optional_bool",
-    "parse_optional_int",
-    "KINDS",
     "parse_optional_float",
+    "parse_optional_int",
     "parse_optional_int_tuple",
     "parse_optional_tuple",
     "parse_shape",
@@ -111,8 +111,8 @@ def _element(kind: str) -> Callable[[str, int], tuple[Any, int]]:
     if kind in ("float", "double"):
         single = kind == "float"
         return lambda text, pos: _floats.istream_float(text, pos, single)
-    if kind == "shape":  # a Tuple<TShape> (nested tuples)
-        return lambda text, pos: _tuple_at(text, pos, "int64")
+    if kind == "shape":  # a tuple of tuples (numpy pad's pad_width: Tuple<Tuple<int>>)
+        return lambda text, pos: _tuple_at(text, pos, "int32")
     bounds = _INT32 if kind == "int32" else _INT64
     return lambda text, pos: _istream_int(text, pos, bounds, False)
 
@@ -375,6 +375,8 @@ KINDS = (
     "opt_shape",  # dmlc::optional<TShape> ('Shape or None')
     "opt_tuple_int",  # dmlc::optional<mxnet::Tuple<int>> ('Shape or None')
     "opt_tuple_double",  # dmlc::optional<mxnet::Tuple<double>> (no type name: '')
+    "opt_tuple_int64",  # dmlc::optional<mxnet::Tuple<int64_t>> (no type name: '')
+    "char",  # char (no type name: ''): one character
     "enum",  # an int field with add_enum: exactly one of its names
     "opt_enum",  # an optional<int> field with add_enum: 'None' or one of its names
     "string",  # any text
@@ -391,12 +393,22 @@ _TUPLE_ELEMENT = {
 }
 
 
+_OPTIONAL_TUPLE_ELEMENT = {
+    "opt_shape": "int64",
+    "opt_tuple_int": "int32",
+    "opt_tuple_double": "double",
+    "opt_tuple_int64": "int64",
+}
+
+
 def parse_value(kind: str, raw: str, *, where: str = "", choices: Sequence[str] = ()) -> Any:
     """``raw`` read as MXNet 1.9.1 reads a field of ``kind`` (one of :data:`KINDS`; ``choices``
     for the enums): the value, or :class:`~nin_mx.core.errors.GraphError` in one line where
     MXNet refuses it. 'None' reads as None where the kind admits it."""
     if kind in ("int", "int64", "uint32", "uint64"):
-        return parse_int(raw, where=where, bits=32 if kind in ("int", "uint32") else 64, unsigned=kind[0] == "u")
+        return parse_int(
+            raw, where=where, bits=32 if kind in ("int", "uint32") else 64, unsigned=kind[0] == "u"
+        )
     if kind == "bool":
         return parse_bool(raw, where=where)
     if kind in ("float", "double"):
@@ -409,9 +421,13 @@ def parse_value(kind: str, raw: str, *, where: str = "", choices: Sequence[str] 
         return parse_optional_float(raw, where=where, single=kind == "opt_float")
     if kind in _TUPLE_ELEMENT:
         return parse_tuple(raw, _TUPLE_ELEMENT[kind], where=where)
-    if kind in ("opt_shape", "opt_tuple_int", "opt_tuple_double"):
-        element = {"opt_shape": "int64", "opt_tuple_int": "int32", "opt_tuple_double": "double"}[kind]
-        return parse_optional_tuple(raw, element, where=where)
+    if kind in _OPTIONAL_TUPLE_ELEMENT:
+        return parse_optional_tuple(raw, _OPTIONAL_TUPLE_ELEMENT[kind], where=where)
+    if kind == "char":  # std::istream >> char: one character after any whitespace
+        text = raw.lstrip(_WS)
+        if not text or not text[0].isascii() or text[1:].strip(_WS):
+            raise _fail(where, raw, "one character")
+        return text[0]
     if kind == "enum":
         return parse_enum(raw, choices, where=where)
     if kind == "opt_enum":

@@ -161,7 +161,11 @@ def _strtof(chars: str) -> float:
     digits = mantissa.lstrip("+-").replace(".", "").lstrip("0")
     if not digits:
         return -0.0 if mantissa.startswith("-") else 0.0
-    scale = int(exponent or "0") if len(exponent.lstrip("+-")) < 12 else (10**12 if exponent[:1] != "-" else -(10**12))
+    scale = (
+        int(exponent or "0")
+        if len(exponent.lstrip("+-")) < 12
+        else (10**12 if exponent[:1] != "-" else -(10**12))
+    )
     point = mantissa.lstrip("+-").find(".")
     whole = len(mantissa.lstrip("+-")) if point < 0 else point
     magnitude = whole - (len(mantissa.lstrip("+-").replace(".", "")) - len(digits)) + scale

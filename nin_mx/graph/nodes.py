@@ -331,6 +331,9 @@ def data_inputs(nodes: Sequence[Node]) -> list[str]:
     ... (the input names of :mod:`nin_mx.core.ops`) or one of a list (``arg0``, ...), never a
     weight, bias, gamma, beta, moving statistic, or an input the operator's shape rule infers
     (anchors, ``im_info``). For an operator without a rule, its first input is taken as data.
+    A variable named ``data`` (what an unnamed ``--input`` names) fed to a data slot is a data
+    input whatever annotations it carries: MXNet's own ``save_000800.json`` (an MXNet 0.8 MLP)
+    gives its ``data`` an ``lr_mult``.
     So anchors, offsets and learned scales (SSD's ``relu4_3_scale``) are not data inputs. A
     graph whose every such variable has a ``__shape__`` of its own gets those variables.
     """
@@ -382,7 +385,7 @@ def data_inputs(nodes: Sequence[Node]) -> list[str]:
         for i in sorted(as_data)
         if as_data[i]
         and not nodes[i].name.endswith("_label")
-        and not any(key in nodes[i].attrs for key in learned)
+        and (nodes[i].name == "data" or not any(key in nodes[i].attrs for key in learned))
     ]
     unknown = [i for i in candidates if not shape_known(nodes[i])]
     return [nodes[i].name for i in (unknown or candidates)]

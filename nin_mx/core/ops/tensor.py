@@ -402,11 +402,9 @@ def reduce(attrs, ins, outs):
     if data is None:
         return ins, outs
     nd = len(data)
-    if axis is None:
+    if axis is None or axis == ():  # ReduceAxesShapeImpl: no axis, or none, reduces them all
         out = (1,) * nd if keepdims else (1,)
         return ins, [merge(outs[0], out)]
-    if axis == ():
-        return ins, [merge(outs[0], data)]
     chosen = {axis_of(a, nd) for a in axis}
     if exclude:
         chosen = set(range(nd)) - chosen
@@ -682,7 +680,9 @@ def stack(attrs, ins, outs):
 
 @parser
 def _tile_params(a: Attrs) -> tuple:
-    return a.tuple("reps", REQUIRED)
+    if "reps" not in a.raw:
+        raise GraphError("required attribute reps is missing")
+    return a.opt_tuple("reps") or ()  # 'None' (ndim -1) tiles as () does: TileOpShape
 
 
 def tile(attrs, ins, outs):
@@ -695,7 +695,7 @@ def tile(attrs, ins, outs):
     n = max(len(data), len(reps))
     d = (1,) * (n - len(data)) + tuple(data)
     r = (1,) * (n - len(reps)) + tuple(reps)
-    out = tuple(x * y for x, y in zip(d, r))
+    out = tuple(max(x * y, 0) for x, y in zip(d, r))  # a negative or zero size stays unknown
     return ins, [merge(outs[0], out)]
 
 
