@@ -817,7 +817,7 @@ def _range_params(a: Attrs) -> tuple:
 def arange(attrs, ins, outs):
     import math
 
-    start, stop, step, repeat_, infer = _range_params(attrs)
+    start, stop, step, repeat_, _ = _range_params(attrs)
     if step == 0:
         raise GraphError(f"attribute step={step}: Range does not support step=0")
     if repeat_ <= 0:
