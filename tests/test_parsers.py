@@ -135,7 +135,12 @@ def _representatives() -> dict[str, dict]:
     from nin_mx.core.ops import op_info
 
     chosen: dict[str, tuple[str, dict]] = {}
-    for op, entry in sorted(_registry().items(), key=lambda item: (op_info(item[0]) is None, item[0])):
+
+    def preference(item: tuple[str, dict]) -> tuple:
+        info = op_info(item[0])  # an operator of the table, by its own name before its aliases
+        return (info is None, info is not None and info.name != item[0], item[0])
+
+    for op, entry in sorted(_registry().items(), key=preference):
         if not entry["params"] or op.startswith("_backward") or op in ("Custom", "_NDArray", "_Native"):
             continue
         key = json.dumps(
