@@ -363,7 +363,9 @@ def data_inputs(nodes: Sequence[Node]) -> list[str]:
             continue
         info = op_info(node.op)
         names: tuple[str, ...] | None = None
-        if info is not None:
+        if info is not None and info.variadic and _claims_more_inputs(node):
+            names = ()  # a list of inputs: each is read as data (the engine refuses the count)
+        elif info is not None:
             try:
                 names = tuple(info.input_names(node.attrs))
             except (GraphError, ValueError):
@@ -391,6 +393,13 @@ def data_inputs(nodes: Sequence[Node]) -> list[str]:
     ]
     unknown = [i for i in candidates if not shape_known(nodes[i])]
     return [nodes[i].name for i in (unknown or candidates)]
+
+
+def _claims_more_inputs(node: Node) -> bool:
+    """A list operator whose ``num_args`` exceeds its inputs (``num_args=2147483647`` on one
+    input): its input names are not made (MXNet's inference refuses the count anyway)."""
+    raw = node.attrs.get("num_args", "").strip()
+    return raw.isdigit() and int(raw) > len(node.inputs) + 1
 
 
 @contextlib.contextmanager

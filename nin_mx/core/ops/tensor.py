@@ -284,7 +284,12 @@ def _split_params(a: Attrs) -> tuple:
     num = a.int("num_outputs", REQUIRED)
     if num < 1:
         raise GraphError(f"num_outputs must be at least 1, got {num}")
+    if num > _MAX_OUTPUTS:  # MXNet names every output first (and runs out of memory doing so)
+        raise GraphError(f"num_outputs={num} is more outputs than MXNet 1.9.1 can make")
     return num, a.int("axis", 1), a.bool("squeeze_axis", False)
+
+
+_MAX_OUTPUTS = 2**24
 
 
 def split_outputs(attrs) -> int:
