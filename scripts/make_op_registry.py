@@ -8,7 +8,8 @@ answers (``MXSymbolCreateAtomicSymbol`` with -1: "should be greater equal to N")
 
 nin_mx reads the file to refuse, before anything executes a graph, an operator MXNet does not
 have, an attribute it does not take and a value it would refuse (``nin_mx.core.ops.registry``).
-Run with MXNet 1.9.1 (about a minute):
+The probes run in child processes, each capped at 1 GiB beyond MXNet itself (some values make
+a parser allocate without end, some crash libmxnet). Run with MXNet 1.9.1 (two or three minutes):
 
     python scripts/make_op_registry.py
 """
