@@ -26,7 +26,15 @@ if TYPE_CHECKING:
     from importlib.abc import Loader
     from importlib.machinery import ModuleSpec
 
-__all__ = ["MXNetUnavailable", "mx", "mxnet_available", "mxnet_error_types", "require_mxnet"]
+__all__ = [
+    "MXNetUnavailable",
+    "import_failure",
+    "mx",
+    "mxnet_available",
+    "mxnet_error_types",
+    "mxnet_usable",
+    "require_mxnet",
+]
 
 # The last release of MXNet, and the Pythons it runs on (it needs numpy<2, which has no wheels for 3.13).
 MXNET_VERSION = "1.9.1"
@@ -68,21 +76,46 @@ def _python_supported() -> bool:
 def _why_unavailable() -> str:
     if not _python_supported():
         return f"which runs on Python {SUPPORTED_PYTHONS} (this is Python {_python()})"
+    if _import_failure is not None:
+        return f"which is installed but cannot be imported ({_import_failure})"
     return f"which is not installed; {_install_hint()}"
+
+
+# The last line of the error MXNet's import failed with, once it has (then MXNet is absent).
+_import_failure: str | None = None
 
 
 def mxnet_available() -> bool:
     """Whether MXNet can be imported here, answered without importing it (nor numpy).
 
     False on Python 3.13 and later even if a package named ``mxnet`` is installed: MXNet 1.9.1
-    needs numpy<2, which has no wheels for those Pythons. True does not promise that the import
-    succeeds (a broken installation fails when ``mx`` is first used).
+    needs numpy<2, which has no wheels for those Pythons; False too once its import has failed
+    (:func:`mxnet_usable`). Before that, True does not promise that the import succeeds: ask
+    :func:`mxnet_usable` where MXNet is about to be used.
     """
-    if not _python_supported():
+    if not _python_supported() or _import_failure is not None:
         return False
     if "mxnet" in sys.modules:  # the lazy module, or None where the import is blocked
         return sys.modules["mxnet"] is not None
     return importlib.util.find_spec("mxnet") is not None
+
+
+def mxnet_usable() -> bool:
+    """Whether MXNet imports here: imports it (once). An installed MXNet whose import fails
+    (numpy 2 beside MXNet 1.9.1, a broken libmxnet, a blocked import) is from then on treated
+    as absent, and :func:`import_failure` says why."""
+    if not mxnet_available():
+        return False
+    try:
+        mx.base  # noqa: B018 - runs the lazy import
+    except MXNetUnavailable:
+        return False
+    return True
+
+
+def import_failure() -> str | None:
+    """Why an installed MXNet could not be imported (the error's last line), or None."""
+    return _import_failure
 
 
 def require_mxnet(what: str) -> None:
@@ -160,9 +193,43 @@ class _NumpyAliasLoader:
         return self._loader.create_module(spec)
 
     def exec_module(self, module: ModuleType) -> None:
-        _restore_numpy_bool()
-        module.__loader__ = module.__spec__.loader = self._loader
-        self._loader.exec_module(module)
+        try:
+            _restore_numpy_bool()
+            module.__loader__ = module.__spec__.loader = self._loader
+            self._loader.exec_module(module)
+        except Exception as exc:  # any way an installed MXNet can fail to import
+            _broken(module, exc)
+            raise _unavailable(f"importing {module.__name__}") from None
+
+
+def _last_line(exc: BaseException) -> str:
+    """``ImportError: numpy.core.multiarray failed to import``: the error's last line."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return f"{type(exc).__name__}: {lines[-1]}" if lines else type(exc).__name__
+
+
+def _broken(module: ModuleType, exc: BaseException) -> None:
+    """MXNet failed to import: from now on it is absent. The half-made modules are dropped
+    (``import mxnet`` elsewhere fails at once), and reading the lazy module ``mx`` that other
+    modules hold raises :class:`MXNetUnavailable` instead of ``AttributeError``."""
+    global _import_failure
+    _import_failure = _last_line(exc)
+    name = module.__name__
+    for key in [key for key in sys.modules if key == name or key.startswith(name + ".")]:
+        del sys.modules[key]
+    sys.modules[name] = None  # type: ignore[assignment]
+    kept = {
+        key: module.__dict__[key] for key in ("__name__", "__spec__", "__loader__") if key in module.__dict__
+    }
+    module.__dict__.clear()
+    module.__dict__.update(kept)
+
+    def missing(attribute: str) -> Any:
+        if attribute.startswith("__") and attribute.endswith("__"):
+            raise AttributeError(attribute)
+        raise _unavailable(_caller(sys._getframe(1), f"mx.{attribute}"))
+
+    module.__dict__["__getattr__"] = missing
 
 
 def _lazy_import(name: str) -> ModuleType:
@@ -186,6 +253,6 @@ mx: Any = _lazy_import("mxnet") if mxnet_available() else _MissingMXNet()
 def mxnet_error_types() -> tuple[type[BaseException], ...]:
     """The exception types MXNet raises from its C++ core (imports MXNet); none where MXNet is
     unavailable, so ``except mxnet_error_types():`` catches nothing there."""
-    if isinstance(mx, _MissingMXNet):
+    if isinstance(mx, _MissingMXNet) or not mxnet_usable():
         return ()
     return (mx.base.MXNetError,)

@@ -104,7 +104,9 @@ def test_float():
     assert parse_float("1e-3") == 1e-3
     assert parse_float(" .5") == 0.5
     assert parse_float("-inf") == float("-inf")
-    for raw in ("0.5 ", "1e", "abc", "", "1,5"):
+    # dmlc-core's ParseFloat (include/dmlc/strtonum.h) reads an exponent without digits as 0
+    assert parse_float("1e") == 1.0
+    for raw in ("0.5 ", "abc", "", "1,5"):
         with pytest.raises(GraphError, match="attribute eps="):
             parse_float(raw, where="attribute eps")
 

@@ -40,6 +40,12 @@ def diagnose(
         nin_mx.errors.GraphError: for a file that is not an MXNet NDArray file.
     """
     findings = find_pitfalls(graph.nodes, report) if pitfalls else []
+    if pitfalls:  # a file MXNet's own loader refuses (nin_mx.graph.nodes.mxnet_load_refusal)
+        findings += [
+            Finding("mxnet-cannot-load", Severity.ERROR, None, note)
+            for note in graph.notes
+            if note.startswith("MXNet 1.9.1 cannot load this file: ")
+        ]
     if params is not None and report.ok:
         findings += check_params(graph, report.input_shapes, params)
     return findings

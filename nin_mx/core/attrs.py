@@ -12,23 +12,29 @@ MXNet would refuse raises :class:`~nin_mx.core.errors.GraphError` naming the att
 from __future__ import annotations
 
 import functools
-import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
+from nin_mx.core import floats as _floats
 from nin_mx.core.errors import GraphError
 
 __all__ = [
     "BLOCK_ATTR",
+    "KINDS",
     "parse_bool",
     "parse_enum",
     "parse_float",
     "parse_int",
     "parse_int_tuple",
     "parse_optional_bool",
+    "parse_optional_float",
     "parse_optional_int",
     "parse_optional_int_tuple",
+    "parse_optional_tuple",
     "parse_shape",
+    "parse_tuple",
+    "parse_value",
 ]
 
 # The attribute our factories put on every node to say which block it belongs to (stem,
@@ -39,14 +45,14 @@ BLOCK_ATTR = "__block__"
 _INT32 = (-(2**31), 2**31 - 1)
 _INT64 = (-(2**63), 2**63 - 1)
 _UINT32 = (0, 2**32 - 1)
+_UINT64 = (0, 2**64 - 1)
 _WS = " \t\n\v\f\r"  # C's isspace in the "C" locale
 
 # What `std::istream >> int` consumes: leading whitespace, an optional sign, decimal digits.
 _ISTREAM_INT = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)")
 
 
-class _Invalid(ValueError):
-    """A value MXNet refuses; the caller words the message."""
+_Invalid = _floats.Invalid  # a value MXNet refuses; the caller words the message
 
 
 def _fail(where: str, raw: str, expect: str) -> GraphError:
@@ -78,14 +84,15 @@ def _only_space_after(text: str, pos: int) -> None:
 
 @functools.lru_cache(maxsize=4096)
 def _int(raw: str, bits: int, unsigned: bool) -> int:
-    bounds = _UINT32 if unsigned else (_INT32 if bits == 32 else _INT64)
+    bounds = (_UINT32 if bits == 32 else _UINT64) if unsigned else (_INT32 if bits == 32 else _INT64)
     value, end = _istream_int(raw, 0, bounds, unsigned)
     _only_space_after(raw, end)
     return value
 
 
 def parse_int(raw: str, *, where: str = "", bits: int = 32, unsigned: bool = False) -> int:
-    """An ``int`` (``bits=32``), ``int64``/``dim_t`` (64) or ``uint32_t`` (``unsigned=True``) field.
+    """An ``int`` (``bits=32``), ``int64``/``dim_t`` (64), ``uint32_t`` or ``uint64_t``
+    (``unsigned=True``) field.
 
     ``' 3'``, ``'+0'`` and ``'3 '`` read as 3, 0 and 3; ``'0x10'``, ``'1e3'``, ``'3.0'`` and
     ``'3a'`` are refused (``std::istream`` stops at the ``x``, ``e`` or ``.``, which dmlc then
@@ -97,52 +104,72 @@ def parse_int(raw: str, *, where: str = "", bits: int = 32, unsigned: bool = Fal
         raise _fail(where, raw, "an integer") from None
 
 
-@functools.lru_cache(maxsize=4096)
-def _tuple(raw: str, optional: bool) -> tuple[int, ...] | None:
-    """``mxnet::Tuple<int64_t>::operator>>`` (include/mxnet/tuple.h), then dmlc's trailing check.
+def _element(kind: str) -> Callable[[str, int], tuple[Any, int]]:
+    """``is >> idx`` for one element of an ``mxnet::Tuple<ValueType>``: (value, next position)."""
+    if kind == "opt_int":  # dmlc::optional<int>'s operator>> (include/dmlc/optional.h)
+        return _optional_int_at
+    if kind in ("float", "double"):
+        single = kind == "float"
+        return lambda text, pos: _floats.istream_float(text, pos, single)
+    if kind == "shape":  # a tuple of tuples (numpy pad's pad_width: Tuple<Tuple<int>>)
+        return lambda text, pos: _tuple_at(text, pos, "int32")
+    bounds = _INT32 if kind == "int32" else _INT64
+    return lambda text, pos: _istream_int(text, pos, bounds, False)
 
-    Returns None for 'None' (MXNet's unknown shape, ndim -1) and () for '()' or '[]'.
-    """
-    text, n, pos = raw, len(raw), 0
+
+def _optional_int_at(text: str, pos: int, bits: int = 32) -> tuple[int | None, int]:
+    """``is >> dmlc::optional<int>``: the next four characters 'None' exactly, or ``is >> int``
+    and one 'L' after it."""
+    if text[pos : pos + 4] == "None":
+        return None, pos + 4
+    value, pos = _istream_int(text, pos, _INT32 if bits == 32 else _INT64, False)
+    if text[pos : pos + 1] == "L":
+        pos += 1
+    return value, pos
+
+
+def _tuple_at(text: str, pos: int, kind: str) -> tuple[tuple | None, int]:
+    """``mxnet::Tuple<ValueType>::operator>>`` (include/mxnet/tuple.h) at ``pos``: the tuple, or
+    None for 'None' (an unknown shape, ndim -1), and the next position. ``kind`` is the element's:
+    ``int64`` (a TShape, dim_t), ``int32`` (Tuple<int>), ``opt_int`` (Tuple<optional<int>>),
+    ``float``, ``double``, ``shape`` (Tuple<TShape>)."""
+    read = _element(kind)
+    integral = kind in ("int32", "int64")
+    n = len(text)
     while True:
         if pos >= n:
             raise _Invalid
         ch = text[pos]
-        if ch.isdigit() or ch == "-":  # a bare number is a 1-tuple
-            if not ch.isascii():
-                raise _Invalid
-            value, end = _istream_int(text, pos, _INT64, False)
-            _only_space_after(text, end)
-            return (value,)
+        if ch in "0123456789-":  # a bare value is a 1-tuple
+            value, pos = read(text, pos)
+            return (value,), pos
         pos += 1
         if ch in "([":
             break
         if ch not in _WS:
             if ch == "N":
                 # `is >> std::string` after the 'N': the next whitespace-delimited word
+                while pos < n and text[pos] in _WS:
+                    pos += 1
                 word_start = pos
                 while pos < n and text[pos] not in _WS:
                     pos += 1
                 if text[word_start:pos] == "one":
-                    _only_space_after(text, pos)
-                    if not optional:
-                        raise _Invalid
-                    return None
+                    return None, pos
             raise _Invalid
     while pos < n and text[pos] in _WS:
         pos += 1
     if pos < n and text[pos] in ")]":
-        _only_space_after(text, pos + 1)
-        return ()
-    values: list[int] = []
+        return (), pos + 1
+    values: list[Any] = []
     while True:
-        value, pos = _istream_int(text, pos, _INT64, False)
+        value, pos = read(text, pos)
         values.append(value)
         while pos < n and text[pos] in _WS:
             pos += 1
         ch = text[pos] if pos < n else ""
         pos += 1
-        if ch == "L":
+        if integral and ch == "L":
             ch = text[pos] if pos < n else ""
             pos += 1
         if ch == ",":
@@ -155,8 +182,18 @@ def _tuple(raw: str, optional: bool) -> tuple[int, ...] | None:
         if ch and ch in ")]":
             break
         raise _Invalid
-    _only_space_after(text, pos)
-    return tuple(values)
+    return tuple(values), pos
+
+
+@functools.lru_cache(maxsize=4096)
+def _tuple(raw: str, optional: bool, kind: str = "int64") -> tuple | None:
+    """A whole tuple field: :func:`_tuple_at`, then dmlc's trailing check (whitespace only).
+    'None' is refused unless ``optional``."""
+    value, end = _tuple_at(raw, 0, kind)
+    _only_space_after(raw, end)
+    if value is None and not optional:
+        raise _Invalid
+    return value
 
 
 def parse_int_tuple(raw: str, *, where: str = "") -> tuple[int, ...]:
@@ -238,22 +275,168 @@ def parse_optional_bool(raw: str | None, *, where: str = "") -> bool | None:
     raise _fail(where, raw, "a boolean or None")
 
 
-_FLOAT = re.compile(
-    r"[ \t\n\v\f\r]*([+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf(?:inity)?|nan))",
-    re.IGNORECASE,
-)
-
-
-def parse_float(raw: str, *, where: str = "") -> float:
-    """``FieldEntry<float>``/``<double>`` (``dmlc::stof``): leading whitespace, a decimal number,
+def parse_float(raw: str, *, where: str = "", single: bool = False) -> float:
+    """``FieldEntry<double>`` (or ``<float>``, ``single``): ``dmlc::stod``/``dmlc::stof`` of the
+    whole string (:func:`nin_mx.core.floats.dmlc_float`): leading whitespace, a decimal number,
     'inf' or 'nan'; no trailing character at all, not even a space."""
-    match = _FLOAT.match(raw)
-    if match is None or match.end() != len(raw):
-        raise _fail(where, raw, "a number")
-    value = float(match.group(1))
-    if math.isinf(value) and "inf" not in match.group(1).lower():
-        raise GraphError(f"{where or 'value'}={raw!r} is out of range")
+    try:
+        return _floats.dmlc_float(raw, single)
+    except _Invalid as exc:
+        if str(exc) == "out of range":
+            raise GraphError(f"{where or 'value'}={raw!r} is out of range") from None
+        raise _fail(where, raw, "a number") from None
+
+
+def parse_optional_float(raw: str | None, *, where: str = "", single: bool = False) -> float | None:
+    """``dmlc::optional<double>`` (or ``<float>``): the exact prefix 'None' is unset, else
+    ``std::istream >> double`` (no 'inf', no 'nan', an overflow refused); trailing whitespace."""
+    if raw is None:
+        return None
+    try:
+        if raw[:4] == "None":
+            value, end = None, 4
+        else:
+            value, end = _floats.istream_float(raw, 0, single)
+        _only_space_after(raw, end)
+    except _Invalid:
+        raise _fail(where, raw, "a number or None") from None
     return value
+
+
+def parse_tuple(raw: str, kind: str = "int64", *, where: str = "", optional: bool = True) -> tuple | None:
+    """Any ``mxnet::Tuple`` field (``kind`` names its element, see :func:`_tuple_at`):
+    ``'(None, 2)'`` as a ``Tuple<optional<int>>`` reads as ``(None, 2)``; 'None' reads as None
+    (MXNet's unknown shape) unless not ``optional``."""
+    try:
+        return _tuple(raw, optional, kind)
+    except _Invalid:
+        what = {"opt_int": "integers or None", "float": "numbers", "double": "numbers", "shape": "tuples"}
+        raise _fail(where, raw, f"a tuple of {what.get(kind, 'integers')}") from None
+
+
+def parse_optional_tuple(raw: str | None, kind: str = "int64", *, where: str = "") -> tuple | None:
+    """``dmlc::optional<TShape>`` ('Shape or None'): the exact prefix 'None' is unset, else a tuple."""
+    if raw is None:
+        return None
+    try:
+        if raw[:4] == "None":
+            value, end = None, 4
+        else:
+            value, end = _tuple_at(raw, 0, kind)
+        _only_space_after(raw, end)
+    except _Invalid:
+        raise _fail(where, raw, "a tuple of integers or None") from None
+    return value
+
+
+_PTR = re.compile(r"[ \t\n\v\f\r]*[+-]?(?:0[xX])?[0-9a-fA-F]+")
+
+
+def _parse_ptr(raw: str, where: str) -> int:
+    """``std::istream >> void*``: a hexadecimal number (libstdc++ reads it as ``%p`` writes it)."""
+    match = _PTR.match(raw)
+    try:
+        if match is None:
+            raise _Invalid
+        _only_space_after(raw, match.end())
+        text = match.group(0).strip(_WS)
+        value = int(text, 16)
+        if abs(value) > _UINT64[1]:
+            raise _Invalid
+    except _Invalid:
+        raise _fail(where, raw, "a pointer") from None
+    return value % 2**64
+
+
+# The kinds of attribute MXNet 1.9.1 declares (dmlc-core include/dmlc/type_traits.h and
+# mxnet include/mxnet/tensor_blob.h name them: 'int', 'long', 'Shape(tuple)', 'int or None', ...).
+# Three C++ types share the name 'Shape(tuple)' and two 'Shape or None':
+# scripts/make_op_registry.py asks MXNet which one each attribute is.
+KINDS = (
+    "int",  # int
+    "int64",  # int64_t ('long')
+    "uint32",  # uint32_t ('int (non-negative)')
+    "uint64",  # uint64_t ('long (non-negative)')
+    "bool",
+    "float",
+    "double",
+    "opt_int",  # dmlc::optional<int> ('int or None')
+    "opt_int64",  # dmlc::optional<int64_t> (no type name: '')
+    "opt_bool",
+    "opt_float",
+    "opt_double",
+    "shape",  # mxnet::TShape, a Tuple<dim_t> ('Shape(tuple)')
+    "tuple_int",  # mxnet::Tuple<int> ('Shape(tuple)')
+    "tuple_opt_int",  # mxnet::Tuple<dmlc::optional<int>> ('Shape(tuple)')
+    "tuple_int64",  # mxnet::Tuple<int64_t> ('tuple of <long>')
+    "tuple_float",
+    "tuple_double",
+    "tuple_shape",  # mxnet::Tuple<TShape> ('tuple of <Shape(tuple)>')
+    "opt_shape",  # dmlc::optional<TShape> ('Shape or None')
+    "opt_tuple_int",  # dmlc::optional<mxnet::Tuple<int>> ('Shape or None')
+    "opt_tuple_double",  # dmlc::optional<mxnet::Tuple<double>> (no type name: '')
+    "opt_tuple_int64",  # dmlc::optional<mxnet::Tuple<int64_t>> (no type name: '')
+    "char",  # char (no type name: ''): one character
+    "enum",  # an int field with add_enum: exactly one of its names
+    "opt_enum",  # an optional<int> field with add_enum: 'None' or one of its names
+    "string",  # any text
+    "ptr",  # void*
+)
+_TUPLE_ELEMENT = {
+    "shape": "int64",
+    "tuple_int": "int32",
+    "tuple_opt_int": "opt_int",
+    "tuple_int64": "int64",
+    "tuple_float": "float",
+    "tuple_double": "double",
+    "tuple_shape": "shape",
+}
+
+
+_OPTIONAL_TUPLE_ELEMENT = {
+    "opt_shape": "int64",
+    "opt_tuple_int": "int32",
+    "opt_tuple_double": "double",
+    "opt_tuple_int64": "int64",
+}
+
+
+def parse_value(kind: str, raw: str, *, where: str = "", choices: Sequence[str] = ()) -> Any:
+    """``raw`` read as MXNet 1.9.1 reads a field of ``kind`` (one of :data:`KINDS`; ``choices``
+    for the enums): the value, or :class:`~nin_mx.core.errors.GraphError` in one line where
+    MXNet refuses it. 'None' reads as None where the kind admits it."""
+    if kind in ("int", "int64", "uint32", "uint64"):
+        return parse_int(
+            raw, where=where, bits=32 if kind in ("int", "uint32") else 64, unsigned=kind[0] == "u"
+        )
+    if kind == "bool":
+        return parse_bool(raw, where=where)
+    if kind in ("float", "double"):
+        return parse_float(raw, where=where, single=kind == "float")
+    if kind in ("opt_int", "opt_int64"):
+        return parse_optional_int(raw, where=where, bits=32 if kind == "opt_int" else 64)
+    if kind == "opt_bool":
+        return parse_optional_bool(raw, where=where)
+    if kind in ("opt_float", "opt_double"):
+        return parse_optional_float(raw, where=where, single=kind == "opt_float")
+    if kind in _TUPLE_ELEMENT:
+        return parse_tuple(raw, _TUPLE_ELEMENT[kind], where=where)
+    if kind in _OPTIONAL_TUPLE_ELEMENT:
+        return parse_optional_tuple(raw, _OPTIONAL_TUPLE_ELEMENT[kind], where=where)
+    if kind == "char":  # std::istream >> char: one character after any whitespace
+        text = raw.lstrip(_WS)
+        if not text or not text[0].isascii() or text[1:].strip(_WS):
+            raise _fail(where, raw, "one character")
+        return text[0]
+    if kind == "enum":
+        return parse_enum(raw, choices, where=where)
+    if kind == "opt_enum":
+        return None if raw == "None" else parse_enum(raw, choices, where=where)
+    if kind == "ptr":
+        return _parse_ptr(raw, where)
+    if kind == "string":
+        return raw
+    raise ValueError(f"unknown attribute kind {kind!r}")
 
 
 def parse_enum(raw: str, choices: Sequence[str], *, where: str = "") -> str:

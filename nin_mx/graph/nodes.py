@@ -331,6 +331,9 @@ def data_inputs(nodes: Sequence[Node]) -> list[str]:
     ... (the input names of :mod:`nin_mx.core.ops`) or one of a list (``arg0``, ...), never a
     weight, bias, gamma, beta, moving statistic, or an input the operator's shape rule infers
     (anchors, ``im_info``). For an operator without a rule, its first input is taken as data.
+    A variable named ``data`` (what an unnamed ``--input`` names) fed to a data slot is a data
+    input whatever annotations it carries: MXNet's own ``save_000800.json`` (an MXNet 0.8 MLP)
+    gives its ``data`` an ``lr_mult``.
     So anchors, offsets and learned scales (SSD's ``relu4_3_scale``) are not data inputs. A
     graph whose every such variable has a ``__shape__`` of its own gets those variables.
     """
@@ -358,7 +361,9 @@ def data_inputs(nodes: Sequence[Node]) -> list[str]:
             continue
         info = op_info(node.op)
         names: tuple[str, ...] | None = None
-        if info is not None:
+        if info is not None and info.variadic and _claims_more_inputs(node):
+            names = ()  # a list of inputs: each is read as data (the engine refuses the count)
+        elif info is not None:
             try:
                 names = tuple(info.input_names(node.attrs))
             except (GraphError, ValueError):
@@ -382,10 +387,17 @@ def data_inputs(nodes: Sequence[Node]) -> list[str]:
         for i in sorted(as_data)
         if as_data[i]
         and not nodes[i].name.endswith("_label")
-        and not any(key in nodes[i].attrs for key in learned)
+        and (nodes[i].name == "data" or not any(key in nodes[i].attrs for key in learned))
     ]
     unknown = [i for i in candidates if not shape_known(nodes[i])]
     return [nodes[i].name for i in (unknown or candidates)]
+
+
+def _claims_more_inputs(node: Node) -> bool:
+    """A list operator whose ``num_args`` exceeds its inputs (``num_args=2147483647`` on one
+    input): its input names are not made (MXNet's inference refuses the count anyway)."""
+    raw = node.attrs.get("num_args", "").strip()
+    return raw.isdigit() and int(raw) > len(node.inputs) + 1
 
 
 @contextlib.contextmanager
@@ -523,7 +535,13 @@ def load_symbol_file(path: str | os.PathLike[str]) -> SymbolFile:
         check_operators(nodes)
     except GraphError as exc:
         raise GraphError(f"{path}: {exc}") from None
-    return SymbolFile(nodes, text, _version_notes(graph))
+    from nin_mx.graph.mxnet_json import mxnet_load_refusal
+
+    refusal = mxnet_load_refusal(text, graph)
+    notes = _version_notes(graph) + (
+        () if refusal is None else (f"MXNet 1.9.1 cannot load this file: {refusal}",)
+    )
+    return SymbolFile(nodes, text, notes)
 
 
 @contextlib.contextmanager

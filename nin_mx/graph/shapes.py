@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple, Optional
 
-from nin_mx._mxnet import mxnet_available
+from nin_mx._mxnet import import_failure, mxnet_usable
 from nin_mx.core.errors import GraphError, ShapeError, UnsupportedOperator
 from nin_mx.core.validate import INT32_MAX, Shape
 from nin_mx.graph.engine import engine_error, failing_index, infer_graph
@@ -141,10 +141,12 @@ def _by_mxnet(graph: Graph, input_shapes: Mapping[str, Shape], unsupported: Unsu
     Raises:
         ShapeError: where MXNet is not installed, naming the layer; or as MXNet's path words it.
     """
-    if not mxnet_available():
+    if not mxnet_usable():  # an installed MXNet that fails to import is absent too
+        failure = import_failure()
+        why = "is not installed" if failure is None else f"cannot be imported ({failure})"
         raise ShapeError(
             f"layer '{unsupported.layer}' ({unsupported.op}): nin_mx has no shape rule for "
-            f"{unsupported.op} and MXNet is not installed to infer it",
+            f"{unsupported.op} and MXNet {why} to infer it",
             layer=unsupported.layer,
             index=unsupported.index,
         )
@@ -186,7 +188,7 @@ def infer_before(graph: Graph, input_shapes: Mapping[str, Shape], stop: int) -> 
     try:
         inferred = infer_graph(nodes, input_shapes)
     except UnsupportedOperator:
-        if not mxnet_available():
+        if not mxnet_usable():
             return None
         found = mxnet_shapes_before(graph, input_shapes, stop)
         return None if found is None else _from_mxnet(found)

@@ -108,6 +108,18 @@ class Attrs:
             return self._required(key, default)
         return _attrs.parse_float(raw, where=f"attribute {key}")
 
+    def opt_float(self, key: str, *, single: bool = False) -> float | None:
+        """``dmlc::optional<double>`` (``<float>``, ``single``): None for 'None' or absent."""
+        return _attrs.parse_optional_float(self.raw.get(key), where=f"attribute {key}", single=single)
+
+    def opt_int_tuple(self, key: str) -> tuple | None:
+        """``mxnet::Tuple<dmlc::optional<int>>`` (slice's begin, end, step): ``'(None, 2)'`` is
+        ``(None, 2)``; None for 'None' (an unknown shape) or absent."""
+        raw = self.raw.get(key)
+        if raw is None:
+            return None
+        return _attrs.parse_tuple(raw, "opt_int", where=f"attribute {key}")
+
     def bool(self, key: str, default: Any = None) -> Any:
         raw = self.raw.get(key)
         if raw is None:

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import functools
 import json
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from nin_mx.core import attrs as _attrs
 from nin_mx.core.errors import GraphError
 
-__all__ = ["check_node", "mxnet_operators"]
+__all__ = ["attr_kind", "check_node", "crash_bound", "mxnet_operators", "read_attr"]
 
 _DATA = Path(__file__).with_name("mxnet_registry.json")
 # Keys MXNet moves out of the way before it parses attributes (kHiddenKeys in MXNet's
@@ -61,61 +60,89 @@ def _hidden(key: str) -> bool:
     )
 
 
-def _enum(choices: str) -> Callable[[str, str], None]:
-    allowed = {c.strip().strip("'") for c in choices.split(",")}
-
-    def check(raw: str, where: str) -> None:
-        if raw not in allowed:
-            raise GraphError(f"{where}={raw!r} is not one of {', '.join(sorted(allowed))}")
-
-    return check
-
-
-def _optional(check: Callable[[str, str], Any]) -> Callable[[str, str], None]:
-    def optional(raw: str, where: str) -> None:
-        if raw.strip() != "None":
-            check(raw, where)
-
-    return optional
-
-
-def _int_check(bits: int, non_negative: bool) -> Callable[[str, str], None]:
-    def check(raw: str, where: str) -> None:
-        value = _attrs.parse_int(raw, where=where, bits=bits)
-        if non_negative and value < 0:
-            raise GraphError(f"{where}={raw!r} must not be negative")
-
-    return check
-
-
-def _shape(raw: str, where: str) -> None:
-    _attrs.parse_optional_int_tuple(raw, where=where)
-
-
-_TYPE = re.compile(r"^(?P<kind>[^,{]*?|\{[^}]*\})\s*,?\s*(?:optional|required|$)")
-
-
 @functools.cache
-def _checker(kind: str) -> Callable[[str, str], None] | None:
-    """A value check from MXNet's type description (``int (non-negative), required``,
-    ``Shape(tuple), optional, default=[]``, ``{'avg', 'max'},optional, default='max'``); None
-    for a type nin_mx does not check (a string, a tuple of floats)."""
-    head = kind.split(",", 1)[0].strip() if not kind.startswith("{") else kind[1 : kind.index("}")]
-    if kind.startswith("{"):
-        return _enum(head)
-    base, _, maybe_none = head.partition(" or ")
-    check: Callable[[str, str], Any] | None
-    if base.startswith(("int", "long")):
-        check = _int_check(64 if base.startswith("long") else 32, "non-negative" in base)
-    elif base.startswith("boolean"):
-        check = lambda raw, where: _attrs.parse_bool(raw.strip(), where=where)  # noqa: E731
-    elif base.startswith(("float", "double")):
-        check = lambda raw, where: _attrs.parse_float(raw, where=where)  # noqa: E731
-    elif base.startswith("Shape"):
-        check = _shape
-    else:
+def _choices(kind: str) -> tuple[str, ...]:
+    """The names of an enum's description ``{None, 'NCHW', 'NHWC'},optional, default='None'``
+    (``None`` included: ``FieldEntry<optional<int>>`` takes it)."""
+    return tuple(c.strip().strip("'") for c in kind[1 : kind.index("}")].split(","))
+
+
+def _kind(entry: Mapping[str, Any], key: str, described: str) -> str:
+    """The attribute's kind (:data:`nin_mx.core.attrs.KINDS`): as MXNet's probe settled it, or
+    from its type name alone for an operator the probe could not run."""
+    kind = entry.get("kinds", {}).get(key)
+    if kind is not None:
+        return kind
+    head = described.split(",")[0].strip()
+    if described.startswith("{"):
+        return "opt_enum" if described.startswith("{None") else "enum"
+    return _FALLBACK.get(head, "string")
+
+
+_FALLBACK = {
+    "int": "int",
+    "long": "int64",
+    "int (non-negative)": "uint32",
+    "long (non-negative)": "uint64",
+    "boolean": "bool",
+    "float": "float",
+    "double": "double",
+    "int or None": "opt_int",
+    "boolean or None": "opt_bool",
+    "float or None": "opt_float",
+    "double or None": "opt_double",
+    "Shape(tuple)": "shape",
+    "Shape or None": "opt_shape",
+    "tuple of <float>": "tuple_float",
+    "tuple of <double>": "tuple_double",
+    "tuple of <long>": "tuple_int64",
+}
+
+
+def attr_kind(op: str, key: str) -> tuple[str, tuple[str, ...]] | None:
+    """The kind of ``op``'s attribute ``key`` and, for an enum, its names; None if MXNet's
+    ``op`` takes no such attribute."""
+    entry = _registry().get(op)
+    described = entry["params"].get(key) if entry is not None else None
+    if described is None:
         return None
-    return _optional(check) if maybe_none.strip() == "None" or base.startswith("Shape") else check
+    kind = _kind(entry, key, described)
+    return kind, (_choices(described) if kind in ("enum", "opt_enum") else ())
+
+
+def read_attr(op: str, key: str, raw: str) -> Any:
+    """``raw`` read as MXNet 1.9.1 reads ``op``'s attribute ``key`` (dmlc's ``FieldEntry`` of the
+    attribute's C++ type): the value, None for 'None' where the type admits it.
+
+    Raises:
+        GraphError: ``attribute begin='(1 2)' is not a tuple of integers or None`` and the like.
+    """
+    found = attr_kind(op, key)
+    if found is None:
+        raise GraphError(f"MXNet 1.9.1's {op} takes no attribute {key!r}")
+    kind, choices = found
+    return _attrs.parse_value(kind, raw, where=f"attribute {key}", choices=choices)
+
+
+def crash_bound(op: str, key: str) -> int | None:
+    """The lowest value nin_mx lets through where MXNet 1.9.1 takes a lower one and then crashes
+    (divides by it): None where MXNet's own parser bounds the attribute, or nothing does."""
+    return _CRASH_BOUNDS.get(op, {}).get(key)
+
+
+def _check_range(name: str, op: str, entry: Mapping[str, Any], key: str, raw: str, value: float) -> None:
+    """MXNet's range check (``FieldEntryNumeric::Check``: ``set_range``, ``set_lower_bound``),
+    then the bounds that keep MXNet from crashing (:data:`_CRASH_BOUNDS`)."""
+    low, high = entry.get("ranges", {}).get(key, (None, None))
+    crash = crash_bound(op, key)
+    if low is None:
+        low = entry.get("lower_bounds", {}).get(key)
+    if crash is not None and (low is None or crash > low):
+        low = crash
+    if low is not None and value < low:
+        raise GraphError(f"node '{name}' ({op}): attribute {key}={raw!r} must be at least {low}")
+    if high is not None and value > high:
+        raise GraphError(f"node '{name}' ({op}): attribute {key}={raw!r} must be at most {high}")
 
 
 def check_node(name: str, op: str, attrs: Mapping[str, str]) -> None:
@@ -131,8 +158,8 @@ def check_node(name: str, op: str, attrs: Mapping[str, str]) -> None:
     if entry is None:
         raise GraphError(f"node '{name}': MXNet 1.9.1 has no operator {op}")
     params: Mapping[str, str] = entry["params"]
-    if op in _FREE_FORM or not params:
-        return
+    if op in _FREE_FORM or not params or entry.get("free_form"):
+        return  # MXNet's parser takes any attribute here (or parses none)
     for key, raw in attrs.items():
         if _hidden(key):
             continue
@@ -141,15 +168,14 @@ def check_node(name: str, op: str, attrs: Mapping[str, str]) -> None:
             raise GraphError(
                 f"node '{name}' ({op}): no attribute {key!r} (it takes {', '.join(sorted(params))})"
             )
-        check = _checker(kind)
-        if check is not None:
-            try:
-                check(raw, f"attribute {key}")
-            except GraphError as exc:
-                raise GraphError(f"node '{name}' ({op}): {exc}") from None
-        low = entry.get("lower_bounds", {}).get(key, _CRASH_BOUNDS.get(op, {}).get(key))
-        if low is not None and _attrs.parse_int(raw, where=f"attribute {key}", bits=64) < low:
-            raise GraphError(f"node '{name}' ({op}): attribute {key}={raw!r} must be at least {low}")
+        kind_of = _kind(entry, key, kind)
+        choices = _choices(kind) if kind_of in ("enum", "opt_enum") else ()
+        try:
+            value = _attrs.parse_value(kind_of, raw, where=f"attribute {key}", choices=choices)
+        except GraphError as exc:
+            raise GraphError(f"node '{name}' ({op}): {exc}") from None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            _check_range(name, op, entry, key, raw, value)
     for key, kind in params.items():
         if "required" in kind and key not in attrs and key != entry.get("num_args"):
             raise GraphError(f"node '{name}' ({op}): the required attribute {key} is missing")

@@ -284,7 +284,12 @@ def _split_params(a: Attrs) -> tuple:
     num = a.int("num_outputs", REQUIRED)
     if num < 1:
         raise GraphError(f"num_outputs must be at least 1, got {num}")
+    if num > _MAX_OUTPUTS:  # MXNet names every output first (and runs out of memory doing so)
+        raise GraphError(f"num_outputs={num} is more outputs than MXNet 1.9.1 can make")
     return num, a.int("axis", 1), a.bool("squeeze_axis", False)
+
+
+_MAX_OUTPUTS = 2**24
 
 
 def split_outputs(attrs) -> int:
@@ -402,11 +407,9 @@ def reduce(attrs, ins, outs):
     if data is None:
         return ins, outs
     nd = len(data)
-    if axis is None:
+    if axis is None or axis == ():  # ReduceAxesShapeImpl: no axis, or none, reduces them all
         out = (1,) * nd if keepdims else (1,)
         return ins, [merge(outs[0], out)]
-    if axis == ():
-        return ins, [merge(outs[0], data)]
     chosen = {axis_of(a, nd) for a in axis}
     if exclude:
         chosen = set(range(nd)) - chosen
@@ -538,46 +541,19 @@ def _dim(shape, i: int) -> int:
     return _m(shape[i])
 
 
-def _opt_tuple_items(raw: str | None, key: str) -> tuple:
-    """``mxnet::Tuple<dmlc::optional<index_t>>``: '(0, None, 2)' or '[None]'."""
-    if raw is None:
-        return ()
-    text = raw.strip()
-    if text[:1] not in "([" or text[-1:] not in ")]":
-        raise GraphError(f"attribute {key}={raw!r} is not a tuple of integers or None")
-    body = text[1:-1].strip()
-    items = [s.strip() for s in body.split(",")] if body else []
-    if items and items[-1] == "":
-        items.pop()
-    out = []
-    for item in items:
-        if item == "None":
-            out.append(None)
-        else:
-            out.append(_attrs_int(item.rstrip("L"), key, raw))
-    return tuple(out)
-
-
-def _attrs_int(text: str, key: str, raw: str) -> int:
-    from nin_mx.core.attrs import parse_int
-
-    try:
-        return parse_int(text, bits=64)
-    except GraphError:
-        raise GraphError(f"attribute {key}={raw!r} is not a tuple of integers or None") from None
-
-
 # -- slice: matrix_op-inl.h (SliceOpShape, GetIndexRange, SetSliceOpOutputDimSize) ---------------
 
 
 @parser
 def _slice_params(a: Attrs) -> tuple:
-    begin = _opt_tuple_items(a.raw.get("begin"), "begin")
-    end = _opt_tuple_items(a.raw.get("end"), "end")
-    step = _opt_tuple_items(a.raw.get("step"), "step")
+    """``SliceParam`` (src/operator/tensor/slice-inl.h): begin, end and step are
+    ``mxnet::Tuple<dmlc::optional<index_t>>``, read by :mod:`nin_mx.core.attrs`."""
     if "begin" not in a.raw or "end" not in a.raw:
         raise GraphError("required attributes begin and end are missing")
-    return begin, end, step
+    begin, end, step = a.opt_int_tuple("begin"), a.opt_int_tuple("end"), a.opt_int_tuple("step")
+    if begin is None or end is None:  # 'None': a tuple of unknown length (ndim -1)
+        raise GraphError("attributes begin and end must be tuples, not None")
+    return begin, end, step or ()
 
 
 def slice_op(attrs, ins, outs):
@@ -743,7 +719,9 @@ def stack(attrs, ins, outs):
 
 @parser
 def _tile_params(a: Attrs) -> tuple:
-    return a.tuple("reps", REQUIRED)
+    if "reps" not in a.raw:
+        raise GraphError("required attribute reps is missing")
+    return a.opt_tuple("reps") or ()  # 'None' (ndim -1) tiles as () does: TileOpShape
 
 
 def tile(attrs, ins, outs):
@@ -756,7 +734,7 @@ def tile(attrs, ins, outs):
     n = max(len(data), len(reps))
     d = (1,) * (n - len(data)) + tuple(data)
     r = (1,) * (n - len(reps)) + tuple(reps)
-    out = tuple(x * y for x, y in zip(d, r))
+    out = tuple(max(x * y, 0) for x, y in zip(d, r))  # a negative or zero size stays unknown
     return ins, [merge(outs[0], out)]
 
 
@@ -856,32 +834,35 @@ def size_array(attrs, ins, outs):
     return ins, [merge(outs[0], (1,))]
 
 
-# -- _arange: init_op.h (RangeShape) ------------------------------------------------------------
+# -- _arange: init_op.h (RangeParam, RangeParamParser, RangeShape) -----------------------------
 
 
 @parser
 def _range_params(a: Attrs) -> tuple:
+    """``RangeParam`` as MXNet's ``RangeParamParser`` leaves it (src/operator/tensor/init_op.h):
+    without ``infer_range`` and without ``stop``, ``start`` is the stop and 0 the start, as
+    Gluon's ``F.arange(80)`` writes ``start=80, stop=None``. (``start`` a double, ``stop`` an
+    ``optional<double>``, ``step`` a double, ``repeat`` an int, ``infer_range`` a bool.)"""
     start = a.float("start", REQUIRED)
-    raw = a.raw.get("stop")
-    stop = None if raw is None or raw.strip() == "None" else a.float("stop")
+    stop = a.opt_float("stop")
     step = a.float("step", 1.0)
     repeat_ = a.int("repeat", 1)
-    a.bool("infer_range", False)
-    return start, stop, step, repeat_, a.bool("infer_range", False)
+    infer = a.bool("infer_range", False)
+    if not infer and stop is None:
+        start, stop = 0.0, start
+    return start, stop, step, repeat_, infer
 
 
 def arange(attrs, ins, outs):
     import math
 
-    start, stop, step, repeat_, infer = _range_params(attrs)
+    start, stop, step, repeat_, _ = _range_params(attrs)
     if step == 0:
         raise GraphError(f"attribute step={step}: Range does not support step=0")
     if repeat_ <= 0:
         raise GraphError(f"attribute repeat={repeat_}: Range only supports repeat > 0")
-    if infer and stop is None:
+    if stop is None:  # infer_range without a stop: the output tells (RangeShape returns false)
         return ins, outs
-    if stop is None:
-        raise ShapeError("bad optional access")
     if (step > 0 and not start < stop) or (step < 0 and not start > stop):
         raise ShapeError(f"invalid range (start, stop, step) = ({start}, {stop}, {step})")
     n = int(math.ceil((stop - start) / step) * repeat_)
