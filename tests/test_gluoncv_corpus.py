@@ -19,22 +19,25 @@ pytestmark = pytest.mark.mxnet
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "scripts" / "gluoncv_corpus.py"
 
-# One or two small networks of each family; reshape_like's ranges (I3D's non-local blocks).
+# One or two small networks of each family; reshape_like's ranges (I3D's non-local blocks); the
+# graphs nin_mx refused before it read parameters as MXNet does (issue 29): _arange's
+# RangeParamParser (CenterNet, Faster R-CNN, SSD) and slice's Tuple<optional<int>> (SlowFast).
 SAMPLE = {
     "classification": ("mobilenetv3_small", "cifar_resnet20_v1"),
-    "detection": ("yolo3_mobilenet0.25_voc",),
+    "detection": (
+        "yolo3_mobilenet0.25_voc",
+        "center_net_resnet18_v1b_dcnv2_voc",  # also ModulatedDeformableConvolution, gather_nd
+        "faster_rcnn_resnet50_v1b_voc",  # also reverse, broadcast_axis
+        "ssd_300_mobilenet0.25_voc",
+    ),
     "segmentation": ("fastscnn_citys",),
     "pose": ("mobile_pose_mobilenetv3_small",),
-    "action": ("r2plus1d_resnet18_kinetics400", "i3d_nl5_resnet50_v1_kinetics400"),
+    "action": (
+        "r2plus1d_resnet18_kinetics400",
+        "i3d_nl5_resnet50_v1_kinetics400",
+        "slowfast_4x16_resnet50_kinetics400",
+    ),
     "other": ("siamrpn_alexnet_v2_otb15",),
-}
-# Refused by nin_mx's parameter parsing until issue 29's other half lands (the _arange parser,
-# slice's Tuple<optional<int>>): strict, so that they are moved to SAMPLE once they pass.
-AWAITING_PARSERS = {
-    "center_net_resnet18_v1b_dcnv2_voc": "_arange",  # also ModulatedDeformableConvolution, gather_nd
-    "faster_rcnn_resnet50_v1b_voc": "_arange",  # also reverse, broadcast_axis
-    "ssd_300_mobilenet0.25_voc": "_arange",
-    "slowfast_4x16_resnet50_kinetics400": "slice",
 }
 
 if importlib.util.find_spec("gluoncv") is None:  # pragma: no cover - the test extra installs it
@@ -56,7 +59,7 @@ def _corpus(names):
 
 @pytest.fixture(scope="module")
 def corpus():
-    return _corpus([n for names in SAMPLE.values() for n in names] + sorted(AWAITING_PARSERS))
+    return _corpus([n for names in SAMPLE.values() for n in names])
 
 
 @pytest.mark.parametrize("name", [n for names in SAMPLE.values() for n in names])
@@ -74,19 +77,10 @@ def test_every_family_is_sampled(corpus):
 
 def test_totals(corpus):
     code, rows, total = corpus
-    assert total["models"] == len(rows) == sum(map(len, SAMPLE.values())) + len(AWAITING_PARSERS)
+    assert total["models"] == len(rows) == sum(map(len, SAMPLE.values()))
     assert total["exported"] == total["inferred_by_mxnet"] == total["models"]
     assert total["equal_in_nin_mx"] == sum(r["status"] == "equal" for r in rows.values())
     assert code == (0 if total["equal_in_nin_mx"] == total["models"] else 1)
-
-
-@pytest.mark.parametrize("name", sorted(AWAITING_PARSERS))
-def test_awaiting_parsers(corpus, name):
-    row = corpus[1][name]
-    if row["status"] != "equal":
-        assert AWAITING_PARSERS[name] in row["why"], row  # refused for that reason, not another
-        pytest.xfail(f"nin_mx's parser refuses {AWAITING_PARSERS[name]} (issue 29, parameter parsing)")
-    assert row["no_rule"] == []
 
 
 def test_a_model_that_does_not_exist_is_reported_not_raised():
