@@ -801,9 +801,11 @@ CELLS = [
     ),
     _code(
         """
+        from nin_mx.models import symbol as builder  # nin_mx's own symbol builder (no MXNet)
         from nin_mx.models.layers import mlpconv
 
-        block = mlpconv(mx.sym.var("data"), ("conv1", "cccp1", "cccp2"), (192, 160, 96), kernel=5)
+        block = mlpconv(builder.var("data"), ("conv1", "cccp1", "cccp2"), (192, 160, 96), kernel=5)
+        block = mx.sym.load_json(block.tojson())  # for MXNet's drawing
         boxes = {"fixedsize": "false", "height": "0.5"}  # boxes that fit their labels
         drawing = mx.viz.plot_network(block, "mlpconv", shape={"data": (1, 3, 32, 32)}, node_attrs=boxes)
         drawing.graph_attr["ranksep"] = "0.3"  # top to bottom, data first: a chain this long fits no row
