@@ -428,3 +428,12 @@ def test_empty_output_error_is_one_line_and_gives_the_sizes():
     with pytest.raises(EmptyOutputError) as info:
         border.pool_output_size(2, 3)
     assert str(info.value) == "kernel 3 exceeds input 2"
+
+
+def test_deconv_target_pad_is_mxnets_infer_pad():
+    # total = stride*(n-1) + ke - target; pad = ceil(total/2), adj = total % 2 (deconvolution-inl.h)
+    assert border.deconv_target_pad(10, 4, 2, 1, 20) == (1, 0)  # total 2
+    assert border.deconv_target_pad(10, 3, 2, 1, 20) == (1, 1)  # total 1
+    assert border.deconv_target_pad(5, 3, 1, 2, 9) == (0, 0)  # ke 5, total 0
+    with pytest.raises(ValueError, match="exceeds the largest output 22"):
+        border.deconv_target_pad(10, 4, 2, 1, 23)

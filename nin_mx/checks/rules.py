@@ -796,13 +796,11 @@ def _deconv_pads(
     pads, adjs = [], []
     for a, (m, t) in enumerate(zip(n, target)):
         k, s, d = info.kernel[a], info.stride[a], info.dilate[a]  # type: ignore[index]
-        total = border.deconv_output_size(m, k, s, 0, d, 0) - t
-        pad = (total + 1) // 2
-        adj = 2 * pad - total
         try:
-            if total < 0 or border.deconv_output_size(m, k, s, pad, d, adj) != t:
+            pad, adj = border.deconv_target_pad(m, k, s, d, t)
+            if border.deconv_output_size(m, k, s, pad, d, adj) != t:
                 return None
-        except ValueError:  # adj not smaller than the stride
+        except ValueError:  # a target beyond the full output, or adj not smaller than the stride
             return None
         pads.append(pad)
         adjs.append(adj)

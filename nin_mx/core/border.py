@@ -232,6 +232,24 @@ def deconv_output_size(
     return out
 
 
+def deconv_target_pad(n: int, kernel: int, stride: int, dilate: int, target: int) -> tuple[int, int]:
+    """The pad and adj a Deconvolution with ``target_shape`` uses along one axis: MXNet crops the
+    full output (pad 0, adj 0) to ``target``, half of the excess on each side and the odd one out
+    as ``adj`` (apache/mxnet 1.9.1 src/operator/nn/deconvolution-inl.h, ``InferPad``).
+
+    Returns:
+        ``(pad, adj)`` with ``pad = ceil(total / 2)``, ``adj = total % 2``,
+        ``total = stride * (n - 1) + ke - target``.
+
+    Raises:
+        ValueError: if ``target`` exceeds the full output (MXNet: "too big target shape").
+    """
+    total = stride * (n - 1) + effective_kernel(kernel, dilate) - target
+    if total < 0:
+        raise ValueError(f"target {target} exceeds the largest output {total + target}")
+    return (total + 1) // 2, total % 2
+
+
 def pool_output_size(
     n: int,
     kernel: int,

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from nin_mx.core import border
 from nin_mx.core.ops._base import REQUIRED, Attrs
 from nin_mx.export.builder import Builder, untranslatable
 from nin_mx.export.handlers import mx_op
@@ -83,12 +84,11 @@ class Deconvolution:
         if any(target):
             b.static(node, "has a target_shape", axes=range(2, 2 + nd))
             data = b.in_shape(node)[2:]
-            pads, adj_list = [], []
-            for i in range(nd):
-                total = stride[i] * (data[i] - 1) + dilate[i] * (kernel[i] - 1) + 1 - target[i]
-                pads.append((total + 1) // 2)
-                adj_list.append(total % 2)
-            pad, adj = tuple(pads), tuple(adj_list)
+            found = [
+                border.deconv_target_pad(data[i], kernel[i], stride[i], dilate[i], target[i])
+                for i in range(nd)
+            ]
+            pad, adj = tuple(p for p, _ in found), tuple(j for _, j in found)
         ins = [b.input(node, 0), b.input(node, 1)]
         if not _no_bias(a, True):
             ins.append(b.input(node, 2))

@@ -173,14 +173,13 @@ def deconvolution(attrs, ins, outs):
         if not n:
             spatial.append(0)
             continue
-        ke = dilate[axis] * (kernel[axis] - 1) + 1
         if use_target:
             # InferPad: the full output, cropped to target_shape; the remainder becomes adj
-            full = stride[axis] * (n - 1) + ke
-            total = full - target[axis]
-            if total < 0:
-                raise ShapeError(f"target_shape {target} exceeds the largest output {full}")
-            extra = total % 2
+            try:
+                _, extra = border.deconv_target_pad(n, kernel[axis], stride[axis], dilate[axis], target[axis])
+            except ValueError:
+                full = stride[axis] * (n - 1) + border.effective_kernel(kernel[axis], dilate[axis])
+                raise ShapeError(f"target_shape {target} exceeds the largest output {full}") from None
             if extra >= stride[axis] and extra:
                 raise ShapeError(f"target_shape {target} needs an odd crop, impossible with stride 1")
             spatial.append(target[axis])
