@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from nin_mx.core.border import ReportMode, parse_report_mode
 from nin_mx.core.errors import GraphError, one_line
 from nin_mx.graph.nodes import (
     Node,
+    _check_crashers,
     collector_paused,
     data_inputs,
     load_symbol_file,
@@ -30,9 +32,38 @@ from nin_mx.graph.nodes import (
     parse_nodes,
 )
 from nin_mx.models import build, get_model_entry, list_models
-from nin_mx.models.symbol import Group, Symbol, dumps
+from nin_mx.models.symbol import Group, Symbol, graph_order
 
 __all__ = ["Graph"]
+
+
+def _built_nodes(order: Sequence[Any], position: Mapping[Any, int]) -> list[Node]:
+    """The builder's nodes as :class:`Node` values, as :func:`parse_nodes` makes them of the
+    JSON the builder writes (its ``trusted`` path), without writing that JSON first."""
+    make = tuple.__new__  # Node(...) without its keywords
+    first, second = operator.itemgetter(0), operator.itemgetter(1)
+    where = position.__getitem__
+    nodes = [
+        make(
+            Node,
+            (
+                index,
+                built.name,
+                built.op,
+                built.attrs,
+                tuple(map(where, map(first, inputs))),
+                inputs[0][1],
+                tuple(map(second, inputs)),
+            ),
+        )
+        if (inputs := built.inputs)
+        else make(Node, (index, built.name, built.op, built.attrs, (), 0, ()))
+        for index, built in enumerate(order)
+    ]
+    for node in nodes:
+        if node.op in ("Convolution", "Deconvolution"):
+            _check_crashers(node)  # as parse_nodes does for a trusted JSON
+    return nodes
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,9 +83,9 @@ class Graph:
         model: the registered model's name, or ``None``.
         node_row_ptr: the JSON's ``node_row_ptr`` (each node's first output), if it has one.
         notes: what loading it said, e.g. that MXNet upgraded a file of an older version.
-        source: the symbol JSON it was read from (a file's text), or the JSON graph a registered
-            model was built as (its ``dict``, written out as :attr:`text` only when asked), or
-            ``None``; read :attr:`text`.
+        source: the symbol JSON it was read from (a file's text), or the builder symbol a
+            registered model was built as (its JSON written out as :attr:`text` only when
+            asked), or ``None``; read :attr:`text`.
 
     Two Graphs are equal only if they are the same object (MXNet's ``Symbol.__eq__`` builds an
     operator, it does not compare).
@@ -68,7 +99,7 @@ class Graph:
     model: str | None = None
     node_row_ptr: Sequence[int] | None = None
     notes: tuple[str, ...] = ()
-    source: str | Mapping[str, Any] | None = field(default=None, repr=False)
+    source: str | Symbol | Group | None = field(default=None, repr=False)
 
     @classmethod
     def from_model(cls, name: str, *, border_mode: Any = None, **factory_kwargs: Any) -> Graph:
@@ -96,10 +127,15 @@ class Graph:
         model: str | None = None,
     ) -> Graph:
         """A graph made with nin_mx's own builder (:mod:`nin_mx.models.symbol`), no MXNet: its
-        JSON graph, parsed as a file's is (and written out as :attr:`text` only when asked)."""
+        nodes made straight from the builder's, in the order its JSON lists them (the JSON itself
+        is written out as :attr:`text` only when asked)."""
+        heads = symbol.heads if isinstance(symbol, Group) else (symbol,)
         with collector_paused():  # as for a file: many objects, no cycles
-            raw = symbol.graph()
-            nodes = tuple(parse_nodes(raw, trusted=True))
+            order, position = graph_order(heads)
+            nodes = tuple(_built_nodes(order, position))
+            row_ptr = [0]
+            for node in order:
+                row_ptr.append(row_ptr[-1] + node.num_outputs)
         return cls(
             label=label if label is not None else getattr(symbol, "name", "symbol"),
             built=None,
@@ -107,8 +143,8 @@ class Graph:
             inputs=tuple(data_inputs(nodes)),
             mode=mode,
             model=model,
-            node_row_ptr=raw["node_row_ptr"],
-            source=raw,
+            node_row_ptr=row_ptr,
+            source=symbol,
         )
 
     @classmethod
@@ -266,7 +302,7 @@ class Graph:
         1.9.1's bytes, written on first use), or ``None`` (a Symbol or a Gluon block)."""
         if self.source is None or isinstance(self.source, str):
             return self.source
-        return dumps(self.source)
+        return self.source.tojson()
 
     @functools.cached_property
     def symbol(self) -> Any:

@@ -36,9 +36,19 @@ from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from nin_mx.core.ops import op_info
+from nin_mx.core.ops import OPS, op_info
 
-__all__ = ["MXNET_VERSION_CODE", "Group", "Symbol", "attr_scope", "dumps", "group", "op", "var"]
+__all__ = [
+    "MXNET_VERSION_CODE",
+    "Group",
+    "Symbol",
+    "attr_scope",
+    "dumps",
+    "graph_order",
+    "group",
+    "op",
+    "var",
+]
 
 #: ``attrs.mxnet_version`` of the JSON MXNet 1.9.1 writes (``MXNET_VERSION``, include/mxnet/base.h)
 MXNET_VERSION_CODE = 10901
@@ -62,7 +72,7 @@ class _Node:
         self,
         op: str,
         name: str,
-        attrs: dict[str, str],
+        attrs: Mapping[str, str],
         inputs: tuple[tuple[_Node, int, int], ...],
         outputs: int,
     ) -> None:
@@ -155,6 +165,7 @@ def var(name: str, **attrs: Any) -> Symbol:
 
 
 _VAR_ATTRS = ("shape", "lr_mult", "wd_mult")
+_VARIADIC = frozenset(name for name, info in OPS.items() if info.variadic)
 
 
 def op(operator: str, *inputs: Symbol, name: str, **attrs: Any) -> Symbol:
@@ -169,51 +180,69 @@ def op(operator: str, *inputs: Symbol, name: str, **attrs: Any) -> Symbol:
     Raises:
         ValueError: for an operator the table does not know, or more inputs than it takes.
     """
-    spelled = {**_SCOPE.get(), **_spelled(attrs)}
-    if _variadic(operator):
+    spelled = {**_SCOPE.get()}
+    for key, value in attrs.items():
+        spelled[key] = value if value.__class__ is str else str(value)
+    if operator in _VARIADIC:
         spelled["num_args"] = str(len(inputs))
-    setting = tuple(sorted(spelled.items()))
-    names, mutated, outputs, init = _facts(operator, setting)
-    if len(inputs) > len(names) and not _variadic(operator):
+    facts = _facts(operator, tuple(sorted(spelled.items())))
+    names = facts.names
+    if len(inputs) > len(names) and not facts.variadic:
         raise ValueError(
             f"{operator} '{name}' takes {len(names)} inputs ({', '.join(names)}), not {len(inputs)}"
         )
-    spelled = dict(setting)  # sorted, as the JSON lists them
-    entries = [(s.node, s.index) for s in inputs]
-    for input_name in names[len(inputs) :]:
-        var_attrs = (
-            dict(sorted({**spelled, "__init__": init[input_name]}.items())) if input_name in init else spelled
-        )
-        entries.append((_Node("null", f"{name}_{input_name}", var_attrs, (), 1), 0))
+    mutated = facts.mutated
     wired = []
-    for position, (node, index) in enumerate(entries):
+    for symbol in inputs:
+        node = symbol.node
         if node.op == "null":
-            if position in mutated:
+            if len(wired) in mutated:
                 node.version += 1
-            wired.append((node, index, node.version))
+            wired.append((node, symbol.index, node.version))
         else:
-            wired.append((node, index, 0))
-    return Symbol(_Node(operator, name, spelled, tuple(wired), outputs))
+            wired.append((node, symbol.index, 0))
+    for input_name, var_attrs in facts.variables[len(inputs) :]:
+        node = _Node("null", f"{name}_{input_name}", var_attrs, (), 1)
+        if len(wired) in mutated:
+            node.version = 1
+        wired.append((node, 0, node.version))
+    return Symbol(_Node(operator, name, facts.attrs, tuple(wired), facts.outputs))
 
 
-def _variadic(operator: str) -> bool:
-    info = op_info(operator)
-    return info is not None and info.variadic
+class _Facts(NamedTuple):
+    """What the operator table says of one operator setting (:func:`_facts`)."""
+
+    attrs: Mapping[str, str]  # the node's attributes, sorted by name (as the JSON lists them)
+    names: tuple[str, ...]  # its input names (none for a variadic one: its inputs are all given)
+    variables: tuple[tuple[str, Mapping[str, str]], ...]  # per input: a made variable's attributes
+    mutated: frozenset[int]  # the inputs it mutates
+    outputs: int  # its number of outputs, hidden ones too
+    variadic: bool
 
 
-@functools.lru_cache(maxsize=1024)
-def _facts(
-    operator: str, setting: tuple[tuple[str, str], ...]
-) -> tuple[tuple[str, ...], frozenset[int], int, dict]:
-    """What the operator table says of one operator setting: its input names (none for a
-    variadic one: its inputs are all given), the inputs it mutates, its number of outputs and
-    the ``__init__`` of the variables it creates. Worked out once per setting."""
+@functools.lru_cache(maxsize=4096)
+def _facts(operator: str, setting: tuple[tuple[str, str], ...]) -> _Facts:
+    """What the operator table says of one operator setting, worked out once per setting. A
+    variable made for a missing input carries the node's attributes plus the ``__init__`` the
+    operator sets for it; the attribute mappings are read-only, shared by the nodes of a setting."""
     info = op_info(operator)
     if info is None:
         raise ValueError(f"operator {operator!r} is not in nin_mx's operator table")
-    attrs = dict(setting)
-    names = () if info.variadic else info.input_names(attrs)
-    return names, frozenset(info.mutated_inputs(attrs)), info.num_outputs(attrs), dict(info.var_init)
+    attrs = MappingProxyType(dict(setting))  # read-only: shared by every node of the setting
+    names = () if info.variadic else tuple(info.input_names(attrs))
+    init = dict(info.var_init)
+    variables = tuple(
+        (
+            name,
+            MappingProxyType(dict(sorted({**attrs, "__init__": init[name]}.items())))
+            if name in init
+            else attrs,
+        )
+        for name in names
+    )
+    return _Facts(
+        attrs, names, variables, frozenset(info.mutated_inputs(attrs)), info.num_outputs(attrs), info.variadic
+    )
 
 
 def _spelled(attrs: Mapping[str, Any]) -> dict[str, str]:
@@ -221,8 +250,9 @@ def _spelled(attrs: Mapping[str, Any]) -> dict[str, str]:
     return {key: value if isinstance(value, str) else str(value) for key, value in attrs.items()}
 
 
-def _graph(heads: Sequence[Symbol]) -> dict[str, Any]:
-    """The JSON graph of ``heads``: nodes in nnvm's ``DFSVisit`` order (inputs in order)."""
+def graph_order(heads: Sequence[Symbol]) -> tuple[list[_Node], dict[_Node, int]]:
+    """The nodes of the graph of ``heads`` in nnvm's ``DFSVisit`` post-order (inputs in order),
+    the order the JSON lists them in, and each node's position in it."""
     order: list[_Node] = []
     position: dict[_Node, int] = {}
     for head in heads:
@@ -241,12 +271,18 @@ def _graph(heads: Sequence[Symbol]) -> dict[str, Any]:
                 stack.pop()
                 position[node] = len(order)
                 order.append(node)
+    return order, position
+
+
+def _graph(heads: Sequence[Symbol]) -> dict[str, Any]:
+    """The JSON graph of ``heads``: nodes in nnvm's ``DFSVisit`` order (inputs in order)."""
+    order, position = graph_order(heads)
     nodes = []
     row_ptr = [0]
     for node in order:
         inputs = [[position[child], index, version] for child, index, version in node.inputs]
         if node.attrs:
-            nodes.append({"op": node.op, "name": node.name, "attrs": node.attrs, "inputs": inputs})
+            nodes.append({"op": node.op, "name": node.name, "attrs": dict(node.attrs), "inputs": inputs})
         else:
             nodes.append({"op": node.op, "name": node.name, "inputs": inputs})
         row_ptr.append(row_ptr[-1] + node.num_outputs)

@@ -164,7 +164,8 @@ def shape_report(
         ValueError: for an unknown model, a bad shape or argument.
         nin_mx.errors.GraphError: for a symbol file that cannot be loaded.
     """
-    return report_graph(Graph.resolve(model, border_mode=border_mode, **factory_kwargs), data_shape)
+    with collector_paused():  # one pause for the build and the report (each pause ends in a collection)
+        return report_graph(Graph.resolve(model, border_mode=border_mode, **factory_kwargs), data_shape)
 
 
 def compare_border_modes(
