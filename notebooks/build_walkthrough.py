@@ -3,11 +3,15 @@
 The notebook's cells are defined here, so that a change to the walkthrough is a reviewable
 diff of Python strings; the committed ``.ipynb`` keeps the outputs of a real run.
 
-    python notebooks/build_walkthrough.py             # write and execute (about 15 s)
+    python notebooks/build_walkthrough.py             # write and execute (about 20 s)
     python notebooks/build_walkthrough.py --no-execute
 
-Execution uses a Jupyter kernel that runs this very interpreter (``sys.executable``), so
-the notebook sees the same environment as the caller; tests/test_notebook.py does the same.
+Execution uses a Jupyter kernel that runs this very interpreter (``sys.executable``), with this
+repository first on its ``PYTHONPATH``, so the notebook sees the caller's environment and this
+repository's nin_mx; tests/test_notebook.py does the same. Commit the outputs of a run with
+MXNet (Python 3.11): the notebook also runs without it (Python 3.13: about 45 s, the forward
+passes in onnxruntime), where the lines that name MXNet, Gluon or onnxruntime differ and every
+other line is the same (tests/test_notebook.py).
 """
 
 from __future__ import annotations
@@ -103,8 +107,8 @@ CELLS = [
 
         import nin_mx
         from nin_mx import Document
-        from nin_mx._mxnet import mx, mxnet_available  # MXNet as nin_mx loads it (numpy.bool put back on 3.12)
-        from nin_mx.models import symbol as builder  # nin_mx's symbol builder: MXNet's symbol JSON, no MXNet
+        from nin_mx._mxnet import mx, mxnet_available  # MXNet as nin_mx loads it, where it is installed
+        from nin_mx.models import symbol as builder  # nin_mx's builder: MXNet's symbol JSON, no MXNet
         from nin_mx.render import render
 
         %matplotlib inline
@@ -118,7 +122,10 @@ CELLS = [
 
             RUNTIME = f"onnxruntime {onnxruntime.__version__}"
             python = ".".join(map(str, sys.version_info[:2]))
-            print(f"nin_mx {nin_mx.__version__}; MXNet is not installed (Python {python}): forward passes run in {RUNTIME}")
+            print(
+                f"nin_mx {nin_mx.__version__}; MXNet is not installed (Python {python}): "
+                f"forward passes run in {RUNTIME}"
+            )
         print("registered models:", ", ".join(nin_mx.list_models()))
 
 
@@ -273,7 +280,8 @@ CELLS = [
                     cases.append((graph, size))
                     cells.append(f"pad {pad} -> {size:2}")
                 print(f"kernel {kernel}, stride {stride}  " + "".join(f"{cell:>17}" for cell in cells))
-        print(f"nin_mx's shape engine agrees on all {len(cases)} cases; 'half' is an alias: {nin_mx.BorderMode('half')!r}")
+        half = nin_mx.BorderMode("half")
+        print(f"nin_mx's shape engine agrees on all {len(cases)} cases; 'half' is an alias: {half!r}")
         if MXNET:
             for graph, size in cases:
                 assert mx.sym.load_json(graph.tojson()).infer_shape(data=(1, 1, n, n))[1][0][2] == size
@@ -473,8 +481,10 @@ CELLS = [
     _code(
         """
         def nin_with_fixed_pool(convention, kernel=6):
-            body = internal(nin_mx.models.build("nin_imagenet", pooling_convention=convention), "cccp8_relu")
-            pool4 = builder.op("Pooling", body, name="pool4", pool_type="avg", kernel=(kernel,) * 2, stride=(1, 1))
+            nin = nin_mx.models.build("nin_imagenet", pooling_convention=convention)
+            body = internal(nin, "cccp8_relu")
+            window = {"kernel": (kernel,) * 2, "stride": (1, 1)}
+            pool4 = builder.op("Pooling", body, name="pool4", pool_type="avg", **window)
             return builder.op("SoftmaxOutput", builder.op("Flatten", pool4, name="flatten"), name="softmax")
 
 
@@ -490,8 +500,9 @@ CELLS = [
         with `global_pool=True`, once with a "manual" kernel taken from `infer_shape` at the given
         size — runs both on the same random weights (in MXNet where it is installed, else in
         onnxruntime on nin_mx's ONNX export of each graph; the result says which), and probes both
-        at a second size (3/4 of the first by default). For NIN-ImageNet the manual kernel is 6x6 or 5x5 depending on the
-        convention; either way it equals the global pool at 224 and breaks at 168:
+        at a second size (3/4 of the first by default). For NIN-ImageNet the manual kernel is 6x6
+        or 5x5 depending on the convention; either way it equals the global pool at 224 and breaks
+        at 168:
         """
     ),
     _code(
@@ -539,9 +550,9 @@ CELLS = [
         At 224x224 the last map is only 5x5. The global graph still pools it to 1x1; the manual
         graph cannot even infer its shapes; nin_mx reports the failure in one line that names the
         input, the layer and the axis (MXNet's own message, printed last where MXNet is installed,
-        names the operator and its C++ check). A *larger* input is worse: at 331x331 the map is 9x9, the 8x8 kernel
-        silently pools it to 2x2, and the classifier's weight matrix quietly changes shape, so
-        trained weights would no longer load.
+        names the operator and its C++ check). A *larger* input is worse: at 331x331 the map is
+        9x9, the 8x8 kernel silently pools it to 2x2, and the classifier's weight matrix quietly
+        changes shape, so trained weights would no longer load.
         """
     ),
     _code(
@@ -591,30 +602,36 @@ CELLS = [
             \"\"\"One inference pass of a graph without weights on a numpy `data`: MXNet's where it is
             installed, else onnxruntime's on nin_mx's ONNX export of the graph.\"\"\"
             if MXNET:
-                executor = mx.sym.load_json(symbol.tojson()).bind(mx.cpu(), {"data": mx.nd.array(data)}, grad_req="null")
+                inputs = {"data": mx.nd.array(data)}
+                executor = mx.sym.load_json(symbol.tojson()).bind(mx.cpu(), inputs, grad_req="null")
                 return executor.forward(is_train=False)[0].asnumpy()
             model = nin_mx.to_onnx(symbol, input_shapes={"data": data.shape}, dynamic=False)
-            session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+            cpu = ["CPUExecutionProvider"]
+            session = onnxruntime.InferenceSession(model.SerializeToString(), providers=cpu)
             return session.run(None, {"data": data})[0]
 
 
+        def pooling(**attrs):
+            return builder.op("Pooling", builder.var("data"), name="pool", **attrs)
+
+
         attrs = dict(pool_type="avg", kernel=(3, 3), stride=(2, 2), pad=(1, 1))
-        pools = {flag: builder.op("Pooling", builder.var("data"), name="pool", global_pool=flag, **attrs) for flag in (False, True)}
+        pools = {flag: pooling(global_pool=flag, **attrs) for flag in (False, True)}
         for global_pool, pool in pools.items():
             print(
                 f"global_pool={global_pool!s:5} with kernel (3, 3), stride (2, 2), pad (1, 1): "
                 f"output {nin_mx.shape_report(pool, (1, 8, 7, 7)).output_shape}"
             )
         if MXNET:
-            mxnet_shapes = [mx.sym.load_json(pool.tojson()).infer_shape(data=(1, 8, 7, 7))[1][0] for pool in pools.values()]
-            print(f"MXNet's infer_shape agrees: {mxnet_shapes[0]} and {mxnet_shapes[1]}")
+            judged = [mx.sym.load_json(p.tojson()).infer_shape(data=(1, 8, 7, 7)) for p in pools.values()]
+            answers = [outputs[0] for _, outputs, _ in judged]
+            print(f"MXNet's infer_shape agrees: {answers[0]} and {answers[1]}")
         else:
             print("MXNet is not installed here, so its infer_shape is not asked")
 
         ones = np.ones((1, 1, 7, 7), dtype=np.float32)
         global_avg = run(pools[True], ones).item()
-        padded = builder.op("Pooling", builder.var("data"), name="pool", pool_type="avg", kernel=(9, 9), pad=(1, 1))
-        padded_avg = run(padded, ones).item()
+        padded_avg = run(pooling(pool_type="avg", kernel=(9, 9), pad=(1, 1)), ones).item()
         print(
             f"on a 7x7 map of ones, in {RUNTIME}: global_pool=True with pad (1, 1) -> {global_avg}; "
             f"a 9x9 window that really pads by 1 -> {padded_avg:.4f} (= 49 / 81)"
@@ -730,7 +747,7 @@ CELLS = [
         from nin_mx.graph.shapes import infer
         from nin_mx.report.comparison import mxnet_forward
 
-        # What compare_pooling runs: forward(graph, pool layer, data shape, seed) -> ([pooled, output], runtime)
+        # What compare_pooling runs: forward(graph, pool layer, data shape, seed) -> ([pooled, output], ...)
         forward = mxnet_forward if MXNET else onnxruntime_forward
         fixed_graph = repair.graph
         (pool_m, out_m), _ = forward(manual_graph, "global_pool", size_299, 0)
@@ -746,8 +763,9 @@ CELLS = [
             \"\"\"The arrays a checkpoint of `graph` holds (weights, biases, BatchNorm statistics), with
             the shapes nin_mx's engine infers at `data_shape`, as `load_params` reads them.\"\"\"
             shapes = infer(graph, {"data": data_shape})
+            kind = {True: "aux", False: "arg"}
             return {
-                node.name: StoredArray("aux" if node.index in shapes.aux else "arg", shapes.outputs[node.index][0])
+                node.name: StoredArray(kind[node.index in shapes.aux], shapes.outputs[node.index][0])
                 for node in graph.nodes
                 if node.is_variable and node.name not in graph.inputs and not node.name.endswith("_label")
             }
@@ -762,10 +780,8 @@ CELLS = [
             f"the checkpoint holds {checkpoint['fc_weight'].shape}"
         )
         (pool_331, out_331), _ = forward(fixed_graph, "global_pool", size_331, 0)
-        print(
-            f"331x331, fixed:  global_pool -> {pool_331.shape[1:]}, softmax {out_331.shape[1:]} "
-            "with the same weights"
-        )
+        pooled, scores = pool_331.shape[1:], out_331.shape[1:]
+        print(f"331x331, fixed:  global_pool -> {pooled}, softmax {scores} with the same weights")
         print(f"checkpoint_fit of the manual graph's checkpoint: {repair.checkpoint_fit(checkpoint)}")
         """,
         TAG_FIX,
@@ -799,9 +815,9 @@ CELLS = [
                 gluon_params = sum(p.data().size for p in net.collect_params().values())
                 net.export(os.path.join(folder, "mobilenet0.25"))
             else:
-                recorded = Path(nin_mx.__file__).parents[1] / "tests" / "data" / "oracle" / "mobilenet0.25-symbol.json"
-                shutil.copyfile(recorded, symbol_file)
-                print("MXNet is not installed here, so Gluon cannot export the network: the CLI reads its recorded export")
+                oracle = Path(nin_mx.__file__).parents[1] / "tests" / "data" / "oracle"  # recorded with MXNet
+                shutil.copyfile(oracle / "mobilenet0.25-symbol.json", symbol_file)
+                print("MXNet is not installed here, so Gluon cannot export the network: we read its record")
             cli = [sys.executable, "-m", "nin_mx", symbol_file, "--input", "3,224,224"]
             table = subprocess.run(cli, capture_output=True, text=True, check=True).stdout
             as_json = json.loads(
@@ -838,12 +854,13 @@ CELLS = [
         ## 6. Pictures of the graph
 
         `nin_mx.render.dot.to_dot` writes the drawing that MXNet's `mx.viz.plot_network` makes of a
-        symbol, as Graphviz text, for any graph nin_mx reads and without MXNet: every edge is labelled
-        with the tensor shape (C x H x W) from nin_mx's engine, and a box such as "Convolution
-        5x5/1x1, 192" reads kernel / stride, filters. `dot_svg` renders the text with Graphviz's `dot`
-        program (the project's `scripts/bootstrap.sh` installs Debian's `graphviz` package). First one mlpconv block — NIN-CIFAR-10's first
-        one, built with the same `nin_mx.layers.mlpconv` the factories use: a 5x5 convolution, then
-        two 1x1 convolutions, each followed by a ReLU.
+        symbol, as Graphviz text, for any graph nin_mx reads and without MXNet: every edge is
+        labelled with the tensor shape (C x H x W) from nin_mx's engine, and a box such as
+        "Convolution 5x5/1x1, 192" reads kernel / stride, filters. `dot_svg` renders the text with
+        Graphviz's `dot` program (the project's `scripts/bootstrap.sh` installs Debian's `graphviz`
+        package). First one mlpconv block — NIN-CIFAR-10's first one, built with the same
+        `nin_mx.layers.mlpconv` the factories use: a 5x5 convolution, then two 1x1 convolutions,
+        each followed by a ReLU.
 
         *Image below:* a chain of boxes from top to bottom: the input `data` (an oval), then
         Convolution 5x5/1x1 with 192 filters, ReLU, Convolution 1x1/1x1 with 160 filters, ReLU,

@@ -117,7 +117,9 @@ def to_dot(
     if input_shapes is not None:
         shapes = infer(graph, {name: tuple(shape) for name, shape in input_shapes.items()})
     data = set(graph.inputs)
-    shown = [node for node in graph.nodes if not (hide_weights and node.is_variable and node.name not in data)]
+    shown = [
+        node for node in graph.nodes if not (hide_weights and node.is_variable and node.name not in data)
+    ]
     ids: dict[int, str] = {}
     taken: set[str] = set()
     for node in shown:
@@ -133,7 +135,8 @@ def to_dot(
             label, kind, shape = node.name, "input", {"shape": "oval"}
         else:
             (label, kind), shape = _label(node), {}
-        lines.append(f"  {_quote(ids[node.index])} [{_attrs({'label': label, **shape, 'fillcolor': NODE_COLORS[kind]})}]")
+        attrs = {"label": label, **shape, "fillcolor": NODE_COLORS[kind]}
+        lines.append(f"  {_quote(ids[node.index])} [{_attrs(attrs)}]")
     for node in shown:
         outputs = node.input_outputs or (0,) * len(node.inputs)
         for source_index, output in zip(node.inputs, outputs):
