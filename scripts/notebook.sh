@@ -4,7 +4,8 @@
 # Without a display (no DISPLAY or WAYLAND_DISPLAY, e.g. over SSH or in a container) no browser is
 # started: open the URL printed here (on a remote machine, forward the port first, e.g.
 # ssh -L 8888:127.0.0.1:8888 HOST). Stop the server with Ctrl-C.
-#   PYTHON and VENV  choose the Python and the environment, as for scripts/bootstrap.sh
+#   PYTHON and VENV  choose the Python and the environment, as for scripts/bootstrap.sh; the walkthrough
+#                    runs on Python 3.13 too (PYTHON=python3.13 VENV=.venv-3.13), without MXNet
 #   PORT             the port to listen on, on 127.0.0.1 (default: 8888, or a free one if taken)
 # Further arguments go to Jupyter, e.g. bash scripts/notebook.sh --ServerApp.shutdown_no_activity_timeout=3600
 set -euo pipefail

@@ -48,7 +48,6 @@ NEEDS_MXNET = frozenset(
         "test_gluon_exports.py",
         "test_graph.py",
         "test_html_browser.py",
-        "test_notebook.py",
         "test_params.py",
         "test_properties.py",
         "test_render_html.py",
