@@ -139,19 +139,6 @@ CELLS = [
         def only(report, keep):
             \"\"\"The same report with fewer rows (totals unchanged): for a readable view.\"\"\"
             return dataclasses.replace(report, layers=tuple(row for row in report.layers if keep(row)))
-
-
-        def internal(symbol, name):
-            \"\"\"The output of layer `name` inside a symbol of nin_mx's builder (MXNet's
-            `symbol.get_internals()[name + "_output"]`): its nodes, searched from the output up.\"\"\"
-            stack, seen = [symbol.node], set()
-            while stack:
-                node = stack.pop()
-                if node.name == name:
-                    return builder.Symbol(node)
-                seen.add(node)
-                stack.extend(child for child, _, _ in node.inputs if child not in seen)
-            raise KeyError(name)
         """
     ),
     _md(
@@ -219,7 +206,7 @@ CELLS = [
             nin = nin_mx.shape_report(model, data_shape)
             names = [row.name for row in nin.layers]
             body_params = sum(row.params for row in nin.layers[: names.index(body_end) + 1])
-            body = internal(nin_mx.models.build(model), body_end)  # the model in nin_mx's builder
+            body = nin_mx.models.build(model).internal(body_end)  # the model in nin_mx's builder
             flat = builder.op("Flatten", body, name="fc_flatten")
             fc = builder.op("FullyConnected", flat, name="fc", num_hidden=num_classes)
             fc_net = nin_mx.shape_report(builder.op("SoftmaxOutput", fc, name="softmax"), data_shape)
@@ -482,7 +469,7 @@ CELLS = [
         """
         def nin_with_fixed_pool(convention, kernel=6):
             nin = nin_mx.models.build("nin_imagenet", pooling_convention=convention)
-            body = internal(nin, "cccp8_relu")
+            body = nin.internal("cccp8_relu")
             window = {"kernel": (kernel,) * 2, "stride": (1, 1)}
             pool4 = builder.op("Pooling", body, name="pool4", pool_type="avg", **window)
             return builder.op("SoftmaxOutput", builder.op("Flatten", pool4, name="flatten"), name="softmax")
@@ -905,7 +892,7 @@ CELLS = [
 
         def block_between(symbol, input_node, output_node):
             \"\"\"The part of `symbol` from `input_node`'s output to `output_node`; input named `data`.\"\"\"
-            graph = internal(symbol, output_node).graph()  # the JSON graph, as a dict
+            graph = symbol.internal(output_node).graph()  # the JSON graph, as a dict
             for node in graph["nodes"]:
                 if node["name"] == input_node:  # becomes a variable: the layers before it drop out
                     node.update(op="null", name="data", inputs=[])

@@ -142,13 +142,7 @@ def _both(build):
         def group(heads):
             return mx.sym.Group(heads)
 
-    class Ours:
-        var = staticmethod(S.var)
-        op = staticmethod(S.op)
-        scope = staticmethod(S.attr_scope)
-        group = staticmethod(S.group)
-
-    return build(Mx).tojson(), build(Ours).tojson()
+    return build(Mx).tojson(), build(_Ours).tojson()
 
 
 def _hand(api):
@@ -190,3 +184,28 @@ def test_a_graph_of_the_builder_is_reported_without_mxnet():
     assert [row.name for row in report.layers] == ["c", "p"]
     graph = nin_mx.Graph.resolve(S.group([y, x]))
     assert graph.label == "symbol" and graph.text == S.group([y, x]).tojson()
+
+
+
+class _Ours:
+    """nin_mx's builder behind the small API of :func:`_both`."""
+
+    var = staticmethod(S.var)
+    op = staticmethod(S.op)
+    scope = staticmethod(S.attr_scope)
+    group = staticmethod(S.group)
+
+
+@pytest.mark.mxnet
+def test_internal_outputs_are_mxnets_get_internals():
+    """``Symbol.internal(name)`` is ``get_internals()[name]``: the same sub-graph, byte for byte,
+    for every output MXNet lists (variables, single- and multi-output operators)."""
+    built = _hand(_Ours)
+    internals = _mx().sym.load_json(built.tojson()).get_internals()
+    names = internals.list_outputs()
+    assert {"split_output1", "w", "c1_output", "softmax_output"} <= set(names)
+    for name in names:
+        assert built.internal(name).tojson() == internals[name].tojson(), name
+    assert built.heads[0].internal("c1").tojson() == internals["c1_output"].tojson()
+    with pytest.raises(KeyError, match="no output 'nope_output'"):
+        built.internal("nope_output")

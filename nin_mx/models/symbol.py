@@ -110,6 +110,16 @@ class Symbol(NamedTuple):
         """The graph of this output as MXNet's JSON holds it (``json.loads(sym.tojson())``)."""
         return group([self]).graph()
 
+    def internal(self, name: str) -> Symbol:
+        """An output inside this symbol's graph, as MXNet's ``sym.get_internals()[name]``:
+        ``name`` is ``<node>_output`` (``<node>_output<k>`` for output k of a node with several),
+        or a node's name for its first output.
+
+        Raises:
+            KeyError: when the graph has no such output.
+        """
+        return group([self]).internal(name)
+
     def tojson(self) -> str:
         """The symbol JSON, byte for byte as MXNet 1.9.1's ``Symbol.tojson()`` writes it."""
         return dumps(self.graph())
@@ -122,6 +132,19 @@ class Group(NamedTuple):
 
     def graph(self) -> dict[str, Any]:
         return _graph(self.heads)
+
+    def internal(self, name: str) -> Symbol:
+        """An output inside the graph by name (:meth:`Symbol.internal`)."""
+        for node in graph_order(self.heads)[0]:
+            if name == node.name:
+                return Symbol(node)
+            if name.startswith(node.name + "_output"):
+                suffix = name[len(node.name) + len("_output") :]
+                if suffix == "" or (
+                    suffix.isdigit() and node.num_outputs > 1 and int(suffix) < node.num_outputs
+                ):
+                    return Symbol(node, int(suffix or 0))
+        raise KeyError(f"the graph has no output {name!r}")
 
     def tojson(self) -> str:
         return dumps(self.graph())
