@@ -273,6 +273,9 @@ CASES: list[tuple[str, dict[str, str], dict[int, tuple[int, ...]]]] = [
     ("clip", {"a_min": "0", "a_max": "1"}, {0: (2, 3)}),
     ("Flatten", {}, {0: (2, 3, 4)}),
     ("Concat", {"num_args": "2"}, {0: (2, 3, 4), 1: (2, 5, 4)}),
+    ("_npi_concatenate", {"num_args": "2"}, {0: (2, 3, 4), 1: (5, 3, 4)}),  # axis 0, not Concat's dim 1
+    ("_npi_concatenate", {"num_args": "2", "axis": "None"}, {0: (2, 3), 1: (4,)}),
+    ("_npi_concatenate", {"num_args": "2", "axis": "-1"}, {0: (2, 3), 1: (2, 4)}),
     ("elemwise_add", {}, {0: (2, 3)}),
     ("add_n", {"num_args": "2"}, {0: (2, 3)}),
     ("broadcast_add", {}, {0: (2, 1, 4), 1: (3, 1)}),
@@ -426,16 +429,25 @@ def engine_answer(op: str, attrs: Mapping[str, str], given: Mapping[int, tuple[i
     ]
 
 
+def _aliases(op: str, attrs: Mapping[str, str]) -> list[str]:
+    """``op`` and the other names of its table entry that take ``attrs`` (``_npx_convolution``,
+    ``_npi_slice``, ...): MXNet registers some of them with parameters of their own."""
+    info = OPS[op]
+    names = [name for name, other in sorted(OPS.items()) if other is info and name != op]
+    return [op, *(name for name in names if set(attrs) <= set(_registry()[name]["params"]))]
+
+
 def _spelled_out() -> list[tuple[str, dict[str, str], dict[int, tuple[int, ...]], str | None]]:
-    """Every case as written (key None), then once per optional attribute it leaves out, with
-    that attribute spelled out as MXNet's default."""
+    """Every case as written (key None) under each name of its operator, then once per optional
+    attribute it leaves out, with that attribute spelled out as MXNet's default."""
     out = []
-    for op, attrs, given in CASES:
-        out.append((op, attrs, given, None))
-        for key in _registry()[op]["params"]:
-            raw = mxnet_default(op, key)
-            if key not in attrs and raw is not None:
-                out.append((op, {**attrs, key: raw}, given, key))
+    for case_op, attrs, given in CASES:
+        for op in _aliases(case_op, attrs):
+            out.append((op, attrs, given, None))
+            for key in _registry()[op]["params"]:
+                raw = mxnet_default(op, key)
+                if key not in attrs and raw is not None:
+                    out.append((op, {**attrs, key: raw}, given, key))
     return out
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-from pathlib import Path
 
 import pytest
 
@@ -32,7 +31,6 @@ from tests._mxnet_child import ask_mxnet
 
 pytestmark = pytest.mark.mxnet
 
-_REGISTRY = Path(__file__).resolve().parents[1] / "nin_mx" / "core" / "ops" / "mxnet_registry.json"
 # MXNet's words for a refusal by its parser (dmlc-core include/dmlc/parameter.h: FieldEntryBase::Set,
 # FieldEntry<int>::Set's enum lookup, FieldEntryNumeric::Check; strtonum.h's NAN check;
 # ParamManager::RunInit's unknown key).
@@ -124,7 +122,11 @@ def spellings(kind: str, choices: tuple[str, ...] = ()) -> list[str]:
 
 @functools.cache
 def _registry() -> dict:
-    return json.loads(_REGISTRY.read_text(encoding="utf-8"))["operators"]
+    """``mxnet_registry.json`` as nin_mx reads it: with the fields MXNet's parser reads where its
+    listed arguments differ (``nin_mx.core.ops.registry._PARSED_FIELDS``)."""
+    from nin_mx.core.ops.registry import _registry as registry
+
+    return dict(registry())
 
 
 def _representatives() -> dict[str, dict]:

@@ -68,6 +68,42 @@ def concat_inputs(attrs) -> tuple[str, ...]:
 
 def concat(attrs, ins, outs):
     num_args, dim = _concat_params(attrs)
+    return _concat_along(num_args, dim, ins, outs)
+
+
+# _npi_concatenate: src/operator/numpy/np_matrix_op.cc (NumpyConcatenateShape). MXNet 1.9.1 lists
+# Concat's arguments for it (num_args, dim) but parses NumpyConcatenateParam (np_matrix_op-inl.h):
+# num_args, and axis, an optional<int> of default 0; with axis None every input is flattened
+# (MXNet rewrites the input shapes so) and the flat inputs are joined.
+
+
+@parser
+def _np_concat_params(a: Attrs) -> tuple:
+    num_args = a.int("num_args", REQUIRED)
+    if num_args < 1:
+        raise GraphError(f"num_args must be at least 1, got {num_args}")
+    return num_args, a.opt_int("axis", 0)
+
+
+def np_concat_inputs(attrs) -> tuple[str, ...]:
+    return tuple(f"data{i}" for i in range(_np_concat_params(attrs)[0]))
+
+
+def np_concatenate(attrs, ins, outs):
+    num_args, axis = _np_concat_params(attrs)
+    if axis is None:
+        for i, shape in enumerate(ins[:num_args]):
+            if shape is None:
+                raise ShapeError("Shape is unknown")
+            if not known(shape):
+                raise ShapeError(f"Shape dim size cannot be a negative value -1: {fmt(shape)}")
+            ins[i] = (size(shape),)
+        axis = 0
+    return _concat_along(num_args, axis, ins, outs)
+
+
+def _concat_along(num_args: int, dim: int, ins, outs):
+    """ConcatShape (and NumpyConcatenateShape) along ``dim``."""
     if len(ins) != num_args:
         raise ShapeError(f"num_args={num_args} but {len(ins)} inputs")
     common = None
