@@ -86,6 +86,7 @@ FLOATS = [
         "100e307",
     ],
     *["1e4294967296", "99999999999999999999999", "0.1234567890123456789012", "16777217", "0.1"],
+    *["1.00000001", "1.0000001", "-0.00000001"],  # beyond [0, 1] as a double, not all as a float
 ]
 BOOLS = ["0", "true", "false", "True", "FALSE", "tRuE", " true", "true ", "2", "yes", "01", "1.0", "NONE"]
 TUPLES = [
@@ -331,6 +332,9 @@ SHAPE_PROBES = [
     ("Convolution", {"kernel": "(3, 3)", "num_filter": "4"}, "pad", [(1, 2, 8, 8)]),
     ("SliceChannel", {}, "num_outputs", [(2, 6)]),
     ("Concat", {"num_args": "2"}, "dim", [(2, 3), (2, 3)]),
+    # float fields range-checked in [0, 1]: read in float32 before the check, as MXNet reads them
+    ("Dropout", {}, "p", [(2, 3)]),
+    ("_contrib_ROIAlign", {"pooled_size": "(2, 2)"}, "spatial_scale", [(1, 8, 8, 8), (3, 5)]),
 ]
 
 

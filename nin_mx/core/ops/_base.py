@@ -104,11 +104,12 @@ class Attrs:
         raw = self.raw.get(key)
         return default if raw is None else _attrs.parse_optional_int(raw, where=f"attribute {key}")
 
-    def float(self, key: str, default: Any = None) -> Any:
+    def float(self, key: str, default: Any = None, *, single: bool = False) -> Any:
+        """A ``double`` field, or a ``float`` one (``single``: read in float32, as MXNet does)."""
         raw = self.raw.get(key)
         if raw is None:
             return self._required(key, default)
-        return _attrs.parse_float(raw, where=f"attribute {key}")
+        return _attrs.parse_float(raw, where=f"attribute {key}", single=single)
 
     def opt_float(self, key: str, default: Any = None, *, single: bool = False) -> float | None:
         """``dmlc::optional<double>`` (``<float>``, ``single``): None for 'None'; ``default`` when absent."""

@@ -54,7 +54,8 @@ def f32(x: float) -> float:
 
 
 def _in_range(value: float, lo: float, hi: float, key: str) -> None:
-    if not lo <= value <= hi:
+    """dmlc's ``set_range`` check (``value < begin || value > end``): a NaN passes, as in MXNet."""
+    if value < lo or value > hi:
         raise GraphError(f"attribute {key}={value} is outside [{lo}, {hi}]")
 
 
@@ -73,7 +74,7 @@ def _positive_pair(a: Attrs, key: str) -> tuple:
 @parser
 def _roi_align_params(a: Attrs) -> tuple:
     pooled = _positive_pair(a, "pooled_size")
-    _in_range(a.float("spatial_scale", REQUIRED), 0.0, 1.0, "spatial_scale")
+    _in_range(a.float("spatial_scale", REQUIRED, single=True), 0.0, 1.0, "spatial_scale")
     a.int("sample_ratio", -1)
     a.bool("aligned", False)
     return pooled, a.bool("position_sensitive", False)
@@ -105,7 +106,7 @@ def roi_align(attrs, ins, outs):
 @parser
 def _roi_pool_params(a: Attrs) -> tuple:
     pooled = _positive_pair(a, "pooled_size")
-    _in_range(a.float("spatial_scale", REQUIRED), 0.0, 1.0, "spatial_scale")
+    _in_range(a.float("spatial_scale", REQUIRED, single=True), 0.0, 1.0, "spatial_scale")
     return pooled
 
 
@@ -122,7 +123,7 @@ def roi_pooling(attrs, ins, outs):
 
 @parser
 def _psroi_params(a: Attrs) -> tuple:
-    _in_range(a.float("spatial_scale", REQUIRED), 0.0, 1.0, "spatial_scale")
+    _in_range(a.float("spatial_scale", REQUIRED, single=True), 0.0, 1.0, "spatial_scale")
     a.int("group_size", 0)
     return a.int("output_dim", REQUIRED), a.int("pooled_size", REQUIRED)
 
@@ -139,8 +140,8 @@ def psroi_pooling(attrs, ins, outs):
 
 @parser
 def _dpsroi_params(a: Attrs) -> tuple:
-    _in_range(a.float("spatial_scale", REQUIRED), 0.0, 1.0, "spatial_scale")
-    _in_range(a.float("trans_std", 0.0), 0.0, 1.0, "trans_std")
+    _in_range(a.float("spatial_scale", REQUIRED, single=True), 0.0, 1.0, "spatial_scale")
+    _in_range(a.float("trans_std", 0.0, single=True), 0.0, 1.0, "trans_std")
     a.int("group_size", REQUIRED)
     a.int("part_size", 0)
     a.int("sample_per_part", 1)

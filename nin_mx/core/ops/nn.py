@@ -500,8 +500,8 @@ def leaky_relu(attrs, ins, outs):
 
 @parser
 def _dropout_params(a: Attrs) -> tuple:
-    p = a.float("p", 0.5)
-    if not 0 <= p <= 1:
+    p = a.float("p", 0.5, single=True)  # a float field: '1.00000001' is 1.0f, inside [0, 1]
+    if p < 0 or p > 1:  # set_range(0, 1): a NaN passes
         raise GraphError(f"p={p} is outside [0, 1]")
     a.enum("mode", ("always", "training"), "training")
     a.opt_bool("cudnn_off", False)  # dropout-inl.h: set_default(dmlc::optional<bool>(false))
