@@ -17,6 +17,10 @@ A case is a JSON list:
 * ``["forward", op, attrs, [[values], ...]]``: run imperatively on float32 arrays (none for an
   operator without inputs): ``["ok", flat output values]`` or ``["refused", message]``.
 * ``["load", json_text]``: ``mx.sym.load_json``: ``["ok"]`` or ``["refused", message]``.
+* ``["partial", json_text, {name: shape}]``: the graph's ``get_internals().infer_shape_partial``
+  with those shapes: ``["ok", [internal outputs, {argument: shape}, {aux state: shape}, complete]]``
+  in MXNet's legacy terms (``[]`` unknown, 0 an unknown dimension; ``complete``: ``infer_shape``
+  finds every shape), or ``["refused", message]``.
 
 Run as ``python tests/_mxnet_child.py CASES.json START`` (the parent does).
 """
@@ -28,6 +32,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -102,6 +107,19 @@ def _child(path: str, start: int) -> None:  # pragma: no cover - runs in the chi
         mx.sym.load_json(text)
         return ["ok"]
 
+    def partial(text: str, shapes: dict[str, Sequence[int]]) -> list:
+        sym = mx.sym.load_json(text).get_internals()
+        given = {k: tuple(v) for k, v in shapes.items()}
+        args, outs, auxs = sym.infer_shape_partial(**given)
+        named = [dict(zip(sym.list_arguments(), args)), dict(zip(sym.list_auxiliary_states(), auxs))]
+        with warnings.catch_warnings():  # infer_shape warns where it cannot infer every shape
+            warnings.simplefilter("ignore")
+            complete = sym.infer_shape(**given)[0] is not None
+        return [
+            "ok",
+            [[list(s) for s in outs], *({k: list(v) for k, v in d.items()} for d in named), complete],
+        ]
+
     # Room for 256 MiB beyond what MXNet holds once imported: a value such as num_outputs=2147483647
     # makes a parser allocate without end, and should fail fast, not fill the machine.
     import resource
@@ -110,7 +128,7 @@ def _child(path: str, start: int) -> None:  # pragma: no cover - runs in the chi
     with open("/proc/self/statm", encoding="ascii") as statm:
         mapped = int(statm.read().split()[0]) * resource.getpagesize()
     resource.setrlimit(resource.RLIMIT_AS, (mapped + 2**28, mapped + 2**28))
-    run = {"parse": parse, "infer": infer, "forward": forward, "load": load}
+    run = {"parse": parse, "infer": infer, "forward": forward, "load": load, "partial": partial}
     with open(path, encoding="utf-8") as handle_file:
         cases = json.load(handle_file)
     out = sys.stdout

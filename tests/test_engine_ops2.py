@@ -372,11 +372,41 @@ def _cases():
             (lambda: s.pick(v(), v("i"), axis=1, keepdims=True, name="x"), d4),
             (lambda: s.pick(v(), v("i"), axis=-1, name="x"), {**d4, "i": (2, 8, 10, 1)}),
         ],
+        # MXNet 1.9.1's _npi_concatenate reads axis (default 0, None flattens), not Concat's dim
+        "_npi_concatenate": [
+            *(
+                (
+                    lambda ax=ax: s.np.concatenate([v().as_np_ndarray(), v("b").as_np_ndarray()], axis=ax),
+                    shapes,
+                )
+                for ax, shapes in (
+                    (0, {"data": (2, 3), "b": (4, 3)}),
+                    (None, {"data": (2, 3), "b": (5,)}),
+                    (-1, {"data": (2, 3), "b": (2, 4)}),
+                )
+            ),
+            (lambda: _np_concatenate_without_axis(), {"data": (2, 3), "b": (4, 3)}),
+        ],
         "quadratic": [
             (lambda: c.quadratic(v(), a=1, name="x"), d4),
             (lambda: c.div_sqrt_dim(v(), name="x"), d4),
         ],
     }
+
+
+def _np_concatenate_without_axis():
+    """``_npi_concatenate`` with its axis left out, as MXNet's own JSON writer never writes it."""
+    nodes = [{"op": "null", "name": name, "inputs": []} for name in ("data", "b")]
+    nodes.append(
+        {"op": "_npi_concatenate", "name": "x", "attrs": {"num_args": "2"}, "inputs": [[0, 0, 0], [1, 0, 0]]}
+    )
+    graph = {
+        "nodes": nodes,
+        "arg_nodes": [0, 1],
+        "heads": [[2, 0, 0]],
+        "attrs": {"mxnet_version": ["int", 10901]},
+    }
+    return mx.sym.load_json(json.dumps(graph))
 
 
 _CASES = [

@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-from pathlib import Path
 
 import pytest
 
@@ -32,7 +31,6 @@ from tests._mxnet_child import ask_mxnet
 
 pytestmark = pytest.mark.mxnet
 
-_REGISTRY = Path(__file__).resolve().parents[1] / "nin_mx" / "core" / "ops" / "mxnet_registry.json"
 # MXNet's words for a refusal by its parser (dmlc-core include/dmlc/parameter.h: FieldEntryBase::Set,
 # FieldEntry<int>::Set's enum lookup, FieldEntryNumeric::Check; strtonum.h's NAN check;
 # ParamManager::RunInit's unknown key).
@@ -88,6 +86,7 @@ FLOATS = [
         "100e307",
     ],
     *["1e4294967296", "99999999999999999999999", "0.1234567890123456789012", "16777217", "0.1"],
+    *["1.00000001", "1.0000001", "-0.00000001"],  # beyond [0, 1] as a double, not all as a float
 ]
 BOOLS = ["0", "true", "false", "True", "FALSE", "tRuE", " true", "true ", "2", "yes", "01", "1.0", "NONE"]
 TUPLES = [
@@ -124,7 +123,11 @@ def spellings(kind: str, choices: tuple[str, ...] = ()) -> list[str]:
 
 @functools.cache
 def _registry() -> dict:
-    return json.loads(_REGISTRY.read_text(encoding="utf-8"))["operators"]
+    """``mxnet_registry.json`` as nin_mx reads it: with the fields MXNet's parser reads where its
+    listed arguments differ (``nin_mx.core.ops.registry._PARSED_FIELDS``)."""
+    from nin_mx.core.ops.registry import _registry as registry
+
+    return dict(registry())
 
 
 def _representatives() -> dict[str, dict]:
@@ -329,6 +332,9 @@ SHAPE_PROBES = [
     ("Convolution", {"kernel": "(3, 3)", "num_filter": "4"}, "pad", [(1, 2, 8, 8)]),
     ("SliceChannel", {}, "num_outputs", [(2, 6)]),
     ("Concat", {"num_args": "2"}, "dim", [(2, 3), (2, 3)]),
+    # float fields range-checked in [0, 1]: read in float32 before the check, as MXNet reads them
+    ("Dropout", {}, "p", [(2, 3)]),
+    ("_contrib_ROIAlign", {"pooled_size": "(2, 2)"}, "spatial_scale", [(1, 8, 8, 8), (3, 5)]),
 ]
 
 

@@ -205,11 +205,8 @@ for _name, _aliases in _SCALAR.items():
     _add(OpInfo(_name, tensor.scalar, spatial="keeps"), *_aliases)
 _add(OpInfo("clip", tensor.clip, spatial="keeps"))
 _add(OpInfo("Flatten", tensor.flatten), "flatten")
-_add(
-    OpInfo("Concat", tensor.concat, tensor.concat_inputs, spatial="merges", variadic=True),
-    "concat",
-    "_npi_concatenate",
-)
+_add(OpInfo("Concat", tensor.concat, tensor.concat_inputs, spatial="merges", variadic=True), "concat")
+_add(OpInfo("_npi_concatenate", tensor.np_concatenate, tensor.np_concat_inputs, variadic=True))
 _BINARY = {
     "elemwise_add": ("_add", "_plus", "_Plus"),
     "elemwise_sub": ("_sub", "_minus", "_Minus"),

@@ -99,25 +99,38 @@ class Attrs:
             return self._required(key, default)
         return _attrs.parse_int(raw, where=f"attribute {key}", unsigned=unsigned, bits=bits)
 
-    def opt_int(self, key: str) -> int | None:
-        return _attrs.parse_optional_int(self.raw.get(key), where=f"attribute {key}")
+    def opt_int(self, key: str, default: Any = None) -> int | None:
+        """``dmlc::optional<int>``: None for 'None'; ``default`` (MXNet's) when absent."""
+        raw = self.raw.get(key)
+        return default if raw is None else _attrs.parse_optional_int(raw, where=f"attribute {key}")
 
-    def float(self, key: str, default: Any = None) -> Any:
+    def float(self, key: str, default: Any = None, *, single: bool = False) -> Any:
+        """A ``double`` field, or a ``float`` one (``single``: read in float32, as MXNet does)."""
         raw = self.raw.get(key)
         if raw is None:
             return self._required(key, default)
-        return _attrs.parse_float(raw, where=f"attribute {key}")
+        return _attrs.parse_float(raw, where=f"attribute {key}", single=single)
 
-    def opt_float(self, key: str, *, single: bool = False) -> float | None:
-        """``dmlc::optional<double>`` (``<float>``, ``single``): None for 'None' or absent."""
-        return _attrs.parse_optional_float(self.raw.get(key), where=f"attribute {key}", single=single)
-
-    def opt_int_tuple(self, key: str) -> tuple | None:
-        """``mxnet::Tuple<dmlc::optional<int>>`` (slice's begin, end, step): ``'(None, 2)'`` is
-        ``(None, 2)``; None for 'None' (an unknown shape) or absent."""
+    def opt_float(self, key: str, default: Any = None, *, single: bool = False) -> float | None:
+        """``dmlc::optional<double>`` (``<float>``, ``single``): None for 'None'; ``default`` when absent."""
         raw = self.raw.get(key)
         if raw is None:
-            return None
+            return default
+        return _attrs.parse_optional_float(raw, where=f"attribute {key}", single=single)
+
+    def float_tuple(self, key: str, default: Any = None) -> Any:
+        """``mxnet::Tuple<float>``: ``'(0.5, 1, 2)'``, ``'[1]'``, a bare number; 'None' refused."""
+        raw = self.raw.get(key)
+        if raw is None:
+            return self._required(key, default)
+        return _attrs.parse_tuple(raw, "float", where=f"attribute {key}", optional=False)
+
+    def opt_int_tuple(self, key: str, default: Any = None) -> tuple | None:
+        """``mxnet::Tuple<dmlc::optional<int>>`` (slice's begin, end, step): ``'(None, 2)'`` is
+        ``(None, 2)``; None for 'None' (an unknown shape); ``default`` when absent."""
+        raw = self.raw.get(key)
+        if raw is None:
+            return default
         return _attrs.parse_tuple(raw, "opt_int", where=f"attribute {key}")
 
     def bool(self, key: str, default: Any = None) -> Any:
@@ -126,8 +139,9 @@ class Attrs:
             return self._required(key, default)
         return _attrs.parse_bool(raw, where=f"attribute {key}")
 
-    def opt_bool(self, key: str) -> bool | None:
-        return _attrs.parse_optional_bool(self.raw.get(key), where=f"attribute {key}")
+    def opt_bool(self, key: str, default: Any = None) -> bool | None:
+        raw = self.raw.get(key)
+        return default if raw is None else _attrs.parse_optional_bool(raw, where=f"attribute {key}")
 
     def tuple(self, key: str, default: Any = None) -> Any:
         raw = self.raw.get(key)

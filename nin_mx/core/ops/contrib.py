@@ -12,7 +12,6 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from nin_mx.core import attrs as _attrs
 from nin_mx.core.errors import GraphError, ShapeError
 from nin_mx.core.ops._base import REQUIRED, Attrs, assign, fmt, known, merge, parser, size
 
@@ -54,26 +53,9 @@ def f32(x: float) -> float:
     return struct.unpack("f", struct.pack("f", x))[0]
 
 
-def float_tuple(raw: str | None, default: tuple, key: str) -> tuple:
-    """A ``mxnet::Tuple<float>`` attribute: '(1.0, 2.0)', '[0.5]' or a bare number."""
-    if raw is None:
-        return default
-    text = raw.strip()
-    if text[:1] in "([" and text[-1:] in ")]":
-        body = text[1:-1].strip()
-        items = [s.strip() for s in body.split(",")] if body else []
-        if items and items[-1] == "":
-            items.pop()
-    else:
-        items = [text]
-    try:
-        return tuple(_attrs.parse_float(s.rstrip("L")) for s in items)
-    except GraphError:
-        raise GraphError(f"attribute {key}={raw!r} is not a tuple of numbers") from None
-
-
 def _in_range(value: float, lo: float, hi: float, key: str) -> None:
-    if not lo <= value <= hi:
+    """dmlc's ``set_range`` check (``value < begin || value > end``): a NaN passes, as in MXNet."""
+    if value < lo or value > hi:
         raise GraphError(f"attribute {key}={value} is outside [{lo}, {hi}]")
 
 
@@ -92,7 +74,7 @@ def _positive_pair(a: Attrs, key: str) -> tuple:
 @parser
 def _roi_align_params(a: Attrs) -> tuple:
     pooled = _positive_pair(a, "pooled_size")
-    _in_range(a.float("spatial_scale", REQUIRED), 0.0, 1.0, "spatial_scale")
+    _in_range(a.float("spatial_scale", REQUIRED, single=True), 0.0, 1.0, "spatial_scale")
     a.int("sample_ratio", -1)
     a.bool("aligned", False)
     return pooled, a.bool("position_sensitive", False)
@@ -124,7 +106,7 @@ def roi_align(attrs, ins, outs):
 @parser
 def _roi_pool_params(a: Attrs) -> tuple:
     pooled = _positive_pair(a, "pooled_size")
-    _in_range(a.float("spatial_scale", REQUIRED), 0.0, 1.0, "spatial_scale")
+    _in_range(a.float("spatial_scale", REQUIRED, single=True), 0.0, 1.0, "spatial_scale")
     return pooled
 
 
@@ -141,7 +123,7 @@ def roi_pooling(attrs, ins, outs):
 
 @parser
 def _psroi_params(a: Attrs) -> tuple:
-    _in_range(a.float("spatial_scale", REQUIRED), 0.0, 1.0, "spatial_scale")
+    _in_range(a.float("spatial_scale", REQUIRED, single=True), 0.0, 1.0, "spatial_scale")
     a.int("group_size", 0)
     return a.int("output_dim", REQUIRED), a.int("pooled_size", REQUIRED)
 
@@ -158,8 +140,8 @@ def psroi_pooling(attrs, ins, outs):
 
 @parser
 def _dpsroi_params(a: Attrs) -> tuple:
-    _in_range(a.float("spatial_scale", REQUIRED), 0.0, 1.0, "spatial_scale")
-    _in_range(a.float("trans_std", 0.0), 0.0, 1.0, "trans_std")
+    _in_range(a.float("spatial_scale", REQUIRED, single=True), 0.0, 1.0, "spatial_scale")
+    _in_range(a.float("trans_std", 0.0, single=True), 0.0, 1.0, "trans_std")
     a.int("group_size", REQUIRED)
     a.int("part_size", 0)
     a.int("sample_per_part", 1)
@@ -185,13 +167,6 @@ def dpsroi_pooling(attrs, ins, outs):
 _RESIZE_MODES = ("size", "odd_scale", "like", "to_even_down", "to_even_up", "to_odd_down", "to_odd_up")
 
 
-def _opt_float(a: Attrs, key: str) -> float | None:
-    raw = a.raw.get(key)
-    if raw is None or raw.strip() == "None":
-        return None
-    return a.float(key)
-
-
 @parser
 def _resize_params(a: Attrs) -> tuple:
     height, width = a.int("height", 1), a.int("width", 1)
@@ -200,7 +175,13 @@ def _resize_params(a: Attrs) -> tuple:
             raise GraphError(f"attribute {key}={value} must be at least 1")
     a.bool("align_corners", True)
     mode = a.enum("mode", _RESIZE_MODES, "size")
-    return height, width, _opt_float(a, "scale_height"), _opt_float(a, "scale_width"), mode
+    return (
+        height,
+        width,
+        a.opt_float("scale_height", single=True),
+        a.opt_float("scale_width", single=True),
+        mode,
+    )
 
 
 def resize_inputs(attrs) -> tuple[str, ...]:
@@ -401,10 +382,9 @@ def box_decode(attrs, ins, outs):
 
 @parser
 def _prior_params(a: Attrs) -> tuple:
-    sizes = float_tuple(a.raw.get("sizes"), (1.0,), "sizes")
-    ratios = float_tuple(a.raw.get("ratios"), (1.0,), "ratios")
-    steps = float_tuple(a.raw.get("steps"), (-1.0, -1.0), "steps")
-    float_tuple(a.raw.get("offsets"), (0.5, 0.5), "offsets")
+    sizes, ratios = a.float_tuple("sizes", (1.0,)), a.float_tuple("ratios", (1.0,))
+    steps = a.float_tuple("steps", (-1.0, -1.0))
+    a.float_tuple("offsets", (0.5, 0.5))
     a.bool("clip", False)
     return len(sizes), len(ratios), len(steps)
 
@@ -432,7 +412,7 @@ def _detection_params(a: Attrs) -> None:
     a.float("nms_threshold", 0.5)
     a.bool("force_suppress", False)
     a.int("nms_topk", -1)
-    float_tuple(a.raw.get("variances"), (), "variances")
+    a.float_tuple("variances", (0.1, 0.1, 0.2, 0.2))  # multibox_detection-inl.h, MultiBoxDetectionParam
 
 
 def multibox_detection(attrs, ins, outs):
@@ -459,7 +439,7 @@ def _target_params(a: Attrs) -> None:
     a.float("negative_mining_ratio", -1.0)
     a.float("negative_mining_thresh", 0.5)
     a.int("minimum_negative_samples", 0)
-    float_tuple(a.raw.get("variances"), (), "variances")
+    a.float_tuple("variances", (0.1, 0.1, 0.2, 0.2))  # multibox_target-inl.h, MultiBoxTargetParam
 
 
 def multibox_target(attrs, ins, outs):
@@ -495,8 +475,9 @@ def _proposal_params(a: Attrs) -> tuple:
     post = a.int("rpn_post_nms_top_n", 300)
     a.float("threshold", 0.7)
     a.int("rpn_min_size", 16)
-    float_tuple(a.raw.get("scales"), (), "scales")
-    float_tuple(a.raw.get("ratios"), (), "ratios")
+    # the defaults of proposal-inl.h's ProposalParam and multi_proposal-inl.h's MultiProposalParam
+    a.float_tuple("scales", (4.0, 8.0, 16.0, 32.0))
+    a.float_tuple("ratios", (0.5, 1.0, 2.0))
     a.int("feature_stride", 16)
     a.bool("iou_loss", False)
     return post, a.bool("output_score", False)
@@ -715,16 +696,11 @@ def modulated_deformable_conv(attrs, ins, outs):
 # -- quantization: src/operator/quantization/{quantize_v2,dequantize}-inl.h, quantized_pooling.cc ----
 
 
-def _opt_float_param(a: Attrs, key: str) -> float | None:
-    raw = a.raw.get(key)
-    return None if raw is None or raw.strip() == "None" else a.float(key)
-
-
 @parser
 def _quantize_v2_params(a: Attrs) -> None:
     a.enum("out_type", ("auto", "int8", "uint8"), "int8")
-    _opt_float_param(a, "min_calib_range")
-    _opt_float_param(a, "max_calib_range")
+    a.opt_float("min_calib_range", single=True)
+    a.opt_float("max_calib_range", single=True)
 
 
 def _batch_back(ins, outs, what: str) -> None:

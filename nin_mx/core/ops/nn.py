@@ -82,8 +82,7 @@ def conv_inputs(attrs) -> tuple[str, ...]:
 
 
 def _no_bias(attrs) -> bool:
-    raw = attrs.get("no_bias")
-    return False if raw is None else Attrs(attrs).bool("no_bias")
+    return Attrs(attrs).bool("no_bias", False)
 
 
 def convolution(attrs, ins, outs):
@@ -147,8 +146,7 @@ def _deconv_params(a: Attrs) -> tuple:
 
 
 def deconv_inputs(attrs) -> tuple[str, ...]:
-    raw = attrs.get("no_bias")
-    no_bias = True if raw is None else Attrs(attrs).bool("no_bias")
+    no_bias = Attrs(attrs).bool("no_bias", True)  # Deconvolution's default (deconvolution-inl.h)
     return ("data", "weight") if no_bias else ("data", "weight", "bias")
 
 
@@ -365,7 +363,7 @@ def fully_connected(attrs, ins, outs):
 
 @parser
 def _bn_params(a: Attrs) -> tuple:
-    a.float("eps", 1e-3)
+    a.float("eps", 0.0010000000474974513)  # a double set to 1e-3f (nn/batch_norm-inl.h, BatchNormParam)
     a.float("momentum", 0.9)
     a.bool("fix_gamma", True)
     a.bool("use_global_stats", False)
@@ -401,8 +399,14 @@ def _ln_params(a: Attrs) -> tuple:
     return a.int("axis", -1), a.bool("output_mean_var", False)
 
 
+@parser
+def _mean_var(a: Attrs) -> bool:
+    return a.bool("output_mean_var", False)
+
+
 def ln_visible(attrs) -> int:
-    return 3 if _ln_params(attrs)[1] else 1
+    """LayerNorm's and GroupNorm's visible outputs: the moments too with ``output_mean_var``."""
+    return 3 if _mean_var(attrs) else 1
 
 
 def layer_norm(attrs, ins, outs):
@@ -496,11 +500,11 @@ def leaky_relu(attrs, ins, outs):
 
 @parser
 def _dropout_params(a: Attrs) -> tuple:
-    p = a.float("p", 0.5)
-    if not 0 <= p <= 1:
+    p = a.float("p", 0.5, single=True)  # a float field: '1.00000001' is 1.0f, inside [0, 1]
+    if p < 0 or p > 1:  # set_range(0, 1): a NaN passes
         raise GraphError(f"p={p} is outside [0, 1]")
     a.enum("mode", ("always", "training"), "training")
-    a.opt_bool("cudnn_off")
+    a.opt_bool("cudnn_off", False)  # dropout-inl.h: set_default(dmlc::optional<bool>(false))
     return a.tuple("axes", ())
 
 

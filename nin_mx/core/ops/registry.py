@@ -43,10 +43,27 @@ _CRASH_BOUNDS: Mapping[str, Mapping[str, int]] = {
 _FREE_FORM = frozenset({"Custom", "_CustomFunction", "_CachedOp", "_foreach", "_while_loop", "_cond"})
 
 
+# Operators whose listed arguments (MXSymbolGetAtomicSymbolInfo: the fields given to add_arguments)
+# are not the fields their attr_parser reads: the parser's fields. _npi_concatenate lists
+# ConcatParam's (num_args, dim) and parses NumpyConcatenateParam (apache/mxnet 1.9.1
+# src/operator/numpy/np_matrix_op.cc and np_matrix_op-inl.h), which refuses 'dim'.
+_PARSED_FIELDS: Mapping[str, Mapping[str, tuple[str, str]]] = {
+    "_npi_concatenate": {
+        "axis": ("int or None, optional, default='0'", "opt_int"),
+        "num_args": ("int, required", "int"),
+    },
+}
+
+
 @functools.lru_cache(maxsize=1)
 def _registry() -> Mapping[str, Any]:
     with open(_DATA, encoding="utf-8") as handle:
-        return json.load(handle)["operators"]
+        operators = json.load(handle)["operators"]
+    for op, fields in _PARSED_FIELDS.items():
+        entry = operators[op]
+        entry["params"] = {key: described for key, (described, _) in fields.items()}
+        entry["kinds"] = {key: kind for key, (_, kind) in fields.items()}
+    return operators
 
 
 def mxnet_operators() -> frozenset[str]:

@@ -68,6 +68,42 @@ def concat_inputs(attrs) -> tuple[str, ...]:
 
 def concat(attrs, ins, outs):
     num_args, dim = _concat_params(attrs)
+    return _concat_along(num_args, dim, ins, outs)
+
+
+# _npi_concatenate: src/operator/numpy/np_matrix_op.cc (NumpyConcatenateShape). MXNet 1.9.1 lists
+# Concat's arguments for it (num_args, dim) but parses NumpyConcatenateParam (np_matrix_op-inl.h):
+# num_args, and axis, an optional<int> of default 0; with axis None every input is flattened
+# (MXNet rewrites the input shapes so) and the flat inputs are joined.
+
+
+@parser
+def _np_concat_params(a: Attrs) -> tuple:
+    num_args = a.int("num_args", REQUIRED)
+    if num_args < 1:
+        raise GraphError(f"num_args must be at least 1, got {num_args}")
+    return num_args, a.opt_int("axis", 0)
+
+
+def np_concat_inputs(attrs) -> tuple[str, ...]:
+    return tuple(f"data{i}" for i in range(_np_concat_params(attrs)[0]))
+
+
+def np_concatenate(attrs, ins, outs):
+    num_args, axis = _np_concat_params(attrs)
+    if axis is None:
+        for i, shape in enumerate(ins[:num_args]):
+            if shape is None:
+                raise ShapeError("Shape is unknown")
+            if not known(shape):
+                raise ShapeError(f"Shape dim size cannot be a negative value -1: {fmt(shape)}")
+            ins[i] = (size(shape),)
+        axis = 0
+    return _concat_along(num_args, axis, ins, outs)
+
+
+def _concat_along(num_args: int, dim: int, ins, outs):
+    """ConcatShape (and NumpyConcatenateShape) along ``dim``."""
     if len(ins) != num_args:
         raise ShapeError(f"num_args={num_args} but {len(ins)} inputs")
     common = None
@@ -167,7 +203,9 @@ def broadcast(attrs, ins, outs):
 def _reshape_params(a: Attrs) -> tuple:
     shape = a.tuple("shape", ())
     reverse = a.bool("reverse", False)
-    target = a.opt_tuple("target_shape", None)
+    # MXNet's default is a 0-d shape, not an unknown one (matrix_op-inl.h, ReshapeParam:
+    # set_default(mxnet::TShape(0, -1))): with neither shape nor target_shape, the output is ()
+    target = a.opt_tuple("target_shape", ())
     keep_highest = a.bool("keep_highest", False)
     return shape, reverse, target, keep_highest
 
@@ -550,7 +588,8 @@ def _slice_params(a: Attrs) -> tuple:
     ``mxnet::Tuple<dmlc::optional<index_t>>``, read by :mod:`nin_mx.core.attrs`."""
     if "begin" not in a.raw or "end" not in a.raw:
         raise GraphError("required attributes begin and end are missing")
-    begin, end, step = a.opt_int_tuple("begin"), a.opt_int_tuple("end"), a.opt_int_tuple("step")
+    begin, end = a.opt_int_tuple("begin"), a.opt_int_tuple("end")
+    step = a.opt_int_tuple("step", ())  # set_default(mxnet::Tuple<dmlc::optional<index_t>>())
     if begin is None or end is None:  # 'None': a tuple of unknown length (ndim -1)
         raise GraphError("attributes begin and end must be tuples, not None")
     return begin, end, step or ()
@@ -874,18 +913,15 @@ def arange(attrs, ins, outs):
 # -- topk, argsort, sort: ordering_op-inl.h (TopKShapeImpl, ParseTopKParam) -----------------------
 
 
-def _opt_axis(a: Attrs, default: int | None) -> int | None:
-    raw = a.raw.get("axis")
-    if raw is None:
-        return default
-    return a.opt_int("axis")
-
-
 @parser
 def _topk_params(a: Attrs) -> tuple:
     a.bool("is_ascend", False)
     a.enum("dtype", ("float16", "float32", "float64", "int32", "int64", "uint8"), "float32")
-    return _opt_axis(a, -1), a.int("k", 1), a.enum("ret_typ", ("value", "indices", "mask", "both"), "indices")
+    return (
+        a.opt_int("axis", -1),
+        a.int("k", 1),
+        a.enum("ret_typ", ("value", "indices", "mask", "both"), "indices"),
+    )
 
 
 def topk_outputs(attrs) -> int:
@@ -928,7 +964,7 @@ def topk(attrs, ins, outs):
 def _argsort_params(a: Attrs) -> int | None:
     a.bool("is_ascend", True)
     a.enum("dtype", ("float16", "float32", "float64", "int32", "int64", "uint8"), "float32")
-    return _opt_axis(a, -1)
+    return a.opt_int("axis", -1)
 
 
 def argsort(attrs, ins, outs):
@@ -939,7 +975,7 @@ def argsort(attrs, ins, outs):
 @parser
 def _sort_params(a: Attrs) -> int | None:
     a.bool("is_ascend", True)
-    return _opt_axis(a, -1)
+    return a.opt_int("axis", -1)
 
 
 def sort(attrs, ins, outs):
@@ -953,7 +989,7 @@ def sort(attrs, ins, outs):
 
 @parser
 def _reduce_axis_params(a: Attrs) -> tuple:
-    return _opt_axis(a, None), a.bool("keepdims", False)
+    return a.opt_int("axis"), a.bool("keepdims", False)
 
 
 def _reduce_axis_shape(data, axis, keepdims):
@@ -977,7 +1013,7 @@ def argmax(attrs, ins, outs):
 @parser
 def _pick_params(a: Attrs) -> tuple:
     a.enum("mode", ("clip", "wrap"), "clip")
-    return _opt_axis(a, -1), a.bool("keepdims", False)
+    return a.opt_int("axis", -1), a.bool("keepdims", False)
 
 
 def pick(attrs, ins, outs):
@@ -1086,7 +1122,7 @@ def _sampler_params(op: str):
                 a.int(key, default, bits=64 if kind == "int64" else 32)
         dtypes = ("None", "int32", "int64") if op == "_random_randint" else _FLOAT_DTYPES
         a.enum("dtype", dtypes, "None")
-        return a.opt_tuple("shape", ())
+        return a.opt_tuple("shape", None)  # sample_op.h: set_default(mxnet::TShape()), ndim -1
 
     return params
 
