@@ -139,6 +139,24 @@ NEW_CASES = {
         X, S.Concat(X, X, dim=2), mode="like", align_corners=False
     ),
 }
+NEW_CASES.update(
+    {
+        "squeeze": S.squeeze(S.mean(X, axis=2, keepdims=True), axis=2),
+        "stack": S.stack(X, S.relu(X), axis=2),
+        "stack_last": S.stack(X, S.relu(X), S.tanh(X), axis=-1),
+        "tile": S.tile(X, reps=(1, 2, 3)),
+        "tile_more": (S.tile(D, reps=(2, 1, 2, 1)), (3, 4, 5)),
+        "reverse": S.reverse(X, axis=(1, 3)),
+        "where": S.where(_INTS, X, S.relu(X) - 1),
+        "where_rows": (S.where(S.floor(S.slice_axis(S.slice_axis(D, axis=1, begin=0, end=1), axis=0,
+                        begin=0, end=None) * 2).reshape((-1,)), D, -D), (4, 3)),
+        "slice_like": S.slice_like(X, S.Pooling(X, kernel=(2, 2), stride=(2, 2)), axes=(2, 3)),
+        "slice_like_all": S.slice_like(X, S.slice_axis(X, axis=1, begin=1, end=3)),
+        "zeros_like": S.zeros_like(X) + X,
+        "ones_like": S.ones_like(S.Cast(X * 9, dtype="int32")),
+        "shape_array": S.shape_array(X),
+    }
+)  # fmt: skip
 _NORM_OPSETS = (13, 18, 21)
 
 CASES = {
@@ -347,6 +365,18 @@ def test_max_pooling_same(kernel, stride, width, tmp_path):
     model = to_onnx(same, params=params, input_shapes=shape)
     judge(model, reference, params, {"data": shape})
     assert onnx_shape(model)[2] == out
+
+
+def test_squeeze_without_axis_needs_fixed_sizes(tmp_path):
+    """squeeze() drops every axis of size 1, a batch of 1 too (matrix_op-inl.h, SqueezeShape):
+    refused with a symbolic batch, exact with fixed sizes."""
+    symbol = S.squeeze(S.slice_axis(X, axis=3, begin=0, end=1), name="sq")
+    _, params = save_checkpoint(symbol, tmp_path, "sq", {"data": SHAPE})
+    with pytest.raises(GraphError, match=r"layer 'sq' \(squeeze\): .*dynamic=False"):
+        to_onnx(symbol, params=params, input_shapes=SHAPE)
+    for shape in (SHAPE, (1, *SHAPE[1:])):
+        model = to_onnx(symbol, params=params, input_shapes=shape, dynamic=False)
+        judge(model, symbol, params, {"data": shape})
 
 
 def test_embedding_in_float16(tmp_path):

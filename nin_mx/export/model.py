@@ -31,7 +31,7 @@ from nin_mx.checks.rules import find_pitfalls
 from nin_mx.core.errors import GraphError, ShapeError
 from nin_mx.core.ops import OPS
 from nin_mx.core.ops._base import Attrs
-from nin_mx.export import activations, broadcast, nn, norm, spatial, tensor  # noqa: F401  (the handler table)
+from nin_mx.export import activations, arrays, broadcast, nn, norm, spatial, tensor  # noqa: F401  (handlers)
 from nin_mx.export.builder import Builder, NeedsStatic, untranslatable
 from nin_mx.export.dtypes import onnx_type, out_dtype
 from nin_mx.export.handlers import handler_for, translation_of
