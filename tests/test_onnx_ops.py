@@ -379,6 +379,12 @@ def test_squeeze_without_axis_needs_fixed_sizes(tmp_path):
         judge(model, symbol, params, {"data": shape})
 
 
+def test_weights_with_data_of_another_type_are_refused():
+    symbol = S.Convolution(S.Cast(X, dtype="float16"), kernel=(3, 3), num_filter=2, name="c16")
+    with pytest.raises(GraphError, match=r"layer 'c16' \(Convolution\): .*float16 data"):
+        to_onnx(symbol, input_shapes=SHAPE)
+
+
 def test_embedding_in_float16(tmp_path):
     """Embedding(dtype='float16') reads a float16 weight (MXNet's infer_type), so MXNet is bound
     with that type here (simple_bind alone binds every argument as float32)."""
