@@ -155,6 +155,10 @@ NEW_CASES.update(
         "zeros_like": S.zeros_like(X) + X,
         "ones_like": S.ones_like(S.Cast(X * 9, dtype="int32")),
         "shape_array": S.shape_array(X),
+        # _arange: no input; added to a slice of the data to keep it in the graph
+        "arange": S.broadcast_add(X, S.arange(start=0.5, stop=2.9, step=0.2, repeat=1)),
+        "arange_repeat": S.broadcast_add(X, S.arange(start=12, stop=7.5, step=-0.75, repeat=2)),
+        "arange_int": S.broadcast_add(S.Cast(X * 9, dtype="int32"), S.arange(3, 15, 1, dtype="int32")),
     }
 )  # fmt: skip
 _NORM_OPSETS = (13, 18, 21)

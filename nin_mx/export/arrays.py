@@ -1,18 +1,25 @@
 """Translations of the array operators of detection heads and video networks that ONNX has
 exactly (apache/mxnet 1.9.1 src/operator/tensor/): squeeze, stack, tile, reverse, where,
-slice_like, zeros_like, ones_like, shape_array, and the refusals of those it has not.
+slice_like, zeros_like, ones_like, shape_array, _arange, and the refusals of those it has not.
 
 Each is size-free: the sizes it needs are read from the input's ``Shape`` in the model.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from onnx import helper
 
 from nin_mx.core.ops._base import REQUIRED, Attrs
-from nin_mx.core.ops.tensor import _slice_like_params, _squeeze_params, _stack_params, _tile_params
+from nin_mx.core.ops.tensor import (
+    _range_params,
+    _slice_like_params,
+    _squeeze_params,
+    _stack_params,
+    _tile_params,
+)
 from nin_mx.export.builder import INT64_MIN, Builder, untranslatable
-from nin_mx.export.dtypes import dtype_of, onnx_type
+from nin_mx.export.dtypes import dtype_of, numpy_type, onnx_type, out_dtype
 from nin_mx.export.handlers import mx_op, refuse
 from nin_mx.graph.nodes import Node
 
@@ -148,6 +155,22 @@ class ShapeArray:
     @classmethod
     def version_13(cls, b: Builder, node: Node, a: Attrs, op: str) -> None:
         b.op(node, "Shape", [b.input(node, 0)], b.outputs(node))
+
+
+@mx_op("_arange")
+class Arange:
+    """start + (i // repeat) * step for i below the engine's length, start and step cast to
+    ``dtype`` first and computed in it (init_op.h, RangeParamParser, range_fwd, RangeCompute):
+    a constant, since the operator has no input."""
+
+    @classmethod
+    def version_13(cls, b: Builder, node: Node, a: Attrs, op: str) -> None:
+        start, _, step, repeat, _ = _range_params(a.raw)
+        kind = numpy_type(out_dtype(b, node.index))
+        (n,) = b.out_shape(node)
+        index = (np.arange(n, dtype=np.int64) // repeat).astype(kind)
+        values = kind(start) + index * kind(step)
+        b.op(node, "Identity", [b.const(node, "range", values, kind)], b.outputs(node))
 
 
 refuse(

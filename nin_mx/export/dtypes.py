@@ -2,7 +2,7 @@
 
 The graph's data inputs and weights are float32 (the export writes float32 initializers); an
 operator's outputs have the type of its first input, except those that set a type of their own:
-``Cast`` and ``Embedding`` (``dtype``), ``shape_array`` and ``size_array`` (int64,
+``Cast``, ``Embedding`` and ``_arange`` (``dtype``), ``shape_array`` and ``size_array`` (int64,
 src/operator/tensor/elemwise_unary_op_basic.cc), the scalar operators on an integer input with
 ``is_int=False`` (float64: src/operator/tensor/elemwise_binary_scalar_op.h,
 NumpyBinaryScalarType). A handler reads :func:`dtype_of` to write constants of the right type and
@@ -51,7 +51,7 @@ def _infer(nodes: Any) -> list[str]:
         first = found[node.inputs[0]] if node.inputs else "float32"
         if node.is_variable:
             found.append("float32")
-        elif op in ("Cast", "Embedding"):
+        elif op in ("Cast", "Embedding", "_arange"):
             found.append(_dtype_attr(node))
         elif op in _OWN_TYPE:
             found.append(_OWN_TYPE[op])
