@@ -139,6 +139,13 @@ NEW_CASES = {
         X, S.Concat(X, X, dim=2), mode="like", align_corners=False
     ),
 }
+_BASE = S.Reshape(S.slice_axis(S.slice_axis(X, axis=2, begin=0, end=1), axis=3, begin=0, end=1), shape=(2, 4))
+
+
+def _row(i):
+    return S.slice_axis(_BASE, axis=0, begin=i, end=i + 1)
+
+
 NEW_CASES.update(
     {
         "squeeze": S.squeeze(S.mean(X, axis=2, keepdims=True), axis=2),
@@ -155,6 +162,17 @@ NEW_CASES.update(
         "zeros_like": S.zeros_like(X) + X,
         "ones_like": S.ones_like(S.Cast(X * 9, dtype="int32")),
         "shape_array": S.shape_array(X),
+        "repeat": S.repeat(X, repeats=3, axis=2),
+        "repeat_last": S.repeat(X, repeats=2, axis=-1),
+        "repeat_first": S.repeat(X, repeats=2, axis=0),
+        "repeat_flat": S.repeat(X, repeats=2),
+        # indices in [-2, 1] and [-4, 3] of the first two axes: negative ones wrap, fractions truncate
+        # (MXNet's Reshape to (2, 4) is not checked at other sizes: judged at this one only)
+        "gather_nd": (S.gather_nd(X, S.concat(_row(0) * 1.5 - 0.5, _row(1) * 3.5 - 0.5, dim=0)), SHAPE, ()),
+        "gather_nd_free": S.gather_nd(
+            S.transpose(X, axes=(1, 0, 2, 3)),
+            S.Reshape(S.slice(X, begin=(0, 0, 0), end=(1, 1, 1)), shape=(1, -1)) * 3.5 - 0.5,
+        ),
         # _arange: no input; added to a slice of the data to keep it in the graph
         "arange": S.broadcast_add(X, S.arange(start=0.5, stop=2.9, step=0.2, repeat=1)),
         "arange_repeat": S.broadcast_add(X, S.arange(start=12, stop=7.5, step=-0.75, repeat=2)),

@@ -1,6 +1,7 @@
 """Translations of the array operators of detection heads and video networks that ONNX has
 exactly (apache/mxnet 1.9.1 src/operator/tensor/): squeeze, stack, tile, reverse, where,
-slice_like, zeros_like, ones_like, shape_array, _arange, and the refusals of those it has not.
+slice_like, zeros_like, ones_like, shape_array, _arange, repeat, gather_nd, and the refusals
+of those it has not.
 
 Each is size-free: the sizes it needs are read from the input's ``Shape`` in the model.
 """
@@ -13,6 +14,7 @@ from onnx import helper
 from nin_mx.core.ops._base import REQUIRED, Attrs
 from nin_mx.core.ops.tensor import (
     _range_params,
+    _repeat_params,
     _slice_like_params,
     _squeeze_params,
     _stack_params,
@@ -155,6 +157,56 @@ class ShapeArray:
     @classmethod
     def version_13(cls, b: Builder, node: Node, a: Attrs, op: str) -> None:
         b.op(node, "Shape", [b.input(node, 0)], b.outputs(node))
+
+
+@mx_op("repeat")
+class Repeat:
+    """Each element ``repeats`` times in a row along ``axis``, or of the flattened data without
+    one (matrix_op-inl.h, RepeatOpShape, as numpy.repeat): Unsqueeze after that axis, Tile,
+    and Reshape to the data's shape with that axis -1 (read from Shape: size-free)."""
+
+    @classmethod
+    def version_13(cls, b: Builder, node: Node, a: Attrs, op: str) -> None:
+        repeats, axis = _repeat_params(a.raw)
+        x, rank = b.input(node, 0), len(b.in_shape(node))
+        if axis is None:
+            x, axis, rank = b.op(node, "Reshape", [x, b.ints(node, "flat", [-1])])[0], 0, 1
+        axis = _axis(axis, rank)
+        reps = [1] * (rank + 1)
+        reps[axis + 1] = repeats
+        tiled = b.op(node, "Tile", [b.unsqueeze(node, x, [axis + 1]), b.ints(node, "repeats", reps)])[0]
+        shape = b.shape_of(node, x)
+        parts = [b.ints(node, "merged", [-1])]
+        if axis > 0:
+            parts.insert(0, _shape_slice(b, node, shape, 0, axis))
+        if axis + 1 < rank:
+            parts.append(_shape_slice(b, node, shape, axis + 1, rank))
+        target = parts[0] if len(parts) == 1 else b.op(node, "Concat", parts, axis=0)[0]
+        b.op(node, "Reshape", [tiled, target], b.outputs(node))
+
+
+def _shape_slice(b: Builder, node: Node, shape: str, start: int, end: int) -> str:
+    ins = [shape, b.ints(node, "start", [start]), b.ints(node, "end", [end]), b.ints(node, "axis", [0])]
+    return b.op(node, "Slice", ins)[0]
+
+
+@mx_op("gather_nd")
+class GatherND:
+    """data[indices[0, ...], ..., indices[M-1, ...]] (indexing_op.h, gather_nd: each index is
+    ``index_t(idx + dim) % dim``, so -dim..dim-1 wrap and a float index is truncated after the
+    shift): the dims added, Cast to int64, Mod, the index axis moved last, GatherND."""
+
+    @classmethod
+    def version_13(cls, b: Builder, node: Node, a: Attrs, op: str) -> None:
+        index_shape = b.in_shape(node, 1)
+        m, index_rank = index_shape[0], len(index_shape)
+        index_type = onnx_type(dtype_of(b, node, 1))
+        dims = _shape_slice(b, node, b.shape_of(node, b.input(node, 0)), 0, m)
+        dims = b.op(node, "Reshape", [dims, b.ints(node, "column", [m] + [1] * (index_rank - 1))])[0]
+        shifted = b.op(node, "Add", [b.input(node, 1), b.op(node, "Cast", [dims], to=index_type)[0]])[0]
+        index = b.op(node, "Mod", [b.op(node, "Cast", [shifted], to=onnx_type("int64"))[0], dims])[0]
+        index = b.op(node, "Transpose", [index], perm=[*range(1, index_rank), 0])[0]
+        b.op(node, "GatherND", [b.input(node, 0), index], b.outputs(node))
 
 
 @mx_op("_arange")
