@@ -16,6 +16,8 @@ from types import MappingProxyType
 from typing import Any
 
 from nin_mx.core.ops import OPS
+from nin_mx.export.builder import untranslatable
+from nin_mx.export.dtypes import dtype_of
 
 __all__ = ["HANDLERS", "REFUSED", "handler_for", "mx_op", "refuse", "translation_of"]
 
@@ -54,11 +56,24 @@ def mx_op(*names: str, **kwargs: Any) -> Callable[[type], type]:
             if name in _HANDLERS or name in _REFUSED:
                 raise RuntimeError(f"operator {name} has two translations")
             _HANDLERS[name] = {
-                opset: functools.partial(fn, **kwargs, op=name) for opset, fn in versions.items()
+                opset: functools.partial(_typed, functools.partial(fn, **kwargs, op=name))
+                for opset, fn in versions.items()
             }
         return cls
 
     return register
+
+
+def _typed(handler: Handler, b: Any, node: Any, a: Any) -> Any:
+    """Refuses a node that reads a weight while its data is not float32 (after a Cast): the
+    export writes every weight in float32, and ONNX does not mix types (Embedding's data is an
+    index, so it is exempt)."""
+    if node.inputs and node.op != "Embedding" and dtype_of(b, node) != "float32":
+        weights = [b.nodes[i] for i in node.inputs[1:]]
+        if any(w.is_variable and w.name not in b.data_inputs for w in weights):
+            why = f"it reads weights (float32) with {dtype_of(b, node)} data; cast the data to float32 first"
+            raise untranslatable(node, why)
+    return handler(b, node, a)
 
 
 def refuse(reason: str, *names: str) -> None:

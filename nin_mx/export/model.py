@@ -31,8 +31,9 @@ from nin_mx.checks.rules import find_pitfalls
 from nin_mx.core.errors import GraphError, ShapeError
 from nin_mx.core.ops import OPS
 from nin_mx.core.ops._base import Attrs
-from nin_mx.export import activations, nn, spatial, tensor  # noqa: F401  (they fill the handler table)
+from nin_mx.export import activations, arrays, broadcast, nn, norm, spatial, tensor  # noqa: F401  (handlers)
 from nin_mx.export.builder import Builder, NeedsStatic, untranslatable
+from nin_mx.export.dtypes import onnx_type, out_dtype
 from nin_mx.export.handlers import handler_for, translation_of
 from nin_mx.export.weights import CheckpointWeights, RandomWeights
 from nin_mx.graph.shapes import Shapes, infer
@@ -292,7 +293,7 @@ def _model(
             names.append(None if not flag else known.get(values, f"{value}_d{d}"))
         outputs.append(
             helper.make_tensor_value_info(
-                value, TensorProto.FLOAT, _dims(b.out_shape(graph.nodes[index], k), names)
+                value, onnx_type(out_dtype(b, index)), _dims(b.out_shape(graph.nodes[index], k), names)
             )
         )
     model, graph_proto = b.model, b.graph

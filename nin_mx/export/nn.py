@@ -129,9 +129,10 @@ class Pooling:
         if a.bool("global_pool", False):
             cls._global(b, node, a, pool_type, x, out, rank)
             return
-        if convention == "same":
-            raise untranslatable(node, "pooling_convention 'same' has no ONNX equivalent written")
         kernel = a.tuple("kernel", REQUIRED)
+        if convention == "same":
+            cls._same(b, node, a, pool_type, x, out, kernel)
+            return
         nd = len(kernel)
         stride = (a.tuple("stride", ()) or (1,) * nd)[:nd]
         pad = (a.tuple("pad", ()) or (0,) * nd)[:nd]
@@ -182,6 +183,26 @@ class Pooling:
                 pads=list(pad) * 2,
                 p=2,
             )
+
+    @staticmethod
+    def _same(
+        b: Builder, node: Node, a: Attrs, pool_type: str, x: str, out: list[str], kernel: tuple
+    ) -> None:
+        """'same' (1-D, no padding: pooling.cc, PoolingShape): ceil(x/s) windows from i*s, each
+        clipped at the data's end (pool.h: the end is min(start + k, x + pad)), the average over
+        the elements inside: right padding that ONNX's pooling does not count."""
+        stride = (a.tuple("stride", ()) or (1,))[:1]
+        b.static(node, "pools in 'same' convention")
+        extra = [
+            max(0, (-(-n // s) - 1) * s + k - n) for n, k, s in zip(b.in_shape(node)[2:], kernel, stride)
+        ]
+        common = {"kernel_shape": list(kernel), "strides": list(stride), "pads": [0] * len(extra) + extra}
+        if pool_type == "max":
+            b.op(node, "MaxPool", [x], out, **common)
+        elif pool_type == "avg":
+            b.op(node, "AveragePool", [x], out, count_include_pad=0, **common)
+        else:
+            raise untranslatable(node, f"{pool_type} pooling in 'same' convention")
 
     @staticmethod
     def _pad(b: Builder, node: Node, x: str, pad: tuple[int, ...], rank: int, value: float) -> str:

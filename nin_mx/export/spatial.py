@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+
 from nin_mx.core.ops import OPS
 from nin_mx.core.ops._base import REQUIRED, Attrs
-from nin_mx.export.builder import Builder, untranslatable
+from nin_mx.export.builder import Builder
 from nin_mx.export.handlers import mx_op, refuse
 from nin_mx.graph.nodes import Node
 
@@ -48,7 +52,11 @@ class Crop:
 
 @mx_op("UpSampling")
 class UpSampling:
-    """nearest: out[i] = in[floor(i/scale)] (Resize, asymmetric, floor); bilinear: the
+    """nearest: out[i] = in[floor(i/scale)] (Resize, asymmetric, floor); of several inputs
+    (``num_args``), the output is ``scale`` times the first's height and width, each input is
+    upsampled by the output's height over its own (an integer), and the results are
+    concatenated on channels (``multi_input_mode`` concat, the default) or summed
+    (upsampling-inl.h, UpSamplingForward; upsampling.cc, UpSamplingShape); bilinear: the
     depthwise Deconvolution MXNet runs, kernel 2s - s%2, stride s, pad ceil((s-1)/2), group
     num_filter, with the stored weight (src/operator/nn/upsampling-inl.h)."""
 
@@ -64,13 +72,35 @@ class UpSampling:
                 strides=[scale, scale], pads=[pad] * 4, group=a.int("num_filter", 0) or b.in_shape(node)[1],
             )  # fmt: skip
             return
-        if len(node.inputs) != 1:
-            raise untranslatable(node, "nearest upsampling of several inputs")
+        if len(node.inputs) == 1:
+            cls._nearest(b, node, b.input(node, 0), scale, out)
+            return
+        # several inputs: each by out_h / its own h, then concatenated on channels or summed
+        height = b.out_shape(node)[2]
+        parts = []
+        for j in range(len(node.inputs)):
+            ratio = height // b.in_shape(node, j)[2]
+            others = [s.outputs[node.index][0][2] // _in_shape(s, node, j)[2] for s in b.others]
+            if any(r != ratio for r in others):
+                b.static(node, "upsamples its inputs by ratios that depend on the input size", j=j)
+            parts.append(cls._nearest(b, node, b.input(node, j), ratio, None))
+        if a.enum("multi_input_mode", ("concat", "sum"), "concat") == "sum":
+            b.op(node, "Sum", parts, out)
+        else:
+            b.op(node, "Concat", parts, out, axis=1)
+
+    @staticmethod
+    def _nearest(b: Builder, node: Node, x: str, scale: int, out: list[str] | None) -> str:
         scales = b.const(node, "scales", [1.0, 1.0, float(scale), float(scale)])
-        b.op(
-            node, "Resize", [b.input(node, 0), "", scales], out, mode="nearest",
+        return b.op(
+            node, "Resize", [x, "", scales], out, mode="nearest",
             coordinate_transformation_mode="asymmetric", nearest_mode="floor",
-        )  # fmt: skip
+        )[0]  # fmt: skip
+
+
+def _in_shape(shapes: Any, node: Node, j: int) -> tuple[int, ...]:
+    k = node.input_outputs[j] if j < len(node.input_outputs) else 0
+    return tuple(shapes.outputs[node.inputs[j]][k])
 
 
 @mx_op("L2Normalization")
@@ -96,7 +126,8 @@ class L2Normalization:
 class AdaptiveAvgPooling:
     """Bins [floor(i*in/out), ceil((i+1)*in/out)) (contrib/adaptive_avg_pooling.cc): an output of
     1x1 is GlobalAveragePool; sizes that divide the input are AveragePool(kernel = stride =
-    in/out) at that input size."""
+    in/out) at that input size; other sizes, bins of unequal sizes that may overlap, are two
+    MatMuls by constant averaging matrices (out_h, H) and (W, out_w), at that input size."""
 
     @classmethod
     def version_13(cls, b: Builder, node: Node, a: Attrs, op: str) -> None:
@@ -107,29 +138,55 @@ class AdaptiveAvgPooling:
             return
         b.static(node, "pools to a size of its own")
         height, width = b.in_shape(node)[2:]
-        if height % h or width % w:
-            raise untranslatable(node, f"adaptive bins of unequal sizes ({height}x{width} to {h}x{w})")
+        if height % h or width % w:  # bins of unequal sizes: two products by averaging matrices
+            rows = b.const(node, "rows", _bins(h, height))
+            cols = b.const(node, "cols", _bins(w, width).T)
+            b.op(node, "MatMul", [b.op(node, "MatMul", [rows, x])[0], cols], out)
+            return
         kernel = [height // h, width // w]
         b.op(node, "AveragePool", [x], out, kernel_shape=kernel, strides=kernel)
+
+
+def _bins(out: int, size: int) -> np.ndarray:
+    """(out, size): row i averages MXNet's bin i, [floor(i*size/out), ceil((i+1)*size/out)),
+    computed in float32 as adaptive_avg_pooling.cc's START_IND and END_IND compute it."""
+    matrix = np.zeros((out, size), np.float32)
+    for i in range(out):
+        start = int(np.floor(np.float32(i * size) / np.float32(out)))
+        end = int(np.ceil(np.float32((i + 1) * size) / np.float32(out)))
+        matrix[i, start:end] = 1.0 / (end - start)
+    return matrix
 
 
 @mx_op("_contrib_BilinearResize2D")
 class BilinearResize:
     """Resize(linear) to the engine's output size: ``align_corners`` (default true) is ONNX's
     align_corners, false is pytorch_half_pixel (contrib/bilinear_resize-inl.h); sizes, not
-    scales, so that ONNX's coordinates use MXNet's ratio in/out."""
+    scales, so that ONNX's coordinates use MXNet's ratio in/out; ``mode='like'`` (two inputs)
+    takes the second input's height and width, read from its shape."""
 
     @classmethod
     def version_13(cls, b: Builder, node: Node, a: Attrs, op: str) -> None:
-        if len(node.inputs) != 1:
-            raise untranslatable(node, "a resize like another input")
-        b.static(node, "resizes to a size of its own")
         align = a.bool("align_corners", True)
-        sizes = b.ints(node, "sizes", b.out_shape(node))
+        if len(node.inputs) == 2:  # mode 'like': the second input's height and width, size-free
+            pieces = [
+                b.op(node, "Slice", [b.shape_of(node, b.input(node, j)), *_shape_range(b, node, j)])[0]
+                for j in (0, 1)
+            ]
+            sizes = b.op(node, "Concat", pieces, axis=0)[0]
+        else:
+            b.static(node, "resizes to a size of its own")
+            sizes = b.ints(node, "sizes", b.out_shape(node))
         b.op(
             node, "Resize", [b.input(node, 0), "", "", sizes], b.outputs(node), mode="linear",
             coordinate_transformation_mode="align_corners" if align else "pytorch_half_pixel",
         )  # fmt: skip
+
+
+def _shape_range(b: Builder, node: Node, j: int) -> list[str]:
+    """Slice's starts, ends and axes of a shape: (N, C) of the data, (H, W) of the like."""
+    start, end = (0, 2) if j == 0 else (2, 4)
+    return [b.ints(node, "start", [start]), b.ints(node, "end", [end]), b.ints(node, "axis", [0])]
 
 
 _DETECTION = (

@@ -3,11 +3,10 @@ legacy SliceChannel): elementwise, scalar and broadcast arithmetic, reshaping, s
 
 from __future__ import annotations
 
-from onnx import TensorProto
-
 from nin_mx.core.ops._base import REQUIRED, Attrs
 from nin_mx.core.ops.tensor import _reduce_params, _slice_params
-from nin_mx.export.builder import INT64_MAX, INT64_MIN, Builder, NeedsStatic, untranslatable
+from nin_mx.export.builder import INT64_MAX, INT64_MIN, Builder, NeedsStatic
+from nin_mx.export.dtypes import dtype_of, numpy_type, onnx_type, out_dtype
 from nin_mx.export.handlers import mx_op
 from nin_mx.graph.nodes import Node
 
@@ -87,12 +86,16 @@ _SCALAR = {
 @mx_op(*_SCALAR)
 class Scalar:
     """x op scalar (or scalar op x for the reversed ops, told by the operator, not by the node's
-    name): the scalar is cast to the data's type, float32 (elemwise_binary_scalar_op.h)."""
+    name): the scalar is cast to the data's type, or both to float64 for an integer input and
+    ``is_int=False`` (elemwise_binary_scalar_op.h, NumpyBinaryScalarType, ComputeInt)."""
 
     @classmethod
     def version_13(cls, b: Builder, node: Node, a: Attrs, op: str) -> None:
         onnx_op, reverse = _SCALAR[op]
-        x, c = b.input(node, 0), b.const(node, "scalar", a.float("scalar", 1.0))
+        x, dtype = b.input(node, 0), out_dtype(b, node.index)
+        if dtype != dtype_of(b, node):  # an integer input, a scalar that is not: float64
+            x = b.op(node, "Cast", [x], to=onnx_type(dtype))[0]
+        c = b.const(node, "scalar", a.float("scalar", 1.0), numpy_type(dtype))
         b.op(node, onnx_op, [c, x] if reverse else [x, c], b.outputs(node))
 
 
@@ -139,8 +142,9 @@ class Clip:
 
     @classmethod
     def version_13(cls, b: Builder, node: Node, a: Attrs, op: str) -> None:
-        lo = b.const(node, "min", a.float("a_min", REQUIRED))
-        hi = b.const(node, "max", a.float("a_max", REQUIRED))
+        kind = numpy_type(dtype_of(b, node))  # the bounds in the data's type
+        lo = b.const(node, "min", a.float("a_min", REQUIRED), kind)
+        hi = b.const(node, "max", a.float("a_max", REQUIRED), kind)
         b.op(node, "Clip", [b.input(node, 0), lo, hi], b.outputs(node))
 
 
@@ -337,28 +341,3 @@ class ExpandDims:
         rank = len(b.in_shape(node))
         axis = a.int("axis", REQUIRED)
         b.unsqueeze(node, b.input(node, 0), [axis + rank + 1 if axis < 0 else axis], b.outputs(node))
-
-
-_DTYPES = {
-    "float16": TensorProto.FLOAT16,
-    "float32": TensorProto.FLOAT,
-    "float64": TensorProto.DOUBLE,
-    "uint8": TensorProto.UINT8,
-    "int8": TensorProto.INT8,
-    "int32": TensorProto.INT32,
-    "int64": TensorProto.INT64,
-    "bool": TensorProto.BOOL,
-    "bfloat16": TensorProto.BFLOAT16,
-}
-
-
-@mx_op("Cast")
-class Cast:
-    """To ``dtype`` (tensor/elemwise_unary_op.h, CastParam)."""
-
-    @classmethod
-    def version_13(cls, b: Builder, node: Node, a: Attrs, op: str) -> None:
-        dtype = a.enum("dtype", tuple(_DTYPES), REQUIRED)
-        if dtype != "float32":
-            raise untranslatable(node, f"a cast to {dtype} (the export writes float32 graphs)")
-        b.op(node, "Cast", [b.input(node, 0)], b.outputs(node), to=_DTYPES[dtype])
