@@ -14,7 +14,7 @@ The model's inputs are the graph's data inputs (labels such as ``softmax_label``
 outputs are the graph's heads, what MXNet's forward returns, in the same order and named as
 ``list_outputs()`` names them (``softmax_output``, ``split_output1``, ``bn_mean``); a head listed
 twice is an ``Identity`` named ``<name>__<position>`` the second time (ONNX output names are
-unique).
+unique), as is a data input that is a head (``data__1``).
 """
 
 from __future__ import annotations
@@ -262,8 +262,9 @@ def _outputs(
     """The model's outputs: MXNet's heads (:attr:`Graph.heads`), in order, as (node, output, ONNX
     name). Each is named as MXNet's ``list_outputs()`` names it; ONNX wants the names unique, so
     a head whose name an earlier head took (a head listed twice, two nodes of one name) is an
-    ``Identity`` of its value named ``<name>__<position>``. A data input may be a head; a weight or
-    a label may not. An output that inference does not compute (rrelu's mask) is left out."""
+    ``Identity`` of its value named ``<name>__<position>``; so is a data input that is a head (an
+    ONNX output cannot be named as an input). A weight or a label may not be a head. An output
+    that inference does not compute (rrelu's mask) is left out."""
     found: list[tuple[int, int, str]] = []
     used: set[str] = set()
     for position, (index, k) in enumerate(graph.heads):
@@ -277,7 +278,7 @@ def _outputs(
         if not b.produced(value):
             continue
         name = mxnet_output_name(node, k, len(b.shapes.outputs[index]))
-        if name in used or name != value:
+        if name in used or name != value or node.is_variable:
             alias = f"{name}__{position}"
             while b.produced(alias) or alias in used:
                 alias += "_"
@@ -298,7 +299,7 @@ def _model(
     shapes = [b.shapes, *b.others]
     single = len(shapes_in) == 1
     known: dict[tuple[int, ...], str] = {}  # the input dims by their values at every size
-    inputs = []
+    inputs, input_dims = [], {}
     for node in graph.nodes:
         if not node.is_variable or node.name not in shapes_in:
             continue
@@ -312,11 +313,13 @@ def _model(
             )
             names.append(name)
             known.setdefault(tuple(s.outputs[node.index][0][k] for s in shapes), name)  # type: ignore[index]
-        inputs.append(
-            helper.make_tensor_value_info(node.name, TensorProto.FLOAT, _dims(shapes_in[node.name], names))
-        )
+        input_dims[node.index] = _dims(shapes_in[node.name], names)
+        inputs.append(helper.make_tensor_value_info(node.name, TensorProto.FLOAT, input_dims[node.index]))
     outputs = []
     for index, k, value in _outputs(graph, b, shapes_in):
+        if index in input_dims:  # a data input as a head: its own dims
+            outputs.append(helper.make_tensor_value_info(value, TensorProto.FLOAT, input_dims[index]))
+            continue
         flags, names = b._varying(index, k), []
         for d, flag in enumerate(flags):
             values = tuple(s.outputs[index][k][d] for s in shapes)  # type: ignore[index]
