@@ -71,6 +71,7 @@ def _save_external(
     """The model at ``path`` with its large initializers in ``data_path``; the initializers
     are put back in ``model`` afterwards."""
     moved: list[tuple[TensorProto, bytes | None]] = []
+    filled: list[TensorProto] = []  # small deferred weights, read into the model while it is written
     try:
         with open(data_path, "wb") as data:
             offset = 0
@@ -78,6 +79,9 @@ def _save_external(
                 span = deferred.get(index)
                 length = _raw_length(tensor, span)
                 if length < 1024:
+                    if span is not None:
+                        tensor.raw_data = _read_span(span)
+                        filled.append(tensor)
                     continue
                 if span is not None:
                     _copy_span(span, data)
@@ -95,6 +99,8 @@ def _save_external(
         with open(path, "wb") as handle:
             handle.write(model.SerializeToString())
     finally:
+        for tensor in filled:
+            tensor.ClearField("raw_data")
         for tensor, raw in moved:
             tensor.ClearField("external_data")
             tensor.ClearField("data_location")
@@ -103,6 +109,18 @@ def _save_external(
 
 
 _CHUNK = 16 << 20
+
+
+def _read_span(span: Any) -> bytes:
+    """The bytes of a (small) span of the checkpoint."""
+    try:
+        with open(span.path, "rb") as source:
+            raw = os.pread(source.fileno(), span.length, span.offset)
+    except OSError as exc:
+        raise GraphError(f"{span.path}: cannot read: {exc.strerror or exc}") from None
+    if len(raw) != span.length:
+        raise GraphError(f"{span.path}: the file changed while it was read")
+    return raw
 
 
 def _copy_span(span: Any, out: Any) -> None:
