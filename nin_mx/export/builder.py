@@ -93,6 +93,21 @@ def _slot(node: Node, j: int) -> str:
     return names[j] if j < len(names) else "data"
 
 
+def _attribute(key: str, value: Any) -> onnx.AttributeProto:
+    """``helper.make_attribute(key, value)``: plain ints, floats, strings and lists of ints
+    directly (its type checks against ``numbers`` are most of an export's node time)."""
+    kind = type(value)
+    if kind is int:
+        return onnx.AttributeProto(name=key, i=value, type=onnx.AttributeProto.INT)
+    if kind is float:
+        return onnx.AttributeProto(name=key, f=value, type=onnx.AttributeProto.FLOAT)
+    if kind is str:
+        return onnx.AttributeProto(name=key, s=value.encode("utf-8"), type=onnx.AttributeProto.STRING)
+    if kind in (list, tuple) and value and all(type(v) is int for v in value):
+        return onnx.AttributeProto(name=key, ints=value, type=onnx.AttributeProto.INTS)
+    return helper.make_attribute(key, value)
+
+
 class Builder:
     """The ONNX graph being written for one MXNet graph at one set of input shapes.
 
@@ -266,7 +281,13 @@ class Builder:
         outs = list(outputs) if outputs is not None else [self.fresh(node, hint or op_type.lower())]
         name = node.name if node.name not in self._node_names else self.fresh(node, op_type)
         self._node_names.add(name)
-        self.graph.node.add().CopyFrom(helper.make_node(op_type, list(inputs), outs, name=name, **attrs))
+        # what helper.make_node writes (attributes sorted by name), without its copy and checks
+        made = self.graph.node.add()
+        made.op_type = op_type
+        made.input.extend(inputs)
+        made.output.extend(outs)
+        made.name = name
+        made.attribute.extend(_attribute(k, v) for k, v in sorted(attrs.items()) if v is not None)
         self._produced.update(outs)
         return outs
 

@@ -152,7 +152,6 @@ def _copy_span(span: Any, out: Any) -> None:
                 raise GraphError(f"{span.path}: the file changed while it was read")
             out.write(chunk)
             offset, left = offset + len(chunk), left - len(chunk)
-    out.flush()
 
 
 def _varint(value: int) -> bytes:
