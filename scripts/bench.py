@@ -748,6 +748,8 @@ def run_onnx(selected: set[str], repeats: int, warmup: int) -> list[dict[str, An
         if selected & {"onnx-irv2", "onnx-irv2-rss"}:
             calls["cp-irv2"] = _command([copier, irv2_params, os.path.join(tmp, "copy")], time_tool, tmp)
             calls["irv2"] = _command([CLI, MODEL, "--params", irv2_params, "--onnx", out], time_tool, tmp)
+            # the floor of any export in Python: the interpreter and `import onnx`
+            calls["import-onnx"] = _command([PYTHON, "-c", "import onnx"], time_tool, tmp)
         if "onnx-vgg16-api" in selected:
             calls["api"] = _command([PYTHON, "-c", _ONNX_API, vgg_symbol, vgg_params, out], time_tool, tmp)
         samples = _sample(calls, repeats, max(warmup, 1))
@@ -771,14 +773,16 @@ def run_onnx(selected: set[str], repeats: int, warmup: int) -> list[dict[str, An
         else:
             denominator = Series(spec.denominator, "KiB", [size / 1024] * len(samples[f"{name}/rss"]))
             note = f"checkpoint {size / 1e6:.0f} MB; {how}"
-        results.append(
-            _figure(
-                spec,
-                Series(spec.numerator, "s" if metric == "wall" else "KiB", samples[f"{name}/{metric}"]),
-                denominator,
-                note,
-            )
+        figure = _figure(
+            spec,
+            Series(spec.numerator, "s" if metric == "wall" else "KiB", samples[f"{name}/{metric}"]),
+            denominator,
+            note,
         )
+        if key == "onnx-irv2":
+            floor = Series("python -c 'import onnx'", "s", samples["import-onnx/wall"])
+            figure["parts"] = {"python -c 'import onnx' (the floor of an export)": floor.summary()}
+        results.append(figure)
     return results
 
 
