@@ -193,3 +193,26 @@ def test_output_names_are_mxnets(op):
     count = OPS[op].num_outputs(node.attrs)
     ours = [mxnet_output_name(node, k, count) for k in range(len(symbol.list_outputs()))]
     assert ours == symbol.list_outputs()
+
+
+def test_the_heads_of_a_gluon_block_returning_two_outputs():
+    """A HybridBlock that returns a tuple: both outputs are heads, in the block's order."""
+
+    class Two(mx.gluon.HybridBlock):
+        def __init__(self):
+            super().__init__(prefix="two_")
+            with self.name_scope():
+                self.conv = mx.gluon.nn.Conv2D(4, 3, padding=1)
+
+        def hybrid_forward(self, F, x):
+            y = self.conv(x)
+            return F.relu(y), y
+
+    block = Two()
+    block.initialize()
+    graph = Graph.from_block(block)
+    symbol = mx.sym.Group(list(block(mx.sym.var("data"))))
+    names = [mxnet_output_name(graph.nodes[i], k, 1) for i, k in graph.heads]
+    assert names == symbol.list_outputs() == ["two_relu0_output", "two_conv0_fwd_output"]
+    model = export_onnx(block, input_shapes=SHAPE).model
+    assert [o.name for o in model.graph.output] == names
