@@ -8,6 +8,7 @@ checkpoint's weights, and the JSON ``heads`` it writes; onnxruntime runs the exp
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -216,3 +217,20 @@ def test_the_heads_of_a_gluon_block_returning_two_outputs():
     assert names == symbol.list_outputs() == ["two_relu0_output", "two_conv0_fwd_output"]
     model = export_onnx(block, input_shapes=SHAPE).model
     assert [o.name for o in model.graph.output] == names
+
+
+DATA = Path(__file__).parent / "data"
+FILES = sorted([*DATA.glob("legacy/*.json"), *DATA.glob("oracle/*-symbol.json")])
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+def test_the_heads_of_the_stored_files_are_mxnets(path):
+    """Every stored symbol file, the MXNet 0.8 one too (whose auxiliary states MXNet adds on
+    load, moving every node): the heads name what ``mx.sym.load(...).list_outputs()`` names."""
+    graph = Graph.from_file(path)
+    names = []
+    for index, k in graph.heads:
+        node = graph.nodes[index]
+        count = OPS[node.op].num_outputs(node.attrs) if node.op in OPS else 1
+        names.append(mxnet_output_name(node, k, count))
+    assert names == mx.sym.load(str(path)).list_outputs()
