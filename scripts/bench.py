@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""The performance figures of issues 5, 12, 17-20 and 27, each a ratio measured side by side in one run.
+"""The performance figures of issues 5, 12, 17-20, 27 and 28, each a ratio measured side by side in one run.
 
 Every figure divides a nin_mx measurement by a baseline measured in the same run: the two
 are sampled in alternating (ABBA) order after a warm-up, and the ratio is the ratio of the
