@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""The performance figures of issues 5, 12, 17-20 and 27, each a ratio measured side by side in one run.
+"""The performance figures of issues 5, 12, 17-20, 27 and 28, each a ratio measured side by side in one run.
 
 Every figure divides a nin_mx measurement by a baseline measured in the same run: the two
 are sampled in alternating (ABBA) order after a warm-up, and the ratio is the ratio of the
@@ -26,6 +26,18 @@ whenever the measurements ran, 1 on a setup error).
 
     (a2) by-name   shape_report by model name (nin_mx's own build included) ÷ print_summary
     (e2) depth-name the depth ratio of (e) by model name, builds included
+
+    (o1) onnx-vgg16    `nin-shape-report vgg16-symbol.json --params vgg16-0000.params --onnx
+                   OUT` (Gluon vgg16, seeded weights, about 530 MB) wall ÷ `cp` of the checkpoint
+    (o2) onnx-vgg16-rss the same command's peak RSS ÷ the checkpoint's size
+    (o3) onnx-irv2     `nin-shape-report inception_resnet_v2 --params IRV2.params --onnx OUT`
+                   (seeded weights, about 220 MB) wall ÷ `cp` of the checkpoint
+    (o4) onnx-irv2-rss the same command's peak RSS ÷ the checkpoint's size
+    (o5) onnx-vgg16-api peak RSS of `save_onnx(to_onnx(...))` (the model whole in memory, as
+                   the API returns it) ÷ the checkpoint's size (information)
+
+The (o) figures (issue 28) run only when asked for (`--only o1,o2,...` or `--only onnx`): their
+files (about 750 MB, written by a child process with MXNet) are too large for the default run.
 
 plus one informational figure (no target): (b3) three CLI runs, one per file of the valid,
 same and full symbols, their total wall time ÷ `import mxnet`'s. Since issue 27 a model is
@@ -263,8 +275,65 @@ SPECS = (
         1.3,
     ),
 )
-GROUPS = ("cli", "report", "depth", "pooling", "diff", "check")  # subprocesses first, before MXNet runs here
-DEFAULT_REPEATS = {"cli": 10, "report": 21, "depth": 9, "pooling": 7, "diff": 15, "check": 21}
+ONNX_SPECS = (
+    Spec(
+        "onnx-vgg16",
+        "o1",
+        "onnx",
+        "nin-shape-report vgg16-symbol.json --params (530 MB) --onnx OUT wall ÷ cp of the checkpoint wall",
+        "nin-shape-report vgg16-symbol.json --input 3,224,224 --params vgg16-0000.params --onnx OUT",
+        "cp vgg16-0000.params COPY",
+        3.0,
+    ),
+    Spec(
+        "onnx-vgg16-rss",
+        "o2",
+        "onnx",
+        "the same export's peak RSS ÷ the checkpoint's size",
+        "nin-shape-report vgg16-symbol.json ... --onnx OUT, peak RSS",
+        "the size of vgg16-0000.params",
+        1.5,
+    ),
+    Spec(
+        "onnx-irv2",
+        "o3",
+        "onnx",
+        f"nin-shape-report {MODEL} --params (220 MB) --onnx OUT wall ÷ cp of the checkpoint wall",
+        f"nin-shape-report {MODEL} --params IRV2-onnx-0000.params --onnx OUT",
+        "cp IRV2-onnx-0000.params COPY",
+        3.0,
+    ),
+    Spec(
+        "onnx-irv2-rss",
+        "o4",
+        "onnx",
+        "the same export's peak RSS ÷ the checkpoint's size",
+        f"nin-shape-report {MODEL} ... --onnx OUT, peak RSS",
+        "the size of IRV2-onnx-0000.params",
+        1.5,
+    ),
+    Spec(
+        "onnx-vgg16-api",
+        "o5",
+        "onnx",
+        "save_onnx(to_onnx(vgg16, params=...)) (the model in memory) peak RSS ÷ the checkpoint's size",
+        "python -c 'save_onnx(to_onnx(...), OUT)', peak RSS",
+        "the size of vgg16-0000.params",
+        None,
+    ),
+)
+OPT_IN = frozenset(s.key for s in ONNX_SPECS)  # measured only when --only names them
+SPECS = SPECS + ONNX_SPECS
+GROUPS = (
+    "cli",
+    "onnx",
+    "report",
+    "depth",
+    "pooling",
+    "diff",
+    "check",
+)  # subprocesses first, before MXNet runs here
+DEFAULT_REPEATS = {"cli": 10, "onnx": 5, "report": 21, "depth": 9, "pooling": 7, "diff": 15, "check": 21}
 QUICK_REPEATS = 3
 
 
@@ -604,6 +673,119 @@ def run_cli(selected: set[str], repeats: int, warmup: int) -> list[dict[str, Any
     return results
 
 
+# --- export figures (issue 28): (o1)-(o5) --------------------------------------------------
+
+# Writes Gluon vgg16 (pretrained=False, seeded Xavier weights, exported by Gluon) and a seeded
+# checkpoint of Inception-ResNet-v2 into a folder, in a process of its own (with MXNet).
+_ONNX_WRITER = """\
+import json, os, sys
+import numpy as np
+from nin_mx._mxnet import mx
+from mxnet.gluon.model_zoo import vision
+from nin_mx import get_symbol
+folder, irv2 = sys.argv[1], sys.argv[2]
+mx.random.seed(0)
+net = vision.get_model("vgg16", pretrained=False)
+net.initialize(mx.init.Xavier())
+net.hybridize()
+net(mx.nd.zeros((1, 3, 224, 224)))
+net.export(os.path.join(folder, "vgg16"))
+del net
+symbol = get_symbol(irv2)
+arg_shapes, _, aux_shapes = symbol.infer_shape(data=(1, 3, 299, 299))
+rng = np.random.RandomState(0)
+arrays = {}
+for kind, names, shapes in (("arg", symbol.list_arguments(), arg_shapes),
+                            ("aux", symbol.list_auxiliary_states(), aux_shapes)):
+    for name, shape in zip(names, shapes):
+        if name != "data" and not name.endswith("_label"):
+            value = rng.uniform(0.5, 1.5, shape) if name.endswith("_var") else rng.uniform(-0.1, 0.1, shape)
+            arrays[f"{kind}:{name}"] = mx.nd.array(value.astype(np.float32))
+mx.nd.save(os.path.join(folder, "IRV2-onnx-0000.params"), arrays)
+print(json.dumps({name: os.path.getsize(os.path.join(folder, name))
+                  for name in ("vgg16-0000.params", "IRV2-onnx-0000.params")}))
+"""
+
+# The in-memory API: the whole model in memory, then written (what to_onnx's callers do).
+_ONNX_API = """\
+import sys
+from nin_mx.export import save_onnx, to_onnx
+save_onnx(to_onnx(sys.argv[1], params=sys.argv[2], input_shapes=(1, 3, 224, 224)), sys.argv[3])
+"""
+
+
+def run_onnx(selected: set[str], repeats: int, warmup: int) -> list[dict[str, Any]]:
+    """(o1)-(o5): the CLI's export of a checkpoint to ONNX, subprocesses against ``cp`` of the
+    checkpoint (wall) and the checkpoint's size (peak RSS). The files are written once, by a
+    child process, into a temporary folder removed at the end (also on an error)."""
+    if not os.path.exists(CLI):
+        raise BenchError(f"{CLI} not found: install nin_mx into this Python ({PYTHON}) first")
+    copier = shutil.which("cp")
+    if copier is None:
+        raise BenchError("cp not found")
+    time_tool = _time_tool()
+    with tempfile.TemporaryDirectory(prefix="nin_mx-bench-onnx-") as tmp:
+        done = subprocess.run(
+            [PYTHON, "-c", _ONNX_WRITER, tmp, MODEL], capture_output=True, text=True, timeout=TIMEOUT
+        )
+        if done.returncode != 0:
+            tail = " | ".join(done.stderr.strip().splitlines()[-3:])
+            raise BenchError(f"writing vgg16 and the Inception-ResNet-v2 checkpoint failed: {tail}")
+        sizes = json.loads(done.stdout.strip().splitlines()[-1])
+        vgg_params, irv2_params = (
+            os.path.join(tmp, "vgg16-0000.params"),
+            os.path.join(tmp, "IRV2-onnx-0000.params"),
+        )
+        vgg_symbol, out = os.path.join(tmp, "vgg16-symbol.json"), os.path.join(tmp, "out.onnx")
+        calls: dict[str, Callable[[], dict[str, float]]] = {}
+        if selected & {"onnx-vgg16", "onnx-vgg16-rss"}:
+            calls["cp-vgg16"] = _command([copier, vgg_params, os.path.join(tmp, "copy")], time_tool, tmp)
+            calls["vgg16"] = _command(
+                [CLI, vgg_symbol, "--input", "3,224,224", "--params", vgg_params, "--onnx", out],
+                time_tool,
+                tmp,
+            )
+        if selected & {"onnx-irv2", "onnx-irv2-rss"}:
+            calls["cp-irv2"] = _command([copier, irv2_params, os.path.join(tmp, "copy")], time_tool, tmp)
+            calls["irv2"] = _command([CLI, MODEL, "--params", irv2_params, "--onnx", out], time_tool, tmp)
+            # the floor of any export in Python: the interpreter and `import onnx`
+            calls["import-onnx"] = _command([PYTHON, "-c", "import onnx"], time_tool, tmp)
+        if "onnx-vgg16-api" in selected:
+            calls["api"] = _command([PYTHON, "-c", _ONNX_API, vgg_symbol, vgg_params, out], time_tool, tmp)
+        samples = _sample(calls, repeats, max(warmup, 1))
+    how = f"peak RSS from {time_tool} -f %M" if time_tool else "peak RSS from os.wait4 in a launcher"
+    specs = {s.key: s for s in SPECS}
+    results = []
+    for key, name, metric, size_key in (
+        ("onnx-vgg16", "vgg16", "wall", "vgg16-0000.params"),
+        ("onnx-vgg16-rss", "vgg16", "rss", "vgg16-0000.params"),
+        ("onnx-irv2", "irv2", "wall", "IRV2-onnx-0000.params"),
+        ("onnx-irv2-rss", "irv2", "rss", "IRV2-onnx-0000.params"),
+        ("onnx-vgg16-api", "api", "rss", "vgg16-0000.params"),
+    ):
+        if key not in selected:
+            continue
+        spec = specs[key]
+        size = sizes[size_key]
+        if metric == "wall":
+            denominator = Series(spec.denominator, "s", samples[f"cp-{name}/wall"])
+            note = f"checkpoint {size / 1e6:.0f} MB (in the page cache); subprocess wall time"
+        else:
+            denominator = Series(spec.denominator, "KiB", [size / 1024] * len(samples[f"{name}/rss"]))
+            note = f"checkpoint {size / 1e6:.0f} MB; {how}"
+        figure = _figure(
+            spec,
+            Series(spec.numerator, "s" if metric == "wall" else "KiB", samples[f"{name}/{metric}"]),
+            denominator,
+            note,
+        )
+        if key == "onnx-irv2":
+            floor = Series("python -c 'import onnx'", "s", samples["import-onnx/wall"])
+            figure["parts"] = {"python -c 'import onnx' (the floor of an export)": floor.summary()}
+        results.append(figure)
+    return results
+
+
 # --- in-process figures: (a), (e), (e3), (f) --------------------------------------------
 
 
@@ -869,6 +1051,7 @@ def run_check(selected: set[str], repeats: int, warmup: int) -> list[dict[str, A
 
 RUNNERS = {
     "cli": run_cli,
+    "onnx": run_onnx,
     "report": run_report,
     "depth": run_depth,
     "pooling": run_pooling,
@@ -1077,10 +1260,13 @@ def print_text(figures: Sequence[dict[str, Any]], info: dict[str, Any]) -> None:
 
 def _selection(only: str | None) -> set[str]:
     if not only:
-        return {s.key for s in SPECS}
+        return {s.key for s in SPECS} - OPT_IN
     by_name = {**{s.key: s.key for s in SPECS}, **{s.letter: s.key for s in SPECS}}
     selected = set()
     for part in (p.strip().lower() for p in only.split(",") if p.strip()):
+        if part == "onnx":
+            selected |= OPT_IN
+            continue
         if part not in by_name:
             valid = ", ".join(f"{s.letter}/{s.key}" for s in SPECS)
             raise ValueError(f"--only: unknown figure {part!r} (choose from {valid})")

@@ -78,3 +78,89 @@ def test_weights_of_another_dtype_become_float32_initializers(dtype, tmp_path):
     init = {t.name: onnx.numpy_helper.to_array(t) for t in model.graph.initializer}
     assert init["fc_weight"].dtype == np.float32
     assert (init["fc_weight"] == weight.astype(dtype).astype(np.float32)).all()
+
+
+def _small_checkpoint(tmp_path, dtype="float16"):
+    """A BatchNorm (fix_gamma: a filled initializer), a Convolution and a FullyConnected whose
+    weight is stored as ``dtype`` (converted in memory): every kind of initializer."""
+    rng = np.random.RandomState(2)
+    data = mx.sym.var("data")
+    bn = mx.sym.BatchNorm(data, name="bn")
+    conv = mx.sym.Convolution(bn, kernel=(3, 3), num_filter=64, name="conv")
+    symbol = mx.sym.FullyConnected(conv, num_hidden=10, name="fc")
+    arg_shapes, _, aux_shapes = symbol.infer_shape(data=(1, 3, 12, 12))
+    arrays = {}
+    for kind, names, shapes in (
+        ("arg", symbol.list_arguments(), arg_shapes),
+        ("aux", symbol.list_auxiliary_states(), aux_shapes),
+    ):
+        for name, shape in zip(names, shapes):
+            if name != "data":
+                value = rng.uniform(0.5, 1.5, shape)
+                arrays[f"{kind}:{name}"] = mx.nd.array(
+                    value, dtype=dtype if name == "fc_weight" else "float32"
+                )
+    path = tmp_path / "small-0000.params"
+    mx.nd.save(str(path), arrays)
+    return symbol, path
+
+
+def test_deferred_weights_are_written_as_the_whole_models_bytes(tmp_path, monkeypatch):
+    """``defer_weights`` leaves the checkpoint's float32 bytes out of the model; ``save_onnx`` of
+    the export copies them from the checkpoint (in the kernel, and by chunks where it cannot):
+    the file holds the bytes of the model ``to_onnx`` makes whole in memory."""
+    import nin_mx.export.save as save
+    from nin_mx.export import export_onnx, save_onnx, to_onnx
+
+    symbol, params = _small_checkpoint(tmp_path)
+    whole = to_onnx(symbol, params=params, input_shapes=(1, 3, 12, 12)).SerializeToString()
+    exported = export_onnx(symbol, params=params, input_shapes=(1, 3, 12, 12), defer_weights=True)
+    names = {exported.model.graph.initializer[i].name for i in exported.deferred}
+    assert names == {"bn_beta", "bn_moving_mean", "bn_moving_var", "conv_weight", "conv_bias", "fc_bias"}
+    assert all(not exported.model.graph.initializer[i].HasField("raw_data") for i in exported.deferred)
+    save_onnx(exported, tmp_path / "m.onnx")
+    assert (tmp_path / "m.onnx").read_bytes() == whole
+    monkeypatch.delattr(save.os, "sendfile")
+    monkeypatch.setattr(save, "_CHUNK", 1000)  # conv_weight (2 304 bytes) in three chunks
+    save_onnx(exported, tmp_path / "chunks.onnx")
+    assert (tmp_path / "chunks.onnx").read_bytes() == whole
+
+
+def test_deferred_weights_past_the_protobuf_limit_go_to_external_data(tmp_path, monkeypatch):
+    import onnx
+    import onnxruntime as ort
+
+    import nin_mx.export.save as save
+    from nin_mx.export import export_onnx, save_onnx, to_onnx
+
+    symbol, params = _small_checkpoint(tmp_path)
+    model = to_onnx(symbol, params=params, input_shapes=(1, 3, 12, 12))
+    exported = export_onnx(symbol, params=params, input_shapes=(1, 3, 12, 12), defer_weights=True)
+    monkeypatch.setattr(save, "_PROTOBUF_LIMIT", 1)
+    monkeypatch.setattr(save, "_MARGIN", 0)
+    (tmp_path / "deferred").mkdir()
+    (tmp_path / "whole").mkdir()
+    save_onnx(exported, tmp_path / "deferred" / "m.onnx")
+    save_onnx(model, tmp_path / "whole" / "m.onnx")
+    for name in ("m.onnx", "m.onnx.data"):  # the same files, by either way
+        assert (tmp_path / "deferred" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
+    assert all(len(t.external_data) == 0 for t in exported.model.graph.initializer)  # left as it was
+    onnx.checker.check_model(str(tmp_path / "deferred" / "m.onnx"), full_check=True)
+    feeds = {"data": np.random.RandomState(0).uniform(-1, 1, (1, 3, 12, 12)).astype(np.float32)}
+    from_file = ort.InferenceSession(
+        str(tmp_path / "deferred" / "m.onnx"), providers=["CPUExecutionProvider"]
+    )
+    in_memory = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    assert (from_file.run(None, feeds)[0] == in_memory.run(None, feeds)[0]).all()
+
+
+def test_a_checkpoint_cut_short_after_the_export_is_refused_in_one_line(tmp_path):
+    from nin_mx.core.errors import GraphError
+    from nin_mx.export import export_onnx, save_onnx
+
+    symbol, params = _small_checkpoint(tmp_path)
+    exported = export_onnx(symbol, params=params, input_shapes=(1, 3, 12, 12), defer_weights=True)
+    params.write_bytes(params.read_bytes()[:100])
+    with pytest.raises(GraphError, match="the file changed while it was read"):
+        save_onnx(exported, tmp_path / "m.onnx")
+    assert not (tmp_path / "m.onnx").exists()

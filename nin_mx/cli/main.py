@@ -404,8 +404,10 @@ def _run_onnx(request: Request) -> int:
         else Graph.from_model(request.source, border_mode=request.modes[0], **request.model_args)
     )
     opset = DEFAULT_OPSET if request.opset is None else request.opset
-    exported = export_onnx(graph, params=request.params, input_shapes=request.shapes, opset=opset)
-    save_onnx(exported.model, request.onnx)
+    exported = export_onnx(
+        graph, params=request.params, input_shapes=request.shapes, opset=opset, defer_weights=True
+    )
+    save_onnx(exported, request.onnx)  # the checkpoint's weights copied from it into the file
     for note in exported.notes:
         print(terminal_safe(f"note: {note}"), file=sys.stderr)
     inputs = ", ".join(

@@ -4,8 +4,9 @@ A handler (:mod:`nin_mx.export.handlers`) reads a node's attributes through the 
 table's typed reader (:class:`nin_mx.core.ops._base.Attrs`) and its shapes from the engine
 (:func:`nin_mx.graph.shapes.infer`, kept in :class:`Builder`), and emits ONNX nodes through
 :meth:`Builder.op`. The value an MXNet output becomes is named as MXNet names it
-(``<node>_output``, ``<node>_output<k>`` for a node of several visible outputs, a variable's
-own name), so the ONNX graph reads like the symbol.
+(:func:`mxnet_output_name`: ``<node>_output``, ``<node>_output<k>`` for a node of several
+outputs, ``<node>_mean`` where the operator names its outputs, a variable's own name), so the ONNX
+graph reads like the symbol.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from nin_mx.core.ops import OPS
 from nin_mx.graph.nodes import Node
 from nin_mx.graph.shapes import Shapes
 
-__all__ = ["Builder", "NeedsStatic", "untranslatable"]
+__all__ = ["Builder", "NeedsStatic", "mxnet_output_name", "untranslatable"]
 
 INT64_MAX = 2**63 - 1
 INT64_MIN = -(2**63)
@@ -38,12 +39,73 @@ def untranslatable(node: Node, why: str) -> GraphError:
     return GraphError(f"layer '{node.name}' ({node.op}): cannot be exported to ONNX: {why}")
 
 
+# The output names of the operators whose MXNet 1.9.1 registration lists them: apache/mxnet
+# 1.9.1 src/operator/, ``FListOutputNames`` (nn/batch_norm.cc, nn/layer_norm.cc, nn/group_norm.cc,
+# nn/dropout.cc, nn/lrn.cc, nn/pooling.cc, leaky_relu.cc, ...) or, for a legacy operator,
+# ``OperatorProperty::ListOutputs`` (instance_norm, l2_normalization, roi_pooling, contrib's
+# multibox_target, proposal, multi_proposal, deformable_psroi_pooling, sync_batch_norm). The
+# first ones MXNet shows (``list_outputs()``) are enough; tests/test_onnx_heads.py checks each
+# against MXNet.
+_LISTED: dict[str, tuple[str, ...]] = {
+    "BatchNorm": ("output", "mean", "var"),
+    "_npx_batch_norm": ("output", "mean", "var"),
+    "_contrib_SyncBatchNorm": ("output",),
+    "LayerNorm": ("output", "mean", "std"),
+    "_npx_layer_norm": ("output", "mean", "std"),
+    "GroupNorm": ("output", "mean", "std"),
+    "InstanceNorm": ("output",),
+    "LeakyReLU": ("output", "mask"),
+    "_npx_leaky_relu": ("output", "mask"),
+    "Dropout": ("output",),
+    "_npx_dropout": ("output",),
+    "LRN": ("output",),
+    "Pooling": ("output",),
+    "_npx_pooling": ("output",),
+    "L2Normalization": ("output",),
+    "ROIPooling": ("output",),
+    "_contrib_DeformablePSROIPooling": ("output",),
+    "_contrib_MultiBoxTarget": ("loc_target", "loc_mask", "cls_target"),
+    "_contrib_MultiProposal": ("output", "score"),
+    "_contrib_Proposal": ("output", "score"),
+    "_contrib_quantized_pooling": ("output", "min_output", "max_output"),
+}
+
+
+def mxnet_output_name(node: Node, output: int, num_outputs: int) -> str:
+    """The name MXNet gives output ``output`` of ``node`` (``Symbol::ListOutputNames`` in
+    apache/mxnet 1.9.1's nnvm, 3rdparty/tvm/nnvm/src/core/symbolic.cc): a variable's own name;
+    ``<node>_<listed name>`` for an operator that lists its outputs' names; otherwise
+    ``<node>_output``, or ``<node>_output<k>`` when it has more than one output (all of them,
+    shown or not: ``sort`` shows one of two, ``<node>_output0``)."""
+    if node.is_variable:
+        return node.name
+    listed = _LISTED.get(node.op)
+    if listed is not None and output < len(listed):
+        return f"{node.name}_{listed[output]}"
+    return f"{node.name}_output" if num_outputs <= 1 else f"{node.name}_output{output}"
+
+
 def _slot(node: Node, j: int) -> str:
     info = OPS.get(node.op)
     if info is None or info.variadic:
         return "data"
     names = info.input_names(node.attrs)
     return names[j] if j < len(names) else "data"
+
+
+def _attribute(key: str, value: Any) -> onnx.AttributeProto:
+    """``helper.make_attribute(key, value)``: plain ints, floats, strings and lists of ints
+    directly (its type checks against ``numbers`` are most of an export's node time)."""
+    kind = type(value)
+    if kind is int:
+        return onnx.AttributeProto(name=key, i=value, type=onnx.AttributeProto.INT)
+    if kind is float:
+        return onnx.AttributeProto(name=key, f=value, type=onnx.AttributeProto.FLOAT)
+    if kind is str:
+        return onnx.AttributeProto(name=key, s=value.encode("utf-8"), type=onnx.AttributeProto.STRING)
+    if kind in (list, tuple) and value and all(type(v) is int for v in value):
+        return onnx.AttributeProto(name=key, ints=value, type=onnx.AttributeProto.INTS)
+    return helper.make_attribute(key, value)
 
 
 class Builder:
@@ -58,7 +120,10 @@ class Builder:
         weight: ``weight(tensor, variable_node, shape, fill, slot)`` fills the initializer
             ``tensor`` of a variable that is not a data input (the checkpoint's, or seeded
             random, values); ``slot`` is the operator's name for that input (``weight``,
-            ``gamma``, ``moving_var``, ...).
+            ``gamma``, ``moving_var``, ...). It may leave ``raw_data`` out and return where the
+            bytes are instead (:class:`nin_mx.export.weights.Span`), kept in ``deferred``.
+        deferred: per initializer index, the :class:`~nin_mx.export.weights.Span` of the bytes
+            its ``raw_data`` is left without (copied when the model is written).
         model: the ``onnx.ModelProto`` being written: initializers go straight into its graph,
             so a weight is copied once, from the checkpoint into the model.
     """
@@ -70,11 +135,12 @@ class Builder:
         others: Sequence[Shapes],
         opset: int,
         data_inputs: Sequence[str],
-        weight: Callable[[TensorProto, Node, tuple[int, ...], float | None, str], None],
+        weight: Callable[[TensorProto, Node, tuple[int, ...], float | None, str], Any],
     ) -> None:
         self.nodes, self.shapes, self.others, self.opset = nodes, shapes, others, opset
         self.data_inputs = frozenset(data_inputs)
         self._weight = weight
+        self.deferred: dict[int, Any] = {}
         self.model = onnx.ModelProto()
         self.graph = self.model.graph
         self._node_names: set[str] = set()
@@ -91,12 +157,7 @@ class Builder:
         """The ONNX name of output ``output`` of MXNet node ``index``."""
         key = (index, output)
         if key not in self._names:
-            node = self.nodes[index]
-            visible = self.shapes.visible[index]
-            if node.is_variable:
-                base = node.name
-            else:
-                base = f"{node.name}_output" if visible <= 1 else f"{node.name}_output{output}"
+            base = mxnet_output_name(self.nodes[index], output, len(self.shapes.outputs[index]))
             name = base if base not in self._taken else f"{base}__{index}"
             self._taken.add(name)
             self._names[key] = name
@@ -134,7 +195,9 @@ class Builder:
                 if dims is not None and int(np.prod(dims)) != int(np.prod(shape)):
                     raise untranslatable(node, f"weight {source.name} cannot be read as {tuple(dims)}")
                 tensor = self.graph.initializer.add()
-                self._weight(tensor, source, shape, fill, _slot(node, j))
+                span = self._weight(tensor, source, shape, fill, _slot(node, j))
+                if span is not None:  # its raw_data is copied from the checkpoint when written
+                    self.deferred[len(self.graph.initializer) - 1] = span
                 tensor.name = name
                 if dims is not None:
                     del tensor.dims[:]
@@ -218,7 +281,13 @@ class Builder:
         outs = list(outputs) if outputs is not None else [self.fresh(node, hint or op_type.lower())]
         name = node.name if node.name not in self._node_names else self.fresh(node, op_type)
         self._node_names.add(name)
-        self.graph.node.add().CopyFrom(helper.make_node(op_type, list(inputs), outs, name=name, **attrs))
+        # what helper.make_node writes (attributes sorted by name), without its copy and checks
+        made = self.graph.node.add()
+        made.op_type = op_type
+        made.input.extend(inputs)
+        made.output.extend(outs)
+        made.name = name
+        made.attribute.extend(_attribute(k, v) for k, v in sorted(attrs.items()) if v is not None)
         self._produced.update(outs)
         return outs
 

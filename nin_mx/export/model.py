@@ -11,15 +11,17 @@ and the engine infers the same weights at two other sizes. Otherwise the model i
 the given size, with one note naming the layer that locks it.
 
 The model's inputs are the graph's data inputs (labels such as ``softmax_label`` are not); its
-outputs are the outputs of the operators no other operator reads, named as MXNet names them
-(``softmax_output``): the heads of every graph a model or Gluon builds (a head that another
-layer also reads is not found this way).
+outputs are the graph's heads, what MXNet's forward returns, in the same order and named as
+``list_outputs()`` names them (``softmax_output``, ``split_output1``, ``bn_mean``); a head listed
+twice is an ``Identity`` named ``<name>__<position>`` the second time (ONNX output names are
+unique), as is a data input that is a head (``data__1``).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import onnx
@@ -32,10 +34,10 @@ from nin_mx.core.errors import GraphError, ShapeError
 from nin_mx.core.ops import OPS
 from nin_mx.core.ops._base import Attrs
 from nin_mx.export import activations, arrays, broadcast, nn, norm, spatial, tensor  # noqa: F401  (handlers)
-from nin_mx.export.builder import Builder, NeedsStatic, untranslatable
+from nin_mx.export.builder import Builder, NeedsStatic, mxnet_output_name, untranslatable
 from nin_mx.export.dtypes import onnx_type, out_dtype
 from nin_mx.export.handlers import handler_for, translation_of
-from nin_mx.export.weights import CheckpointWeights, RandomWeights
+from nin_mx.export.weights import CheckpointWeights, RandomWeights, Span
 from nin_mx.graph.shapes import Shapes, infer
 from nin_mx.graph.source import Graph
 from nin_mx.report.rows import report_graph, resolve_inputs
@@ -63,12 +65,17 @@ class Exported(NamedTuple):
         notes: one line each (a size-locked graph: the layer that locks it).
         input_shapes: the full input shapes by name the export was made at.
         symbolic: the names of the dimensions left symbolic (``N``, ``H``, ``W``).
+        deferred: with ``defer_weights``, per initializer index, where its bytes lie in the
+            checkpoint (:class:`~nin_mx.export.weights.Span`): the model holds that
+            initializer's name, type and dims only, and :func:`nin_mx.export.save_onnx` of this
+            export writes it whole, copying those bytes from the checkpoint into the file.
     """
 
     model: onnx.ModelProto
     notes: tuple[str, ...]
     input_shapes: Mapping[str, tuple[int, ...]]
     symbolic: tuple[str, ...]
+    deferred: Mapping[int, Span] = MappingProxyType({})
 
 
 def to_onnx(
@@ -114,8 +121,14 @@ def export_onnx(
     opset: int = DEFAULT_OPSET,
     dynamic: bool = True,
     seed: int = 0,
+    defer_weights: bool = False,
 ) -> Exported:
-    """:func:`to_onnx`, with the notes of the export (see there)."""
+    """:func:`to_onnx`, with the notes of the export (see there).
+
+    ``defer_weights``: the checkpoint's float32 arrays are not read into the model; pass the
+    result to :func:`nin_mx.export.save_onnx`, which copies them from the checkpoint file into
+    the written model (the same bytes; the memory of the export does not grow with them).
+    """
     if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= MAX_OPSET:
         raise ValueError(f"opset {opset!r}: nin_mx writes ONNX opsets {MIN_OPSET} to {MAX_OPSET}")
     graph = Graph.resolve(graph)
@@ -125,7 +138,7 @@ def export_onnx(
     weights: Any = RandomWeights(seed)
     if params is not None:
         _check_fit(graph, shapes_in, params)
-        weights = CheckpointWeights(params)
+        weights = CheckpointWeights(params, defer=defer_weights)
     notes: list[str] = []
     others: list[Shapes] = []
     if dynamic:
@@ -138,7 +151,7 @@ def export_onnx(
         notes.append(_lock_note(str(exc), shapes_in))
         builder = _build(graph, base, others, opset, weights)
     model, symbolic = _model(graph, builder, shapes_in, opset)
-    return Exported(model, tuple(notes), shapes_in, symbolic)
+    return Exported(model, tuple(notes), shapes_in, symbolic, MappingProxyType(builder.deferred))
 
 
 def _input_shapes(graph: Graph, input_shapes: Any) -> dict[str, tuple[int, ...]]:
@@ -244,15 +257,37 @@ def _build(graph: Graph, base: Shapes, others: Sequence[Shapes], opset: int, wei
     return b
 
 
-def _outputs(graph: Graph, shapes: Shapes) -> list[tuple[int, int]]:
-    """The graph's outputs: every visible output of an operator no other operator reads."""
-    read = {i for node in graph.nodes for i in node.inputs}
-    return [
-        (node.index, k)
-        for node in graph.nodes
-        if not node.is_variable and node.index not in read
-        for k in range(max(1, shapes.visible[node.index]))
-    ]
+def _outputs(
+    graph: Graph, b: Builder, shapes_in: Mapping[str, tuple[int, ...]]
+) -> list[tuple[int, int, str]]:
+    """The model's outputs: MXNet's heads (:attr:`Graph.heads`), in order, as (node, output, ONNX
+    name). Each is named as MXNet's ``list_outputs()`` names it; ONNX wants the names unique, so
+    a head whose name an earlier head took (a head listed twice, two nodes of one name) is an
+    ``Identity`` of its value named ``<name>__<position>``; so is a data input that is a head (an
+    ONNX output cannot be named as an input). A weight or a label may not be a head. An output
+    that inference does not compute (rrelu's mask) is left out."""
+    found: list[tuple[int, int, str]] = []
+    used: set[str] = set()
+    for position, (index, k) in enumerate(graph.heads):
+        node = graph.nodes[index]
+        if node.is_variable and node.name not in shapes_in:
+            raise GraphError(
+                f"head {position} of the graph is the variable '{node.name}', a weight or label that "
+                "the graph does not compute: it cannot be an ONNX output"
+            )
+        value = b.value(index, k)
+        if not b.produced(value):
+            continue
+        name = mxnet_output_name(node, k, len(b.shapes.outputs[index]))
+        if name in used or name != value or node.is_variable:
+            alias = f"{name}__{position}"
+            while b.produced(alias) or alias in used:
+                alias += "_"
+            b.op(node, "Identity", [value], [alias])
+            name = alias
+        used.add(name)
+        found.append((index, k, name))
+    return found
 
 
 def _dims(shape: Sequence[int], names: Sequence[str | None]) -> list[Any]:
@@ -265,7 +300,7 @@ def _model(
     shapes = [b.shapes, *b.others]
     single = len(shapes_in) == 1
     known: dict[tuple[int, ...], str] = {}  # the input dims by their values at every size
-    inputs = []
+    inputs, input_dims = [], {}
     for node in graph.nodes:
         if not node.is_variable or node.name not in shapes_in:
             continue
@@ -279,13 +314,12 @@ def _model(
             )
             names.append(name)
             known.setdefault(tuple(s.outputs[node.index][0][k] for s in shapes), name)  # type: ignore[index]
-        inputs.append(
-            helper.make_tensor_value_info(node.name, TensorProto.FLOAT, _dims(shapes_in[node.name], names))
-        )
+        input_dims[node.index] = _dims(shapes_in[node.name], names)
+        inputs.append(helper.make_tensor_value_info(node.name, TensorProto.FLOAT, input_dims[node.index]))
     outputs = []
-    for index, k in _outputs(graph, b.shapes):
-        value = b.value(index, k)
-        if not b.produced(value):  # an output inference does not compute (rrelu's mask)
+    for index, k, value in _outputs(graph, b, shapes_in):
+        if index in input_dims:  # a data input as a head: its own dims
+            outputs.append(helper.make_tensor_value_info(value, TensorProto.FLOAT, input_dims[index]))
             continue
         flags, names = b._varying(index, k), []
         for d, flag in enumerate(flags):

@@ -1,6 +1,7 @@
 """The initializers of an export: a checkpoint's arrays, or seeded random weights.
 
-A checkpoint's array goes into the ONNX model with one read: the headers come from
+A checkpoint's array goes into the ONNX model with one read (or, deferred, with none: the
+written file gets its bytes straight from the checkpoint, :class:`Span`): the headers come from
 :func:`nin_mx.graph.ndarray_file.read_ndarray_data` (every length checked), a float32 array's
 bytes are read at their offset straight into the initializer's ``raw_data`` (little-endian, as
 both formats store them), another dtype's through its view of the mapped file; an array stored
@@ -18,7 +19,7 @@ import math
 import os
 import zlib
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from onnx import TensorProto
@@ -27,7 +28,7 @@ from nin_mx.core.errors import GraphError
 from nin_mx.graph.ndarray_file import StoredArrayData, read_ndarray_data
 from nin_mx.graph.nodes import Node
 
-__all__ = ["CheckpointWeights", "RandomWeights"]
+__all__ = ["CheckpointWeights", "RandomWeights", "Span"]
 
 _ONES = ("gamma", "moving_var")
 _ZEROS = ("beta", "moving_mean", "bias")
@@ -69,11 +70,26 @@ class RandomWeights:
         return _float_tensor(tensor, shape, state.uniform(-bound, bound, size=shape).astype("<f4").tobytes())
 
 
-class CheckpointWeights:
-    """The arrays of a ``.params`` file by name (``arg:``/``aux:`` prefixes removed)."""
+class Span(NamedTuple):
+    """Where an initializer's ``raw_data`` lies in a checkpoint file: its bytes as stored there
+    (a float32 array: little-endian, C order, as ONNX's raw_data holds it)."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    path: str
+    offset: int
+    length: int
+
+
+class CheckpointWeights:
+    """The arrays of a ``.params`` file by name (``arg:``/``aux:`` prefixes removed).
+
+    ``defer``: a float32 array's bytes are not read; the call leaves the initializer without
+    ``raw_data`` and returns its :class:`Span`, which :func:`nin_mx.export.save_onnx` copies from
+    the checkpoint straight into the written file (the model is never whole in memory).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, defer: bool = False) -> None:
         self.path = os.fspath(path)
+        self.defer = defer
         self.arrays: Mapping[str, StoredArrayData] = {
             _strip(stored.info.name or ""): stored for stored in read_ndarray_data(self.path)
         }
@@ -90,7 +106,7 @@ class CheckpointWeights:
 
     def __call__(
         self, tensor: TensorProto, node: Node, shape: tuple[int, ...], fill: float | None, slot: str
-    ) -> None:
+    ) -> Span | None:
         if fill is not None:  # BatchNorm's fix_gamma: 1 whatever the checkpoint holds
             return _filled(tensor, shape, fill)
         stored = self.arrays.get(node.name)
@@ -99,6 +115,10 @@ class CheckpointWeights:
         info = stored.info
         if math.prod(info.shape) != math.prod(shape):
             raise GraphError(f"{self.path}: {node.name} is stored {info.shape}, the graph needs {shape}")
+        if info.dtype == "float32" and self.defer:  # copied from the file when the model is written
+            tensor.data_type = TensorProto.FLOAT
+            tensor.dims.extend(shape)
+            return Span(self.path, stored.offset, len(stored.data))  # type: ignore[arg-type]
         if info.dtype == "float32":  # one read, from the file into the bytes the model takes
             _float_tensor(tensor, shape, self._pread(stored))
             return None

@@ -114,17 +114,19 @@ class _Reader:
 
     def __init__(self, handle: BinaryIO, path: str, size: int) -> None:
         self.handle, self.path, self.size = handle, path, size
+        self.pos = 0  # the handle's position, kept here: asking the file costs a system call
         self.data_at: list[tuple[int, int] | None] = []  # per array: (offset, bytes) of dense data
 
     def error(self, message: str) -> GraphError:
         return GraphError(f"{self.path}: truncated or corrupt MXNet NDArray file: {message}")
 
     def remaining(self) -> int:
-        return self.size - self.handle.tell()
+        return self.size - self.pos
 
     def take(self, count: int, what: str) -> bytes:
-        offset = self.handle.tell()
+        offset = self.pos
         data = self.handle.read(count) if count <= self.size - offset else b""
+        self.pos += len(data)
         if len(data) != count:
             raise self.error(
                 f"expected {what} ({count} bytes) at byte {offset}, but the file ends at {self.size}"
@@ -135,16 +137,17 @@ class _Reader:
         return int(form.unpack(self.take(form.size, what))[0])
 
     def skip(self, count: int, what: str) -> None:
-        offset = self.handle.tell()
+        offset = self.pos
         if count > self.size - offset:
             raise self.error(
                 f"{what} needs {count} bytes at byte {offset}, but only {self.size - offset} remain"
             )
-        self.handle.seek(count, os.SEEK_CUR)
+        self.pos += count
+        self.handle.seek(self.pos)
 
     def count(self, what: str, each: int, after: int) -> int:
         """A uint64 count of items of at least ``each`` bytes, followed by ``after`` more bytes."""
-        offset = self.handle.tell()
+        offset = self.pos
         number = self.number(_U64, f"the number of {what}")
         left = self.remaining()
         if number * each > left - after:
@@ -155,7 +158,7 @@ class _Reader:
 
     def shape(self, what: str, legacy_ndim: int | None = None) -> Shape:
         """A shape: int32 ndim and int64 dims, or (legacy) the given ndim and uint32 dims."""
-        offset = self.handle.tell()
+        offset = self.pos
         ndim = self.number(_I32, f"the ndim of {what}") if legacy_ndim is None else legacy_ndim
         if not 0 <= ndim <= MAX_NDIM:
             raise self.error(f"{what} has ndim {ndim} (at byte {offset}); it must be 0..{MAX_NDIM}")
@@ -166,7 +169,7 @@ class _Reader:
         return tuple(dims)
 
     def dtype(self, what: str) -> tuple[str, int]:
-        offset = self.handle.tell()
+        offset = self.pos
         flag = self.number(_I32, f"the dtype flag of {what}")
         if flag in DTYPES:
             return DTYPES[flag]
@@ -180,7 +183,7 @@ class _Reader:
     def array(self, index: int) -> tuple[Shape, str, str]:
         """One array's shape, dtype and storage type; its data is skipped."""
         what = f"array {index}"
-        offset = self.handle.tell()
+        offset = self.pos
         magic = self.number(_U32, f"the header of {what}")
         if magic not in (V2_MAGIC, V3_MAGIC):
             if magic == V1_MAGIC:
@@ -193,7 +196,7 @@ class _Reader:
                 )
             self.skip(8, f"the context of {what}")
             name, itemsize = self.dtype(what)
-            self.data_at.append((self.handle.tell(), itemsize * math.prod(shape)))
+            self.data_at.append((self.pos, itemsize * math.prod(shape)))
             self.skip(itemsize * math.prod(shape), f"the data of {what}")
             return shape, name, "default"
         flag = self.number(_I32, f"the storage type of {what}")
@@ -211,7 +214,7 @@ class _Reader:
         name, itemsize = self.dtype(what)
         aux: list[tuple[int, int]] = []  # per auxiliary array: bytes per element, length
         for aux_name in aux_names:
-            aux_at = self.handle.tell() + 4
+            aux_at = self.pos + 4
             aux_size = self.dtype(f"{what}'s {aux_name}")[1]
             aux_shape = self.shape(f"{what}'s {aux_name}")
             if len(aux_shape) != 1:  # Chunk::CheckAndAllocAuxData: "shape must be 1D"
@@ -220,7 +223,7 @@ class _Reader:
         if storage is not None:
             default = shape if stype == "row_sparse" else (aux[-1][1],)
             storage = self.storage(what, storage, default, aux[-1][1])
-        self.data_at.append(None if aux_names else (self.handle.tell(), itemsize * math.prod(shape)))
+        self.data_at.append(None if aux_names else (self.pos, itemsize * math.prod(shape)))
         self.skip(itemsize * math.prod(storage if storage is not None else shape), f"the data of {what}")
         for aux_name, (aux_size, length) in zip(aux_names, aux):
             self.skip(aux_size * length, f"the {aux_name} of {what}")
@@ -334,20 +337,34 @@ def read_ndarray_data(path: str | os.PathLike[str]) -> list[StoredArrayData]:
     ]
 
 
-def _read_path(path: str | os.PathLike[str]) -> tuple[list[StoredInfo], list[tuple[int, int] | None], str]:
-    """The arrays' headers and, per array, where its dense data lies (offset, bytes)."""
+_Headers = tuple[list[StoredInfo], list[tuple[int, int] | None], str]
+_last: list[tuple[tuple[int, ...], _Headers]] = []  # the headers of the last file read, by identity
+
+
+def _read_path(path: str | os.PathLike[str]) -> _Headers:
+    """The arrays' headers and, per array, where its dense data lies (offset, bytes). The last
+    file's are kept while it is the same file (device, inode, size, modification and change
+    times): an export checks the checkpoint's headers, then reads its data."""
     path = os.fspath(path)
     handle, size = _open_regular(path)
     with handle:
+        info = os.fstat(handle.fileno())
+        key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+        if _last and _last[0][0] == key and _last[0][1][2] == path:
+            infos, spans, _ = _last[0][1]
+            return list(infos), list(spans), path
         reader = _Reader(handle, path, size)
         try:
-            return _read(reader), reader.data_at, path
+            found = _read(reader), reader.data_at, path
         except OSError as exc:
             raise GraphError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    _last[:] = [(key, (list(found[0]), list(found[1]), path))]
+    return found
 
 
 def _read(reader: _Reader) -> list[StoredInfo]:
     head = reader.handle.read(8)
+    reader.pos = len(head)
     magic = _U64.pack(LIST_MAGIC)
     if head != magic:
         if len(head) < 8 and magic.startswith(head):
@@ -357,14 +374,14 @@ def _read(reader: _Reader) -> list[StoredInfo]:
     reader.number(_U64, "the reserved field")
     n_arrays = reader.count("arrays", MIN_ARRAY_BYTES, after=8)
     arrays = [reader.array(i) for i in range(n_arrays)]
-    names_at = reader.handle.tell()
+    names_at = reader.pos
     n_names = reader.count("names", 8, after=0)
     if n_names not in (0, n_arrays):
         raise reader.error(f"{n_arrays} arrays but {n_names} names (counted at byte {names_at})")
     names: list[str | None] = [None] * n_arrays
     for i in range(n_names):
         length = reader.count(f"bytes in the name of array {i}", 1, after=0)
-        offset = reader.handle.tell()
+        offset = reader.pos
         raw = reader.take(length, f"the name of array {i}")
         try:
             names[i] = raw.decode("utf-8")

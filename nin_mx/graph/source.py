@@ -320,6 +320,20 @@ class Graph:
             raise GraphError(f"{self.label}: {exc}") from None
 
     @functools.cached_property
+    def heads(self) -> tuple[tuple[int, int], ...]:
+        """The graph's outputs as MXNet's forward returns them: the symbol JSON's ``heads``, in
+        order, each as (node index in :attr:`nodes`, output index). A head may be listed twice,
+        be read by another node too, or be a variable; a node output no head names is not one
+        (BatchNorm's mean and variance, a dangling branch)."""
+        if isinstance(self.source, Mapping):  # nin_mx's builder: its nodes are the JSON's, in order
+            raw_heads = self.source["heads"]
+        elif self.source is None and self.built is not None:  # an mx.sym.Symbol: the same JSON again
+            raw_heads = json.loads(self.built.tojson(remove_amp_cast=False))["heads"]
+        else:
+            return _text_heads(self.source or "")
+        return tuple((head[0], head[1] if len(head) > 1 else 0) for head in raw_heads)
+
+    @functools.cached_property
     def inferred(self) -> dict[Any, Any]:
         """The shapes :func:`nin_mx.graph.shapes.infer` found for this graph at the last few
         input sizes (a report and its checkpoint check ask for the same ones)."""
@@ -334,6 +348,19 @@ class Graph:
     def default_input_shape(self) -> tuple[int, ...] | None:
         """A registered model's own input ``(C, H, W)``; ``None`` for other graphs."""
         return get_model_entry(self.model).input_shape if self.model is not None else None
+
+
+def _text_heads(text: str) -> tuple[tuple[int, int], ...]:
+    """The heads of a symbol JSON text in the indices of its parsed nodes. Parsing puts the nodes
+    in MXNet's order (dropping what no head reads, adding the auxiliary states of a legacy file),
+    so the heads are parsed as the inputs of one more variable that reads them all: a depth-first
+    walk from it visits the heads in their order, as MXNet's walk from the heads does, and it
+    comes last."""
+    raw = json.loads(text)
+    count = len(raw["nodes"])
+    sink = {"op": "null", "name": "", "inputs": raw["heads"]}
+    nodes = parse_nodes({**raw, "nodes": [*raw["nodes"], sink], "heads": [[count, 0, 0]]})
+    return tuple(zip(nodes[-1].inputs, nodes[-1].input_outputs))
 
 
 def _is_gluon_block(value: Any) -> bool:
