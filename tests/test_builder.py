@@ -186,7 +186,6 @@ def test_a_graph_of_the_builder_is_reported_without_mxnet():
     assert graph.label == "symbol" and graph.text == S.group([y, x]).tojson()
 
 
-
 class _Ours:
     """nin_mx's builder behind the small API of :func:`_both`."""
 

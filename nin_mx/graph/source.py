@@ -325,9 +325,11 @@ class Graph:
         order, each as (node index in :attr:`nodes`, output index). A head may be listed twice,
         be read by another node too, or be a variable; a node output no head names is not one
         (BatchNorm's mean and variance, a dangling branch)."""
-        if isinstance(self.source, Mapping):  # nin_mx's builder: its nodes are the JSON's, in order
-            raw_heads = self.source["heads"]
-        elif self.source is None and self.built is not None:  # an mx.sym.Symbol: the same JSON again
+        if isinstance(self.source, (Symbol, Group)):  # nin_mx's builder: its nodes, in the JSON's order
+            symbols = self.source.heads if isinstance(self.source, Group) else (self.source,)
+            position = graph_order(symbols)[1]
+            return tuple((position[head.node], head.index) for head in symbols)
+        if self.source is None and self.built is not None:  # an mx.sym.Symbol: the same JSON again
             raw_heads = json.loads(self.built.tojson(remove_amp_cast=False))["heads"]
         else:
             return _text_heads(self.source or "")
