@@ -303,5 +303,3 @@ def test_without_mxnet_a_model_and_its_pooling_comparison_are_reported():
     assert done.returncode == 0, done.stderr
     (line,) = [line for line in done.stdout.splitlines() if line.startswith("pooling (reference)")]
     assert "shapes equal: True, max |diff| 0 (onnxruntime " in line  # the numbers of onnxruntime
-
-
