@@ -17,7 +17,7 @@ from nin_mx.core.errors import GraphError, ShapeError, UnsupportedOperator
 from nin_mx.core.ops import AxisError, OpInfo, op_info, setting
 from nin_mx.core.validate import Shape
 from nin_mx.graph.nodes import Node
-from nin_mx.graph.subgraph import missing_rule
+from nin_mx.graph.subgraph import missing_rule, use_engine
 from nin_mx.graph.walk import SpatialInfo, axis_name, walk_step
 
 __all__ = ["Inferred", "engine_error", "failing_index", "infer_graph", "named_shapes"]
@@ -214,6 +214,9 @@ def infer_graph(
     outputs = [tuple(s) for s in shapes]
     complete = not pending and all(_known(shapes[i][0]) for i in variables)
     return Inferred(outputs, visible, frozenset(aux), complete, spatial)  # type: ignore[arg-type]
+
+
+use_engine(infer_graph)  # a node's subgraph is inferred by this engine
 
 
 class _Answer(NamedTuple):

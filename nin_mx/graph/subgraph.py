@@ -11,18 +11,24 @@ shapes of their own inputs and outputs, and no inner ``__shape__`` (src/operator
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from nin_mx.core.ops import op_info
 from nin_mx.core.ops._base import MaybeShape, merge
 
-if TYPE_CHECKING:
-    from nin_mx.graph.nodes import Node
-
-__all__ = ["MAX_DEPTH", "Subgraph", "missing_rule"]
+__all__ = ["MAX_DEPTH", "Subgraph", "missing_rule", "use_engine"]
 
 MAX_DEPTH = 32  # subgraphs within subgraphs: MXNet's own have one level
+# The engine's inference, ``infer_graph(nodes, input_shapes, known=...)``: the engine hands it
+# over when it is imported (it imports this module; the reader, which makes subgraphs, does not
+# import the engine).
+_ENGINE: list[Callable[..., Any]] = []
+
+
+def use_engine(infer_graph: Callable[..., Any]) -> None:
+    """Called once by :mod:`nin_mx.graph.engine`: the inference a subgraph runs."""
+    _ENGINE[:] = [infer_graph]
 
 
 class Subgraph:
@@ -34,7 +40,7 @@ class Subgraph:
 
     __slots__ = ("_aux", "_key", "heads", "input_names", "inputs", "nodes", "num_heads", "ops")
 
-    def __init__(self, nodes: Sequence[Node], heads: Sequence[tuple[int, int]]) -> None:
+    def __init__(self, nodes: Sequence[Any], heads: Sequence[tuple[int, int]]) -> None:
         self.nodes = tuple(nodes)
         self.heads = tuple(heads)
         self.inputs = tuple(n.index for n in self.nodes if n.is_variable)
@@ -80,8 +86,6 @@ class Subgraph:
         Raises:
             ShapeError, GraphError: naming the inner node, as the engine does.
         """
-        from nin_mx.graph.engine import infer_graph
-
         known: dict[int, list[MaybeShape]] = {i: [shape] for i, shape in zip(self.inputs, in_shapes)}
         for (index, output), shape in zip(self.heads, out_shapes):
             node = self.nodes[index]
@@ -92,7 +96,9 @@ class Subgraph:
                 info = op_info(node.op)
                 known[index] = [None] * (info.num_outputs(node.attrs) if info is not None else output + 1)
             known[index][output] = shape
-        inferred = infer_graph(self.nodes, {}, known=known)
+        if not _ENGINE:
+            raise RuntimeError("a subgraph is inferred by nin_mx.graph.engine, which is not imported")
+        inferred = _ENGINE[0](self.nodes, {}, known=known)
         outputs = inferred.outputs
         return [outputs[i][0] for i in self.inputs], [outputs[n][o] for n, o in self.heads]
 

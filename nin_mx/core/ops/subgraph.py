@@ -212,8 +212,9 @@ def conv_outputs(attrs: Mapping[str, str]) -> int:
 
 
 def _mutated(op: str) -> Callable[[Mapping[str, str]], tuple[int, ...]]:
-    """``DefaultSubgraphOpMutableInputs``: the subgraph's auxiliary states, by input slot."""
-    return lambda attrs: tuple(_fusion(op, attrs).inner.aux_slots)
+    """``DefaultSubgraphOpMutableInputs``: the subgraph's auxiliary states, by input slot (none
+    without a subgraph: such a node is refused when it is read)."""
+    return lambda attrs: tuple(_fusion(op, attrs).inner.aux_slots) if _subgraphs(attrs) else ()
 
 
 def _inner_shapes(
