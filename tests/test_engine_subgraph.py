@@ -342,3 +342,16 @@ def test_a_subgraph_mxnets_reader_refuses_is_noted():
     assert why == "node 'sg', subgraph 0: the field 'arg_nodes' is missing"
     _ours(json.dumps(graph), {"sg_data": (1, 3, 5, 5)})
     assert mxnet_load_refusal(json.dumps(conv_graph()), conv_graph()) is None
+
+
+@pytest.mark.mxnet
+def test_a_symbol_with_subgraphs_keeps_them():
+    """``Graph.from_symbol`` reads MXNet's own JSON by the trusted path: a node with subgraphs goes
+    through the checked reader, so the engine has them."""
+    from nin_mx._mxnet import mx
+
+    text, answers = _fixture()
+    graph = Graph.from_symbol(mx.sym.load_json(text))
+    assert all(n.subgraphs for n in graph.nodes if n.op.startswith("_sg_"))
+    ours, _, _ = named_shapes(graph.nodes, infer_graph(graph.nodes, {"data": (7, 3, 224, 224)}))
+    assert [_listed(s) for _, s in ours] == [tuple(s) for _, s in answers["outputs"]]
