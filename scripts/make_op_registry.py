@@ -65,10 +65,28 @@ def _describe(mx: Any, name: str) -> dict[str, Any]:
             inputs.append(arg)
         else:
             params[arg] = kind
+    if not params and not inputs and name.startswith("_sg_"):
+        params = _unlisted_params(mx, name)
     entry: dict[str, Any] = {"params": params, "inputs": inputs}
     if key_var_num_args.value:
         entry["num_args"] = mx.base.py_str(key_var_num_args.value)
     return entry
+
+
+_ARGUMENT = re.compile(r"^(\w+) : (.+)$", re.MULTILINE)
+
+
+def _unlisted_params(mx: Any, name: str) -> dict[str, str]:
+    """The parameters of a subgraph operator whose parser the C API does not describe
+    (``_sg_mkldnn_conv``: ``MKLDNNConvParam``, read by ``SgMKLDNNConvParamParser`` in
+    src/operator/subgraph/mkldnn/mkldnn_conv.cc), as its parser lists them when it meets an
+    attribute it does not know ("Cannot find argument ..., Possible Arguments: ..."): the
+    unknown attribute is refused before the parser reads the node's subgraph."""
+    message = _parses(mx, _handle(mx, name), {"nin_mx_no_such_attribute": "1"}) or ""
+    if "Possible Arguments:" not in message:
+        return {}
+    listing = message.split("Possible Arguments:", 1)[1].split(", in operator ", 1)[0]
+    return {key: kind.strip() for key, kind in _ARGUMENT.findall(listing)}
 
 
 def _plausible(kind: str) -> str:

@@ -23,7 +23,8 @@ CORPUS = ROOT / "scripts" / "gluoncv_corpus.py"
 # graphs nin_mx refused before it read parameters as MXNet does (issue 29): _arange's
 # RangeParamParser (CenterNet, Faster R-CNN, SSD) and slice's Tuple<optional<int>> (SlowFast).
 SAMPLE = {
-    "classification": ("mobilenetv3_small", "cifar_resnet20_v1"),
+    # mobilenet1.0_int8: MKLDNN subgraph operators (_sg_mkldnn_conv, quantized), no fallback
+    "classification": ("mobilenetv3_small", "cifar_resnet20_v1", "mobilenet1.0_int8"),
     "detection": (
         "yolo3_mobilenet0.25_voc",
         "center_net_resnet18_v1b_dcnv2_voc",  # also ModulatedDeformableConvolution, gather_nd

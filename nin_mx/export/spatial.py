@@ -216,6 +216,8 @@ def _refusals() -> None:
         training, *(n for n in ("LinearRegressionOutput", "LogisticRegressionOutput", "MAERegressionOutput"))
     )
     refuse("MXNet rounds half away from zero, ONNX's Round half to even", "round")
+    fused = "an MKLDNN fused (mostly quantized) subgraph operator: export the float model it was made of"
+    refuse(fused, "_sg_mkldnn_conv", "_sg_mkldnn_fully_connected")
 
 
 _refusals()

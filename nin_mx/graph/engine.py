@@ -17,6 +17,7 @@ from nin_mx.core.errors import GraphError, ShapeError, UnsupportedOperator
 from nin_mx.core.ops import AxisError, OpInfo, op_info, setting
 from nin_mx.core.validate import Shape
 from nin_mx.graph.nodes import Node
+from nin_mx.graph.subgraph import missing_rule, use_engine
 from nin_mx.graph.walk import SpatialInfo, axis_name, walk_step
 
 __all__ = ["Inferred", "engine_error", "failing_index", "infer_graph", "named_shapes"]
@@ -122,7 +123,8 @@ def infer_graph(
         index = node.index
         if node.op == "null":
             variables.append(index)
-            shapes[index] = [_variable_shape(node, input_shapes)]
+            start = known.get(index) if known else None  # a subgraph's inputs: no __shape__ read
+            shapes[index] = [start[0]] if start is not None else [_variable_shape(node, input_shapes)]
             if spatial is not None:
                 spatial[index] = walk_step(node, spatial, input_shapes)  # type: ignore[arg-type]
             continue
@@ -132,11 +134,13 @@ def infer_graph(
         meta = metas.get(key)
         if meta is None:
             info = op_info(node.op)
-            if info is None:
+            inner = missing_rule(attrs) if type(attrs) is not dict else None
+            if info is None or inner is not None:
                 raise UnsupportedOperator(
-                    f"node '{node.name}': nin_mx has no shape rule for operator {node.op}",
+                    f"node '{node.name}': nin_mx has no shape rule for operator {inner or node.op}"
+                    + (f" (in its subgraph, {node.op})" if inner else ""),
                     layer=node.name,
-                    op=node.op,
+                    op=inner or node.op,
                     index=node.index,
                 )
             try:
@@ -210,6 +214,9 @@ def infer_graph(
     outputs = [tuple(s) for s in shapes]
     complete = not pending and all(_known(shapes[i][0]) for i in variables)
     return Inferred(outputs, visible, frozenset(aux), complete, spatial)  # type: ignore[arg-type]
+
+
+use_engine(infer_graph)  # a node's subgraph is inferred by this engine
 
 
 class _Answer(NamedTuple):

@@ -63,22 +63,32 @@ def mxnet_load_refusal(text: str, graph: Mapping[str, Any]) -> str | None:
     for match in re.finditer(r"\\(.)", text):
         if match.group(1) not in _ESCAPES:
             return f"its JSON reader knows no string escape \\{match.group(1)} (a name or value holds one)"
+    return _graph_refusal(graph)
+
+
+def _graph_refusal(graph: Mapping[str, Any], where: str = "") -> str | None:
+    """Why MXNet's reader refuses one graph: the file's, or a node's subgraph (a ``JSONGraph``
+    too, read by ``JSONNode::Load``), named by ``where``."""
     unknown = sorted(set(graph) - _GRAPH_FIELDS)
     if unknown:
-        return f"its JSON reader knows no field {unknown[0]!r}"
+        return f"{where}its JSON reader knows no field {unknown[0]!r}"
     if "arg_nodes" not in graph:
-        return "the field 'arg_nodes' is missing"
+        return f"{where}the field 'arg_nodes' is missing"
     for raw in graph.get("nodes", ()):
         extra = sorted(set(raw) - _NODE_FIELDS) if isinstance(raw, Mapping) else []
         if extra:
-            return f"its JSON reader knows no node field {extra[0]!r}"
+            return f"{where}its JSON reader knows no node field {extra[0]!r}"
+        for k, sub in enumerate(raw.get("subgraphs", ()) if isinstance(raw, Mapping) else ()):
+            found = _graph_refusal(sub, f"{where}node '{raw.get('name')}', subgraph {k}: ")
+            if found is not None:
+                return found
     attrs = graph.get("attrs", {})
     for key, value in attrs.items() if isinstance(attrs, Mapping) else ():
         if not isinstance(value, list) or len(value) != 2:
-            return f"the graph attribute {key!r} is not a [type, value] pair"
+            return f"{where}the graph attribute {key!r} is not a [type, value] pair"
         problem = _any_value_problem(*value)
         if problem is None and key == "mxnet_version" and value[0] != "int":
             problem = "a type other than int"
         if problem is not None:
-            return f"the graph attribute {key!r} has {problem}"
+            return f"{where}the graph attribute {key!r} has {problem}"
     return None

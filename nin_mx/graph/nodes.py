@@ -68,6 +68,11 @@ class Node(NamedTuple):
     def is_variable(self) -> bool:
         return self.op == "null"
 
+    @property
+    def subgraphs(self) -> tuple[Any, ...]:
+        """The node's subgraphs (:class:`nin_mx.graph.subgraph.Subgraph`), held by its attributes."""
+        return getattr(self.attrs, "subgraphs", ())
+
     def tuple_attr(self, key: str, default: Shape | None = None) -> Shape | None:
         """An attribute such as ``kernel='(3, 3)'`` as a tuple of ints."""
         raw = self.attrs.get(key)
@@ -131,7 +136,11 @@ def parse_nodes(symbol_json: str | Mapping[str, Any], *, trusted: bool = False) 
         GraphError: if the JSON lacks ``nodes`` or ``heads``, references a missing node,
             or holds a node, attribute or input entry of the wrong type.
     """
-    if trusted and not isinstance(symbol_json, str):
+    if (
+        trusted
+        and not isinstance(symbol_json, str)
+        and not any("subgraphs" in r for r in symbol_json["nodes"])
+    ):
         make, first = tuple.__new__, operator.itemgetter(0)  # Node(...) without its keywords
         second = operator.itemgetter(1)
         nodes = [
@@ -163,6 +172,12 @@ def parse_nodes(symbol_json: str | Mapping[str, Any], *, trusted: bool = False) 
         raise GraphError("not a symbol JSON: nested too deeply to read") from None
     except ValueError as exc:  # e.g. an integer of more than 4300 digits
         raise GraphError(f"not a symbol JSON: {one_line(exc)}") from None
+    return _checked_graph(graph, 0)[0]
+
+
+def _checked_graph(graph: Any, depth: int) -> tuple[list[Node], list[tuple[int, int]]]:
+    """The nodes of a graph (a symbol JSON's dict, or one of a node's subgraphs at ``depth``),
+    checked, in MXNet's order, with its heads ``(node, output)`` in that order."""
     if not isinstance(graph, Mapping):
         raise GraphError("not a symbol JSON: the top level is not an object")
     raw_nodes = graph.get("nodes")
@@ -194,12 +209,14 @@ def parse_nodes(symbol_json: str | Mapping[str, Any], *, trusted: bool = False) 
                     f"node '{name}': attribute {key}={json.dumps(value)} must be a string, "
                     f'as MXNet writes it ({key}="{value}")'
                 )
+        if "subgraphs" in raw:
+            attrs = _with_subgraphs(name, attrs, raw["subgraphs"], depth)
         raw_inputs = raw.get("inputs", [])
         if not isinstance(raw_inputs, list):
             raise GraphError(f"node '{name}': 'inputs' is not a list")
         inputs = tuple(_entry(entry, nodes, f"node '{name}'") for entry in raw_inputs)
         outputs = tuple(entry[1] if len(entry) > 1 else 0 for entry in raw_inputs)
-        node = Node(index, name, raw["op"], dict(attrs), inputs, outputs[0] if outputs else 0, outputs)
+        node = Node(index, name, raw["op"], attrs, inputs, outputs[0] if outputs else 0, outputs)
         _check_crashers(node)
         nodes.append(node)
     for head in heads:
@@ -209,10 +226,36 @@ def parse_nodes(symbol_json: str | Mapping[str, Any], *, trusted: bool = False) 
             raise GraphError(f"not a symbol JSON: {exc}") from None
     control = [_control_deps(raw, index, len(nodes), nodes) for index, raw in enumerate(raw_nodes)]
     _check_output_indices(nodes)
-    nodes = _in_mxnet_order(nodes, [head[0] for head in heads], control)
-    if (version[1] and version[1] < _V0_9_0) or not version[1]:
-        nodes = _add_legacy_aux(nodes)
-    return nodes
+    position: dict[int, int] = {}
+    nodes = _in_mxnet_order(nodes, [head[0] for head in heads], control, position)
+    if depth == 0 and ((version[1] and version[1] < _V0_9_0) or not version[1]):
+        nodes = _add_legacy_aux(nodes)  # the file's own graph only: MXNet upgrades no subgraph
+    return nodes, [(position.get(h[0], h[0]), h[1] if len(h) > 1 else 0) for h in heads]
+
+
+def _with_subgraphs(name: str, attrs: dict[str, str], raw: Any, depth: int) -> dict[str, str]:
+    """A node's attributes with its subgraphs (``SubgraphAttrs``), each read and checked as a
+    graph of its own (nnvm's ``JSONGraph2Symbol``).
+
+    Raises:
+        GraphError: ``node 'x': subgraph 0: <why>``, for a malformed subgraph, or subgraphs
+            nested deeper than :data:`nin_mx.graph.subgraph.MAX_DEPTH`.
+    """
+    from nin_mx.core.ops.subgraph import SubgraphAttrs
+    from nin_mx.graph.subgraph import MAX_DEPTH, Subgraph
+
+    if not isinstance(raw, list):
+        raise GraphError(f"node '{name}': 'subgraphs' is not a list of graphs")
+    if raw and depth >= MAX_DEPTH:
+        raise GraphError(f"node '{name}': subgraphs nested more than {MAX_DEPTH} deep")
+    subgraphs = []
+    for k, graph in enumerate(raw):
+        try:
+            subgraphs.append(Subgraph(*_checked_graph(graph, depth + 1)))
+        except GraphError as exc:
+            why = str(exc).removeprefix("not a symbol JSON: ")
+            raise GraphError(f"node '{name}': subgraph {k}: {why}") from None
+    return SubgraphAttrs(attrs, tuple(subgraphs))
 
 
 _V0_9_0 = 900  # MXNET_MAKE_VERSION(0, 9, 0): files before it stored no auxiliary states
@@ -255,12 +298,16 @@ def _check_output_indices(nodes: Sequence[Node]) -> None:
 
 
 def _in_mxnet_order(
-    nodes: list[Node], heads: Sequence[int], control: Sequence[tuple[int, ...]]
+    nodes: list[Node],
+    heads: Sequence[int],
+    control: Sequence[tuple[int, ...]],
+    position: dict[int, int] | None = None,
 ) -> list[Node]:
     """The nodes MXNet keeps, in the order it keeps them: a depth-first post-order walk from the
     heads through inputs, then control dependencies (nnvm's ``DFSVisit``), which is the order of
     ``tojson()`` and ``get_internals()``. Nodes no head depends on are dropped, as MXNet drops
-    them. A cycle through control dependencies is refused.
+    them. A cycle through control dependencies is refused. ``position`` is filled with the new
+    index of each old one that moved.
 
     Raises:
         GraphError: naming a node on a cycle.
@@ -292,7 +339,9 @@ def _in_mxnet_order(
             order.append(index)
     if order == list(range(len(nodes))):
         return nodes
-    position = {old: new for new, old in enumerate(order)}
+    if position is None:
+        position = {}
+    position.update((old, new) for new, old in enumerate(order))
     return [
         nodes[old]._replace(index=new, inputs=tuple(position[i] for i in nodes[old].inputs))
         for new, old in enumerate(order)
@@ -569,6 +618,11 @@ def check_operators(nodes: Sequence[Node]) -> None:
     from nin_mx.core.ops.registry import check_node
 
     for node in nodes:
+        for k, sub in enumerate(node.subgraphs):  # MXNet parses a subgraph before its node
+            try:
+                check_operators(sub.nodes)
+            except GraphError as exc:
+                raise GraphError(f"node '{node.name}': subgraph {k}: {exc}") from None
         if not node.is_variable:
             check_node(node.name, node.op, node.attrs)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from nin_mx.core.ops import contrib, nn, tensor
+from nin_mx.core.ops import contrib, nn, subgraph, tensor
 from nin_mx.core.ops._base import AxisError, MaybeShape, setting
 
 __all__ = ["OPS", "AxisError", "OpInfo", "op_info", "setting"]
@@ -266,6 +266,7 @@ _add(OpInfo("reshape_like", tensor.reshape_like, _names("lhs", "rhs")))
 _add(OpInfo("broadcast_to", tensor.broadcast_to))
 
 contrib.register(_add, OpInfo, _names, _const, _one)
+subgraph.register(_add, OpInfo)
 
 OPS: Mapping[str, OpInfo] = MappingProxyType(_TABLE)
 

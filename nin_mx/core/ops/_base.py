@@ -206,5 +206,6 @@ def hidden(key: str) -> bool:
 def setting(op: str, attrs: Mapping[str, str]) -> tuple:
     """An operator and its parameters (annotations left out), hashable: two nodes of one setting
     get the same answers from the table and from its rules. :func:`hidden`, inline: the shape
-    engine asks this of every node."""
-    return (op, *[kv for kv in attrs.items() if kv[0][:1] != "_" or not kv[0][:2] == "__" == kv[0][-2:]])
+    engine asks this of every node. A node with subgraphs (``SubgraphAttrs``) adds them."""
+    key = (op, *[kv for kv in attrs.items() if kv[0][:1] != "_" or not kv[0][:2] == "__" == kv[0][-2:]])
+    return key if type(attrs) is dict else (*key, getattr(attrs, "subgraphs", ()))

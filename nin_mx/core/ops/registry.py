@@ -19,6 +19,7 @@ from typing import Any
 
 from nin_mx.core import attrs as _attrs
 from nin_mx.core.errors import GraphError
+from nin_mx.core.ops.subgraph import RENAMED, SUBGRAPH_OPS, check_subgraph_node
 
 __all__ = ["attr_kind", "check_node", "crash_bound", "mxnet_operators", "read_attr"]
 
@@ -40,6 +41,7 @@ _CRASH_BOUNDS: Mapping[str, Mapping[str, int]] = {
     "_contrib_ModulatedDeformableConvolution": {"num_group": 1, "num_deformable_group": 1},
 }
 # Operators whose attributes are free-form (their parser takes any key).
+_NONE: Mapping[str, str] = {}
 _FREE_FORM = frozenset({"Custom", "_CustomFunction", "_CachedOp", "_foreach", "_while_loop", "_cond"})
 
 
@@ -177,15 +179,16 @@ def check_node(name: str, op: str, attrs: Mapping[str, str]) -> None:
     params: Mapping[str, str] = entry["params"]
     if op in _FREE_FORM or not params or entry.get("free_form"):
         return  # MXNet's parser takes any attribute here (or parses none)
+    renamed = RENAMED.get(op, _NONE)
     for key, raw in attrs.items():
         if _hidden(key):
             continue
-        kind = params.get(key)
+        kind = params.get(renamed.get(key, key))
         if kind is None:
             raise GraphError(
                 f"node '{name}' ({op}): no attribute {key!r} (it takes {', '.join(sorted(params))})"
             )
-        kind_of = _kind(entry, key, kind)
+        kind_of = _kind(entry, renamed.get(key, key), kind)
         choices = _choices(kind) if kind_of in ("enum", "opt_enum") else ()
         try:
             value = _attrs.parse_value(kind_of, raw, where=f"attribute {key}", choices=choices)
@@ -196,3 +199,8 @@ def check_node(name: str, op: str, attrs: Mapping[str, str]) -> None:
     for key, kind in params.items():
         if "required" in kind and key not in attrs and key != entry.get("num_args"):
             raise GraphError(f"node '{name}' ({op}): the required attribute {key} is missing")
+    if op in SUBGRAPH_OPS:
+        try:
+            check_subgraph_node(op, attrs)
+        except GraphError as exc:
+            raise GraphError(f"node '{name}' ({op}): {exc}") from None
