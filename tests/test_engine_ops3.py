@@ -1,5 +1,6 @@
 """nin_mx's shape engine on the operators of the GluonCV 0.10.5 zoo added to the table (gather_nd,
-reverse, broadcast_axis, _contrib_ModulatedDeformableConvolution, the random samplers), against
+reverse, broadcast_axis, _contrib_ModulatedDeformableConvolution, the random samplers, and
+broadcast_like's lhs_axes/rhs_axes), against
 MXNet 1.9.1's ``infer_shape`` (the oracle), refusals included, and on attribute values MXNet
 would crash on."""
 
@@ -181,6 +182,24 @@ def _cases():
             *((_op(op, (), shape="(2, 1, 3)"), {}) for op in RANDOM_SAMPLERS if op != "_random_randint"),
             *((_op(f"{op}_like"), {"data": (3, 2)}) for op in RANDOM_SAMPLERS if op != "_random_randint"),
         ],
+        # tensor/broadcast_reduce_op.h BroadcastLikeShape: with lhs_axes and rhs_axes, and without
+        "broadcast_like": [
+            *(
+                (_op("broadcast_like", ("lhs", "rhs"), **kw), {"lhs": lhs, "rhs": rhs})
+                for kw in (
+                    {"lhs_axes": "(0,)", "rhs_axes": "(2,)"},
+                    {"lhs_axes": "(0, -1)", "rhs_axes": "(-1, 0)"},
+                    {"lhs_axes": "(1,)", "rhs_axes": "(0,)"},  # lhs axis 1 is 4, not 1: refused
+                    {"lhs_axes": "(0,)", "rhs_axes": "(0, 1)"},  # sizes differ: refused
+                    {"lhs_axes": "()", "rhs_axes": "()"},  # empty: refused
+                    {"lhs_axes": "(3,)", "rhs_axes": "(0,)"},  # out of range: refused
+                    {"lhs_axes": "(0,)"},  # one of them only: plain broadcast to rhs
+                    {},
+                )
+                for lhs, rhs in (((1, 4, 1), (2, 3, 7)), ((1, 4, 5), (2, 4, 5)), ((1, 4), (7, 4)))
+            ),
+            (_op("broadcast_like", ("lhs", "rhs")), {"lhs": (1, 4, 5), "rhs": (2, 0, 5)}),
+        ],
     }
     # a sampler whose output another operator fixes: MXNet's backward pass fills it
     cases["samplers"].append(
@@ -214,9 +233,15 @@ def test_cases_include_refusals():
             build().get_internals().infer_shape_partial(**shapes)
         except mx.base.MXNetError:
             refused[op] = refused.get(op, 0) + 1
-    assert set(refused) == {"gather_nd", "broadcast_axis", _MD, "reshape_like", "quantization", "samplers"}, (
-        refused
-    )
+    assert set(refused) == {
+        "gather_nd",
+        "broadcast_axis",
+        _MD,
+        "reshape_like",
+        "quantization",
+        "samplers",
+        "broadcast_like",
+    }, refused
 
 
 def test_every_name_is_mxnets_and_in_the_table():

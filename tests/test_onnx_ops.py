@@ -83,6 +83,12 @@ NEW_CASES = {
     "broadcast_to": S.broadcast_to(S.slice_axis(X, axis=2, begin=0, end=1), shape=(0, 0, 5, 0)),
     "broadcast_axis": S.broadcast_axis(S.slice_axis(X, axis=3, begin=1, end=2), axis=3, size=4),
     "broadcast_like": S.broadcast_like(S.mean(X, axis=(2, 3), keepdims=True), X),
+    "broadcast_like_axes": S.broadcast_like(
+        S.mean(X, axis=(0, 2), keepdims=True), X, lhs_axes=(0, -2), rhs_axes=(0, 2)
+    ),
+    "broadcast_like_other_axis": S.broadcast_like(
+        S.mean(X, axis=(0, 2), keepdims=True), S.SwapAxis(X, dim1=2, dim2=3), lhs_axes=(2,), rhs_axes=(-1,)
+    ),
     "reshape_like": S.reshape_like(X, S.Reshape(X, shape=(0, 2, 2, -1))),
     "reshape_like_range": (
         S.reshape_like(D, S.Reshape(D, shape=(0, 2, 3, -1)), lhs_begin=1, lhs_end=2, rhs_begin=1, rhs_end=3),

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from nin_mx.core.ops._base import REQUIRED, Attrs
-from nin_mx.core.ops.tensor import _reshape_like_params, _reshape_like_range
-from nin_mx.export.builder import Builder, untranslatable
+from nin_mx.core.ops.tensor import _broadcast_like_axes, _reshape_like_params, _reshape_like_range
+from nin_mx.export.builder import Builder
 from nin_mx.export.dtypes import DTYPES, dtype_of, numpy_type, onnx_type, out_dtype
 from nin_mx.export.handlers import mx_op
 from nin_mx.graph.nodes import Node
@@ -97,15 +97,24 @@ class BroadcastAxis:
 @mx_op("broadcast_like")
 class BroadcastLike:
     """lhs broadcast to rhs's shape (broadcast_reduce_op.h, BroadcastLikeShape): Expand to
-    Shape(rhs), size-free. ``lhs_axes``/``rhs_axes`` are refused: nin_mx's shape rule does
-    not read them yet."""
+    Shape(rhs); with ``lhs_axes`` and ``rhs_axes``, Expand to lhs's shape with each listed lhs
+    axis (1, the engine's rule checks it) taken from the paired rhs axis: a Gather from
+    Shape(lhs) and Shape(rhs) concatenated. Size-free both ways."""
 
     @classmethod
     def version_13(cls, b: Builder, node: Node, a: Attrs, op: str) -> None:
-        if a.raw.get("lhs_axes") not in (None, "None") or a.raw.get("rhs_axes") not in (None, "None"):
-            raise untranslatable(node, "lhs_axes/rhs_axes (nin_mx's shape rule does not read them yet)")
+        lhs_axes, rhs_axes = _broadcast_like_axes(a.raw)
         lhs, rhs = b.input(node, 0), b.input(node, 1)
-        b.op(node, "Expand", [lhs, b.shape_of(node, rhs)], b.outputs(node))
+        if lhs_axes is None or rhs_axes is None:
+            b.op(node, "Expand", [lhs, b.shape_of(node, rhs)], b.outputs(node))
+            return
+        nl, nr = len(b.in_shape(node, 0)), len(b.in_shape(node, 1))
+        picks = list(range(nl))  # output axis -> position in Shape(lhs) ++ Shape(rhs)
+        for src, dst in zip(lhs_axes, rhs_axes):
+            picks[src + nl if src < 0 else src] = nl + (dst + nr if dst < 0 else dst)
+        both = b.op(node, "Concat", [b.shape_of(node, lhs), b.shape_of(node, rhs)], axis=0)[0]
+        target = b.op(node, "Gather", [both, b.ints(node, "picks", picks)], axis=0)[0]
+        b.op(node, "Expand", [lhs, target], b.outputs(node))
 
 
 @mx_op("reshape_like")

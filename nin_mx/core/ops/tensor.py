@@ -475,17 +475,43 @@ def cast(attrs, ins, outs):
     return same(attrs, ins, outs)
 
 
+@parser
+def _broadcast_like_axes(a: Attrs) -> tuple:
+    return a.opt_tuple("lhs_axes", None), a.opt_tuple("rhs_axes", None)
+
+
 def broadcast_like(attrs, ins, outs):
-    """broadcast_reduce_op.h (BroadcastLikeShape), without lhs_axes/rhs_axes: rhs's shape."""
+    """broadcast_reduce_op.h (BroadcastLikeShape): without both ``lhs_axes`` and ``rhs_axes``,
+    lhs broadcast to rhs's shape (same rank, each axis equal or 1; rhs's unknown axes lhs's);
+    with both, lhs's shape with each listed lhs axis (which must be 1) taken from the paired rhs
+    axis."""
     lhs, rhs = ins[0], ins[1]
     if lhs is None or rhs is None:
         return ins, outs
-    if len(lhs) != len(rhs):
-        raise ShapeError(f"operand of shape {fmt(lhs)} cannot be broadcast to {fmt(rhs)}")
-    for x, y in zip(lhs, rhs):
-        if x != y and x != 1 and x and y:
-            raise ShapeError(f"array cannot be broadcast from {fmt(lhs)} to {fmt(rhs)}")
-    return ins, [merge(outs[0], rhs)]
+    lhs_axes, rhs_axes = _broadcast_like_axes(attrs)
+    if lhs_axes is None or rhs_axes is None:
+        if len(lhs) != len(rhs):
+            raise ShapeError(f"operand of shape {fmt(lhs)} cannot be broadcast to {fmt(rhs)}")
+        for x, y in zip(lhs, rhs):
+            if x != y and x != 1 and x and y:
+                raise ShapeError(f"array cannot be broadcast from {fmt(lhs)} to {fmt(rhs)}")
+        return ins, [merge(outs[0], tuple(y or x for x, y in zip(lhs, rhs)))]
+    if len(lhs_axes) != len(rhs_axes):
+        raise ShapeError("lhs_axes and rhs_axes differ in size")
+    if not lhs_axes:
+        raise ShapeError("empty axes tuple is not allowed")
+    out = list(lhs)
+    for i, (src, dst) in enumerate(zip(lhs_axes, rhs_axes)):
+        frm = src + len(lhs) if src < 0 else src
+        if not 0 <= frm < len(lhs):
+            raise ShapeError(f"invalid dimension specified in lhs_axes: {src}")
+        to = dst + len(rhs) if dst < 0 else dst
+        if not 0 <= to < len(rhs):
+            raise ShapeError(f"invalid dimension specified in rhs_axes: {dst}")
+        if lhs[frm] != 1:
+            raise ShapeError(f"input axis {src} at dimension {i} cannot be broadcast to {rhs[to]}")
+        out[frm] = rhs[to]
+    return ins, [merge(outs[0], tuple(out))]
 
 
 @parser
