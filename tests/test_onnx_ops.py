@@ -8,6 +8,8 @@ run at two other sizes. Every operator the table knows has a translation or a st
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 pytest.importorskip("onnxruntime")
@@ -29,6 +31,24 @@ MORE = ({"data": (3, 4, 12, 14)}, {"data": (1, 4, 10, 9)})
 
 def _op(name):
     return getattr(S, name, None) or getattr(S._internal, name)
+
+
+def _np_concatenate(**attrs):
+    """``_npi_concatenate`` of the data and its ReLU, as MXNet's numpy front end writes it (its
+    Python symbol API does not show the operator: built from JSON)."""
+    relu = json.loads(S.relu(X, name="r").tojson())
+    nodes = relu["nodes"]
+    nodes.append(
+        {
+            "op": "_npi_concatenate",
+            "name": "cat",
+            "attrs": {"num_args": "2", **attrs},
+            "inputs": [[0, 0, 0], [1, 0, 0]],
+        }
+    )
+    relu["heads"] = [[2, 0, 0]]
+    relu["node_row_ptr"] = [0, 1, 2, 3]
+    return S.load_json(json.dumps(relu))
 
 
 def _pos(x):
@@ -94,6 +114,8 @@ NEW_CASES = {
         S.reshape_like(D, S.Reshape(D, shape=(0, 2, 3, -1)), lhs_begin=1, lhs_end=2, rhs_begin=1, rhs_end=3),
         (2, 6, 3),
     ),
+    "np_concatenate": _np_concatenate(),  # axis 0 when left out
+    "np_concatenate_last": _np_concatenate(axis="-1"),
     "swapaxis": S.SwapAxis(X, dim1=1, dim2=3),
     "batch_dot": (S.batch_dot(D, S.relu(D), transpose_b=True), (2, 5, 7)),
     "batch_dot_ta": (S.batch_dot(D, S.relu(D), transpose_a=True), (2, 5, 7)),
@@ -468,6 +490,11 @@ def test_an_operator_without_translation_is_refused_by_name():
         GraphError, match=r"layer 'nms' \(_contrib_box_nms\): cannot be exported to ONNX: .*detections"
     ):
         to_onnx(boxes, input_shapes=(1, 10, 6))
+
+
+def test_a_flattening_numpy_concatenate_is_refused_with_its_reason():
+    with pytest.raises(GraphError, match=r"layer 'cat' \(_npi_concatenate\): .*axis=None"):
+        to_onnx(_np_concatenate(axis="None"), input_shapes=(2, 3))
 
 
 def test_every_operator_has_a_translation_or_a_reason():

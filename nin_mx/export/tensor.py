@@ -4,8 +4,8 @@ legacy SliceChannel): elementwise, scalar and broadcast arithmetic, reshaping, s
 from __future__ import annotations
 
 from nin_mx.core.ops._base import REQUIRED, Attrs
-from nin_mx.core.ops.tensor import _reduce_params, _slice_params
-from nin_mx.export.builder import INT64_MAX, INT64_MIN, Builder, NeedsStatic
+from nin_mx.core.ops.tensor import _np_concat_params, _reduce_params, _slice_params
+from nin_mx.export.builder import INT64_MAX, INT64_MIN, Builder, NeedsStatic, untranslatable
 from nin_mx.export.dtypes import dtype_of, numpy_type, onnx_type, out_dtype
 from nin_mx.export.handlers import mx_op
 from nin_mx.graph.nodes import Node
@@ -165,6 +165,22 @@ class Concat:
     def version_13(cls, b: Builder, node: Node, a: Attrs, op: str) -> None:
         ins = [b.input(node, j) for j in range(len(node.inputs))]
         b.op(node, "Concat", ins, b.outputs(node), axis=a.int("dim", 1))
+
+
+@mx_op("_npi_concatenate")
+class NumpyConcatenate:
+    """Along ``axis`` (default 0: src/operator/numpy/np_matrix_op.cc, NumpyConcatenateShape; the
+    engine's own reader). ``axis=None`` is refused: its shape function rewrites the inputs' own
+    shapes to flat ones, so in a graph MXNet binds the inputs at those shapes and no forward pass
+    of the graph at its input's shape exists to match."""
+
+    @classmethod
+    def version_13(cls, b: Builder, node: Node, a: Attrs, op: str) -> None:
+        axis = _np_concat_params(a.raw)[1]
+        if axis is None:
+            raise untranslatable(node, "axis=None (MXNet rewrites its inputs' shapes to flat ones)")
+        ins = [b.input(node, j) for j in range(len(node.inputs))]
+        b.op(node, "Concat", ins, b.outputs(node), axis=axis)
 
 
 @mx_op("Reshape")

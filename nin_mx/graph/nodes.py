@@ -392,7 +392,7 @@ def data_inputs(nodes: Sequence[Node]) -> list[str]:
     from nin_mx.core.ops import op_info
 
     data_slots = {"data", "lhs", "rhs", "args", "rois", "like", "shape_like", "trans", "x", "y", "condition"}
-    listed = re.compile(r"arg\d+")  # Concat, add_n, Crop, UpSampling (nearest), stack
+    listed = re.compile(r"arg\d+|data\d+")  # Concat, add_n, Crop, UpSampling, stack; _npi_concatenate
     learned = ("__init__", "__lr_mult__", "__wd_mult__", "lr_mult", "wd_mult")
 
     def shape_known(node: Node) -> bool:
