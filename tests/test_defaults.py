@@ -375,7 +375,17 @@ CASES: list[tuple[str, dict[str, str], dict[int, tuple[int, ...]]]] = [
 
 
 def test_every_shape_rule_has_a_case():
+    from tests.test_engine_subgraph import CONV_CASES, FC_CASES
+
     covered = {OPS[op].rule for op, _, _ in CASES}
+    # A subgraph operator is no one-node graph (its node carries the graph it fuses): its flags'
+    # defaults are held by tests/test_engine_subgraph.py, whose cases leave every flag that is
+    # false out (the plain case: all of them) and compare each with MXNet's infer_shape.
+    plain = {"no_bias": False, "bn": False, "act": False, "add": False, "post_act": False}
+    if any(all(c[k] == v for k, v in plain.items()) for c in CONV_CASES):
+        covered.add(OPS["_sg_mkldnn_conv"].rule)
+    if any(not any(c.values()) for c in FC_CASES):
+        covered.add(OPS["_sg_mkldnn_fully_connected"].rule)
     missing = sorted({info.name for info in OPS.values() if info.rule not in covered})
     assert not missing
 

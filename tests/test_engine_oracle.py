@@ -332,10 +332,13 @@ def test_operator(op, build, shapes):
 def test_every_operator_has_a_case():
     from tests.test_engine_ops2 import _CASES as MORE  # the operators added later, tested there
     from tests.test_engine_ops3 import _CASES as GLUONCV  # those of the GluonCV zoo
+    from tests.test_engine_subgraph import CONV_CASES, FC_CASES, conv_graph, fc_graph  # MKLDNN subgraphs
 
     covered = {OPS[name].name for name, _, _ in _CASES}
     for _, _, build, _ in (*MORE, *GLUONCV):
         covered |= {OPS[n["op"]].name for n in json.loads(build().tojson())["nodes"] if n["op"] in OPS}
+    for graph in (*(conv_graph(**c) for c in CONV_CASES), *(fc_graph(**c) for c in FC_CASES)):
+        covered |= {OPS[n["op"]].name for n in graph["nodes"] if n["op"] in OPS}
     missing = {info.name for info in OPS.values()} - covered
     assert not missing
 

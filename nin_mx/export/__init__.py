@@ -5,7 +5,8 @@ Above ``graph`` and ``checks`` (it needs the shapes and the size-lock findings),
 operator in :mod:`nin_mx.export.nn`, :mod:`nin_mx.export.activations`,
 :mod:`nin_mx.export.tensor`, :mod:`nin_mx.export.spatial`, :mod:`nin_mx.export.norm`,
 :mod:`nin_mx.export.broadcast` and :mod:`nin_mx.export.arrays`, registered in
-:mod:`nin_mx.export.handlers`; element types as MXNet infers them in :mod:`nin_mx.export.dtypes`. onnx is imported only when this package is.
+:mod:`nin_mx.export.handlers`; element types as MXNet infers them in
+:mod:`nin_mx.export.dtypes`. onnx is imported only when this package is.
 """
 
 from __future__ import annotations
