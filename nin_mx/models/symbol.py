@@ -287,6 +287,10 @@ def graph_order(heads: Sequence[Symbol]) -> tuple[list[_Node], dict[_Node, int]]
             node, pending = stack[-1]
             for child, _, _ in pending:
                 if child not in position:
+                    if not child.inputs:  # a variable: visited and done at once
+                        position[child] = len(order)
+                        order.append(child)
+                        continue
                     position[child] = -1
                     stack.append((child, iter(child.inputs)))
                     break
