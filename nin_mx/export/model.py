@@ -38,6 +38,7 @@ from nin_mx.export.builder import Builder, NeedsStatic, mxnet_output_name, untra
 from nin_mx.export.dtypes import onnx_type, out_dtype
 from nin_mx.export.handlers import handler_for, translation_of
 from nin_mx.export.weights import CheckpointWeights, RandomWeights, Span
+from nin_mx.graph.nodes import collector_paused
 from nin_mx.graph.shapes import Shapes, infer
 from nin_mx.graph.source import Graph
 from nin_mx.report.rows import report_graph, resolve_inputs
@@ -131,6 +132,21 @@ def export_onnx(
     """
     if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= MAX_OPSET:
         raise ValueError(f"opset {opset!r}: nin_mx writes ONNX opsets {MIN_OPSET} to {MAX_OPSET}")
+    # As for a report: many objects and no cycles (shapes at three sizes, the ONNX nodes), and a
+    # collection the allocations would trigger walks them all (a third of Inception-ResNet-v2's).
+    with collector_paused():
+        return _export(graph, params, input_shapes, opset, dynamic, seed, defer_weights)
+
+
+def _export(
+    graph: Any,
+    params: str | os.PathLike[str] | None,
+    input_shapes: Any,
+    opset: int,
+    dynamic: bool,
+    seed: int,
+    defer_weights: bool,
+) -> Exported:
     graph = Graph.resolve(graph)
     shapes_in = _input_shapes(graph, input_shapes)
     _refuse_untranslated(graph, opset)
