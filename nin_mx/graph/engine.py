@@ -18,7 +18,7 @@ from nin_mx.core.ops import AxisError, OpInfo, op_info, setting
 from nin_mx.core.validate import Shape
 from nin_mx.graph.nodes import Node
 from nin_mx.graph.subgraph import missing_rule, use_engine
-from nin_mx.graph.walk import SpatialInfo, axis_name, walk_step
+from nin_mx.graph.walk import UNKNOWN, SpatialInfo, axis_name, walk_step
 
 __all__ = ["Inferred", "engine_error", "failing_index", "infer_graph", "named_shapes"]
 
@@ -114,6 +114,7 @@ def infer_graph(
     # are worked out once per call. The key leaves out annotations such as __block__, which no
     # rule reads.
     metas: dict[tuple, tuple] = {}
+    settings: dict[int, tuple[str, tuple]] = {}  # id of an attribute mapping (alive: its node holds it)
     todo: list[Node] = []  # the operators, in graph order
     variables: list[int] = []
     # The walk (windows, receptive fields) steps along in the first pass, each node right after
@@ -124,13 +125,25 @@ def infer_graph(
         if node.op == "null":
             variables.append(index)
             start = known.get(index) if known else None  # a subgraph's inputs: no __shape__ read
-            shapes[index] = [start[0]] if start is not None else [_variable_shape(node, input_shapes)]
+            if start is not None:
+                shapes[index] = [start[0]]
+            elif node.name in input_shapes or "__shape__" in node.attrs:
+                shapes[index] = [_variable_shape(node, input_shapes)]
+            else:  # a weight, a bias, a statistic: an operator's rule gives its shape
+                shapes[index] = [None]
             if spatial is not None:
-                spatial[index] = walk_step(node, spatial, input_shapes)  # type: ignore[arg-type]
+                # only a given input starts a walk (walk_step's answer for any other variable)
+                known_input = node.name in input_shapes
+                spatial[index] = walk_step(node, spatial, input_shapes) if known_input else UNKNOWN
             continue
         todo.append(node)
         attrs = node.attrs
-        key = setting(node.op, attrs)
+        seen = settings.get(id(attrs))  # nodes built by nin_mx share one mapping per setting
+        if seen is not None and seen[0] == node.op:
+            key = seen[1]
+        else:
+            key = setting(node.op, attrs)
+            settings[id(attrs)] = (node.op, key)
         meta = metas.get(key)
         if meta is None:
             info = op_info(node.op)

@@ -18,7 +18,7 @@ from nin_mx.core.ops import OPS
 from nin_mx.core.validate import INT32_MAX, Shape
 from nin_mx.graph.nodes import Node
 
-__all__ = ["SpatialInfo", "axis_name", "channels_last", "spatial_walk", "walk_step"]
+__all__ = ["UNKNOWN", "SpatialInfo", "axis_name", "channels_last", "spatial_walk", "walk_step"]
 
 _FLOAT32_EXACT = 2**23  # below this, a float32 quotient rounds up to the right integer
 
@@ -252,6 +252,7 @@ def _keeps_spatial_of(node: Node, inputs: Sequence[SpatialInfo]) -> Shape | None
 
 
 _UNKNOWN = SpatialInfo(None)
+UNKNOWN = _UNKNOWN  #: the walk of a node whose spatial size it does not know (a weight, ...)
 _info = functools.partial(tuple.__new__, SpatialInfo)  # SpatialInfo from a 7-tuple, without keywords
 # Operators that combine several inputs; every other spatial-keeping operator passes its data on.
 _COMBINES = _MERGES | {op for op in _KEEPS_SPATIAL if op.startswith("broadcast_")}
