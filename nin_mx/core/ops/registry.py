@@ -46,13 +46,36 @@ _FREE_FORM = frozenset({"Custom", "_CustomFunction", "_CachedOp", "_foreach", "_
 
 
 # Operators whose listed arguments (MXSymbolGetAtomicSymbolInfo: the fields given to add_arguments)
-# are not the fields their attr_parser reads: the parser's fields. _npi_concatenate lists
-# ConcatParam's (num_args, dim) and parses NumpyConcatenateParam (apache/mxnet 1.9.1
-# src/operator/numpy/np_matrix_op.cc and np_matrix_op-inl.h), which refuses 'dim'.
+# are not the fields their attr_parser reads: the parser's fields (apache/mxnet 1.9.1).
+# _npi_concatenate lists ConcatParam's (num_args, dim) and parses NumpyConcatenateParam
+# (src/operator/numpy/np_matrix_op.cc and np_matrix_op-inl.h), which refuses 'dim'; _linspace
+# (alias _npi_linspace) lists RangeParam's and parses LinspaceParam (src/operator/tensor/init_op.cc
+# and init_op.h); _contrib_SparseEmbedding lists EmbeddingParam's and parses SparseEmbeddingParam
+# (src/operator/tensor/indexing_op.cc and indexing_op.h: 'deterministic', five dtypes).
+_ALL_TYPES = (
+    "{'bfloat16', 'float16', 'float32', 'float64', 'int32', 'int64', 'int8', 'uint8'},"
+    "optional, default='float32'"
+)
+_LINSPACE = {
+    "ctx": ("string, optional, default=''", "string"),
+    "dtype": (_ALL_TYPES, "enum"),
+    "endpoint": ("boolean, optional, default=1", "bool"),
+    "num": ("int, required", "int"),
+    "start": ("double, required", "double"),
+    "stop": ("double, required", "double"),
+}
 _PARSED_FIELDS: Mapping[str, Mapping[str, tuple[str, str]]] = {
     "_npi_concatenate": {
         "axis": ("int or None, optional, default='0'", "opt_int"),
         "num_args": ("int, required", "int"),
+    },
+    "_linspace": _LINSPACE,
+    "_npi_linspace": _LINSPACE,
+    "_contrib_SparseEmbedding": {
+        "deterministic": ("boolean, optional, default=0", "bool"),
+        "dtype": ("{'float16', 'float32', 'float64', 'int32', 'uint8'},optional, default='float32'", "enum"),
+        "input_dim": ("int, required", "int"),
+        "output_dim": ("int, required", "int"),
     },
 }
 
