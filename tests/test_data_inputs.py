@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from nin_mx.graph.nodes import data_inputs, load_symbol_file
+from nin_mx.graph.files import load_symbol_file
+from nin_mx.graph.nodes import data_inputs
 from tests._cli import run_cli
 
 LEGACY = Path(__file__).resolve().parent / "data" / "legacy" / "save_000800.json"

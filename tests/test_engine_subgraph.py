@@ -21,8 +21,9 @@ import pytest
 
 from nin_mx.core.errors import GraphError
 from nin_mx.graph.engine import infer_graph, named_shapes
+from nin_mx.graph.files import load_symbol_file
 from nin_mx.graph.mxnet_json import mxnet_load_refusal
-from nin_mx.graph.nodes import check_operators, load_symbol_file, parse_nodes
+from nin_mx.graph.nodes import check_operators, parse_nodes
 from nin_mx.graph.shapes import infer
 from nin_mx.graph.source import Graph
 

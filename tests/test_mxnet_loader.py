@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from nin_mx.graph.nodes import load_symbol_file
+from nin_mx.graph.files import load_symbol_file
 from nin_mx.report.rows import shape_report
 from tests._mxnet_child import ask_mxnet
 

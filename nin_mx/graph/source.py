@@ -22,15 +22,8 @@ from typing import Any
 from nin_mx._mxnet import mx, require_mxnet
 from nin_mx.core.border import ReportMode, parse_report_mode
 from nin_mx.core.errors import GraphError, one_line
-from nin_mx.graph.nodes import (
-    Node,
-    _check_crashers,
-    collector_paused,
-    data_inputs,
-    load_symbol_file,
-    mxnet_symbol,
-    parse_nodes,
-)
+from nin_mx.graph.files import load_symbol_file, mxnet_symbol
+from nin_mx.graph.nodes import Node, _check_crashers, collector_paused, data_inputs, parse_nodes
 from nin_mx.models import build, get_model_entry, list_models
 from nin_mx.models.symbol import Group, Symbol, graph_order
 
