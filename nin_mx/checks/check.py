@@ -40,7 +40,7 @@ def diagnose(
         nin_mx.errors.GraphError: for a file that is not an MXNet NDArray file.
     """
     findings = find_pitfalls(graph.nodes, report) if pitfalls else []
-    if pitfalls:  # a file MXNet's own loader refuses (nin_mx.graph.nodes.mxnet_load_refusal)
+    if pitfalls:  # a file MXNet's own loader refuses (nin_mx.graph.mxnet_json.mxnet_load_refusal)
         findings += [
             Finding("mxnet-cannot-load", Severity.ERROR, None, note)
             for note in graph.notes
