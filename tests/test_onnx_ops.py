@@ -281,7 +281,10 @@ CASES = {
     },
     "unary_copy": S.identity(X),
     "unary_block_grad": S.BlockGrad(X),
-    **{f"unary_{op}": getattr(S, op)(_pos(X)) for op in ("log", "sqrt", "rsqrt", "reciprocal", "arccosh")},
+    **{
+        f"unary_{op}": getattr(S, op)(_pos(X))
+        for op in ("log", "log2", "log10", "sqrt", "rsqrt", "reciprocal", "arccosh")
+    },
     **{f"unary_{op}": getattr(S, op)(X * 0.5) for op in ("arcsin", "arccos", "arctanh")},
     **{
         f"scalar_{op}": _op(f"_{op}_scalar")(_pos(X), scalar=1.7)

@@ -218,6 +218,8 @@ def _refusals() -> None:
     refuse("MXNet rounds half away from zero, ONNX's Round half to even", "round")
     fused = "an MKLDNN fused (mostly quantized) subgraph operator: export the float model it was made of"
     refuse(fused, "_sg_mkldnn_conv", "_sg_mkldnn_fully_connected")
+    quantized = "a step of an int8 graph quantized for MKL-DNN (GluonCV's *_int8): export the float model"
+    refuse(quantized, "_contrib_quantize_v2", "_contrib_dequantize", "_contrib_quantized_pooling")
 
 
 _refusals()

@@ -3,6 +3,8 @@ legacy SliceChannel): elementwise, scalar and broadcast arithmetic, reshaping, s
 
 from __future__ import annotations
 
+import math
+
 from nin_mx.core.ops._base import REQUIRED, Attrs
 from nin_mx.core.ops.tensor import _np_concat_params, _reduce_params, _slice_params
 from nin_mx.export.builder import INT64_MAX, INT64_MIN, Builder, NeedsStatic, untranslatable
@@ -52,15 +54,22 @@ class Unary:
         b.op(node, _UNARY[op], [b.input(node, 0)], b.outputs(node))
 
 
-@mx_op("square", "rsqrt", "hard_sigmoid")
+@mx_op("square", "rsqrt", "hard_sigmoid", "log2", "log10")
 class UnaryComposed:
     """square = x*x; rsqrt = 1/sqrt(x); hard_sigmoid = clip(alpha*x + beta, 0, 1) (alpha 0.2,
-    beta 0.5: elemwise_unary_op_basic.cc, HardSigmoidParam), ONNX's HardSigmoid."""
+    beta 0.5: elemwise_unary_op_basic.cc, HardSigmoidParam), ONNX's HardSigmoid; log2 and log10
+    (elemwise_unary_op_logexp.cc: ``log2f``, ``log10f``) as ln(x) / ln(2) and ln(x) / ln(10), in
+    the input's type (within a rounding of MXNet's)."""
 
     @classmethod
     def version_13(cls, b: Builder, node: Node, a: Attrs, op: str) -> None:
         x, out = b.input(node, 0), b.outputs(node)
-        if op == "square":
+        if op in ("log2", "log10"):
+            base = b.const(
+                node, "ln_base", math.log(2 if op == "log2" else 10), numpy_type(dtype_of(b, node))
+            )
+            b.op(node, "Div", [b.op(node, "Log", [x])[0], base], out)
+        elif op == "square":
             b.op(node, "Mul", [x, x], out)
         elif op == "rsqrt":
             b.op(node, "Reciprocal", [b.op(node, "Sqrt", [x])[0]], out)
