@@ -39,48 +39,18 @@ def untranslatable(node: Node, why: str) -> GraphError:
     return GraphError(f"layer '{node.name}' ({node.op}): cannot be exported to ONNX: {why}")
 
 
-# The output names of the operators whose MXNet 1.9.1 registration lists them: apache/mxnet
-# 1.9.1 src/operator/, ``FListOutputNames`` (nn/batch_norm.cc, nn/layer_norm.cc, nn/group_norm.cc,
-# nn/dropout.cc, nn/lrn.cc, nn/pooling.cc, leaky_relu.cc, ...) or, for a legacy operator,
-# ``OperatorProperty::ListOutputs`` (instance_norm, l2_normalization, roi_pooling, contrib's
-# multibox_target, proposal, multi_proposal, deformable_psroi_pooling, sync_batch_norm). The
-# first ones MXNet shows (``list_outputs()``) are enough; tests/test_onnx_heads.py checks each
-# against MXNet.
-_LISTED: dict[str, tuple[str, ...]] = {
-    "BatchNorm": ("output", "mean", "var"),
-    "_npx_batch_norm": ("output", "mean", "var"),
-    "_contrib_SyncBatchNorm": ("output",),
-    "LayerNorm": ("output", "mean", "std"),
-    "_npx_layer_norm": ("output", "mean", "std"),
-    "GroupNorm": ("output", "mean", "std"),
-    "InstanceNorm": ("output",),
-    "LeakyReLU": ("output", "mask"),
-    "_npx_leaky_relu": ("output", "mask"),
-    "Dropout": ("output",),
-    "_npx_dropout": ("output",),
-    "LRN": ("output",),
-    "Pooling": ("output",),
-    "_npx_pooling": ("output",),
-    "L2Normalization": ("output",),
-    "ROIPooling": ("output",),
-    "_contrib_DeformablePSROIPooling": ("output",),
-    "_contrib_MultiBoxTarget": ("loc_target", "loc_mask", "cls_target"),
-    "_contrib_MultiProposal": ("output", "score"),
-    "_contrib_Proposal": ("output", "score"),
-    "_contrib_quantized_pooling": ("output", "min_output", "max_output"),
-}
-
-
 def mxnet_output_name(node: Node, output: int, num_outputs: int) -> str:
     """The name MXNet gives output ``output`` of ``node`` (``Symbol::ListOutputNames`` in
     apache/mxnet 1.9.1's nnvm, 3rdparty/tvm/nnvm/src/core/symbolic.cc): a variable's own name;
-    ``<node>_<listed name>`` for an operator that lists its outputs' names; otherwise
+    ``<node>_<listed name>`` for an operator that lists its outputs' names (the operator
+    table's :attr:`~nin_mx.core.ops.OpInfo.output_names`); otherwise
     ``<node>_output``, or ``<node>_output<k>`` when it has more than one output (all of them,
     shown or not: ``sort`` shows one of two, ``<node>_output0``)."""
     if node.is_variable:
         return node.name
-    listed = _LISTED.get(node.op)
-    if listed is not None and output < len(listed):
+    info = OPS.get(node.op)
+    listed = info.output_names if info is not None else ()
+    if output < len(listed):
         return f"{node.name}_{listed[output]}"
     return f"{node.name}_output" if num_outputs <= 1 else f"{node.name}_output{output}"
 

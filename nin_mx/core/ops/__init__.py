@@ -11,6 +11,7 @@ A rule is called as ``rule(attrs, in_shapes, out_shapes)`` (``out_shapes`` optio
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -48,6 +49,8 @@ class OpInfo:
         variadic: the inputs are a list (Concat, add_n): their count comes from the graph.
         var_init: ``(input name, __init__)`` pairs: the ``__init__`` attribute MXNet gives a variable
             it creates for a left-out input (the operator's ``FSetInputVarAttrOnCompose``).
+        output_names: the names of its first outputs where MXNet lists them (``list_outputs()``
+            says ``<node>_<name>``); empty: ``output``, ``output0``, ``output1``, ...
     """
 
     name: str
@@ -60,6 +63,7 @@ class OpInfo:
     macs: str | None = None
     variadic: bool = False
     var_init: tuple[tuple[str, str], ...] = ()
+    output_names: tuple[str, ...] = ()
 
     def shapes(
         self, attrs: Attrs, in_shapes: list[MaybeShape], out_shapes: list[MaybeShape] | None = None
@@ -267,6 +271,37 @@ _add(OpInfo("broadcast_to", tensor.broadcast_to))
 
 contrib.register(_add, OpInfo, _names, _const, _one)
 subgraph.register(_add, OpInfo)
+
+# The output names of the operators whose MXNet 1.9.1 registration lists them: apache/mxnet
+# 1.9.1 src/operator/, ``FListOutputNames`` (nn/batch_norm.cc, nn/layer_norm.cc, nn/group_norm.cc,
+# nn/dropout.cc, nn/lrn.cc, nn/pooling.cc, leaky_relu.cc, ...) or, for a legacy operator,
+# ``OperatorProperty::ListOutputs`` (instance_norm, l2_normalization, roi_pooling, contrib's
+# multibox_target, proposal, multi_proposal, deformable_psroi_pooling, sync_batch_norm). The
+# first ones MXNet shows are enough; tests/test_onnx_heads.py checks each against MXNet.
+_OUTPUT_NAMES = {
+    "BatchNorm": ("output", "mean", "var"),
+    "_contrib_SyncBatchNorm": ("output",),
+    "LayerNorm": ("output", "mean", "std"),
+    "GroupNorm": ("output", "mean", "std"),
+    "InstanceNorm": ("output",),
+    "LeakyReLU": ("output", "mask"),
+    "Dropout": ("output",),
+    "LRN": ("output",),
+    "Pooling": ("output",),
+    "L2Normalization": ("output",),
+    "ROIPooling": ("output",),
+    "_contrib_DeformablePSROIPooling": ("output",),
+    "_contrib_MultiBoxTarget": ("loc_target", "loc_mask", "cls_target"),
+    "_contrib_MultiProposal": ("output", "score"),
+    "_contrib_Proposal": ("output", "score"),
+    "_contrib_quantized_pooling": ("output", "min_output", "max_output"),
+}
+_named = {
+    name: dataclasses.replace(_TABLE[name], output_names=names) for name, names in _OUTPUT_NAMES.items()
+}
+for _key, _info in _TABLE.items():
+    if _info.name in _named:  # an operator and its aliases: one OpInfo
+        _TABLE[_key] = _named[_info.name]
 
 OPS: Mapping[str, OpInfo] = MappingProxyType(_TABLE)
 
