@@ -78,9 +78,9 @@ def _refusals(graph: Any, shapes: dict[str, tuple[int, ...]], opset: int) -> dic
     base = infer(graph, shapes)
 
     def no_weights(tensor: Any, *_: Any) -> None:  # the weights do not matter here
-        from onnx import TensorProto
+        from nin_mx.export import proto
 
-        tensor.data_type = TensorProto.FLOAT
+        tensor.data_type = proto.FLOAT
 
     b = Builder(graph.nodes, base, [], opset, graph.inputs, no_weights)
     for node in graph.nodes:

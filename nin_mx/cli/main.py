@@ -394,10 +394,7 @@ def _run_onnx(request: Request) -> int:
     """``--onnx OUT``: exports the graph, writes it atomically, prints one line; notes on stderr."""
     from nin_mx.graph.source import Graph
 
-    try:
-        from nin_mx.export import DEFAULT_OPSET, export_onnx, save_onnx
-    except ImportError as exc:
-        raise ValueError(f"--onnx needs the onnx package ({exc.name}): pip install 'nin_mx[onnx]'") from None
+    from nin_mx.export import DEFAULT_OPSET, export_onnx, save_onnx  # needs neither onnx nor numpy
     graph = (
         Graph.from_file(request.source)
         if request.is_file
@@ -410,10 +407,7 @@ def _run_onnx(request: Request) -> int:
     save_onnx(exported, request.onnx)  # the checkpoint's weights copied from it into the file
     for note in exported.notes:
         print(terminal_safe(f"note: {note}"), file=sys.stderr)
-    inputs = ", ".join(
-        f"{v.name} ({','.join(d.dim_param or str(d.dim_value) for d in v.type.tensor_type.shape.dim)})"
-        for v in exported.model.graph.input
-    )
+    inputs = ", ".join(f"{v.name} ({','.join(map(str, v.dims))})" for v in exported.proto.inputs)
     weights = "the checkpoint's weights" if request.params is not None else "seeded random weights"
     sys.stdout.write(
         terminal_safe(f"wrote {request.onnx}: ONNX opset {opset}, input {inputs}, {weights}") + "\n"

@@ -6,7 +6,10 @@ operator in :mod:`nin_mx.export.nn`, :mod:`nin_mx.export.activations`,
 :mod:`nin_mx.export.tensor`, :mod:`nin_mx.export.spatial`, :mod:`nin_mx.export.norm`,
 :mod:`nin_mx.export.broadcast` and :mod:`nin_mx.export.arrays`, registered in
 :mod:`nin_mx.export.handlers`; element types as MXNet infers them in
-:mod:`nin_mx.export.dtypes`. onnx is imported only when this package is.
+:mod:`nin_mx.export.dtypes`. The model is written by :mod:`nin_mx.export.proto` and
+:mod:`nin_mx.export.save`, without onnx or numpy; onnx is imported only for an
+``onnx.ModelProto`` (:func:`to_onnx`, :attr:`Exported.model`), numpy only for seeded random
+weights and a checkpoint array of another type than float32.
 """
 
 from __future__ import annotations

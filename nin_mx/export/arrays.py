@@ -8,9 +8,6 @@ Each is size-free: the sizes it needs are read from the input's ``Shape`` in the
 
 from __future__ import annotations
 
-import numpy as np
-from onnx import helper
-
 from nin_mx.core.ops._base import REQUIRED, Attrs
 from nin_mx.core.ops.tensor import (
     _range_params,
@@ -21,7 +18,7 @@ from nin_mx.core.ops.tensor import (
     _tile_params,
 )
 from nin_mx.export.builder import INT64_MIN, Builder, untranslatable
-from nin_mx.export.dtypes import dtype_of, numpy_type, onnx_type, out_dtype
+from nin_mx.export.dtypes import const_type, dtype_of, filled_tensor, onnx_type, out_dtype, round_to
 from nin_mx.export.handlers import mx_op, refuse
 from nin_mx.graph.nodes import Node
 
@@ -145,7 +142,7 @@ class FilledLike:
 
     @classmethod
     def version_13(cls, b: Builder, node: Node, a: Attrs, op: str) -> None:
-        value = helper.make_tensor("value", onnx_type(dtype_of(b, node)), [1], [int(op == "ones_like")])
+        value = filled_tensor(onnx_type(dtype_of(b, node)), int(op == "ones_like"))
         shape = b.shape_of(node, b.input(node, 0))
         b.op(node, "ConstantOfShape", [shape], b.outputs(node), value=value)
 
@@ -218,10 +215,12 @@ class Arange:
     @classmethod
     def version_13(cls, b: Builder, node: Node, a: Attrs, op: str) -> None:
         start, _, step, repeat, _ = _range_params(a.raw)
-        kind = numpy_type(out_dtype(b, node.index))
+        kind = const_type(out_dtype(b, node.index))
         (n,) = b.out_shape(node)
-        index = (np.arange(n, dtype=np.int64) // repeat).astype(kind)
-        values = kind(start) + index * kind(step)
+        first, every = round_to(start, kind), round_to(step, kind)  # computed in the type, as numpy
+        values = [
+            round_to(first + round_to(round_to(i // repeat, kind) * every, kind), kind) for i in range(n)
+        ]
         b.op(node, "Identity", [b.const(node, "range", values, kind)], b.outputs(node))
 
 

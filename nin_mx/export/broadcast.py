@@ -9,12 +9,10 @@ ONNX comparison is cast back to that type (:mod:`nin_mx.export.dtypes`).
 
 from __future__ import annotations
 
-import numpy as np
-
 from nin_mx.core.ops._base import REQUIRED, Attrs
 from nin_mx.core.ops.tensor import _broadcast_like_axes, _reshape_like_params, _reshape_like_range
 from nin_mx.export.builder import Builder
-from nin_mx.export.dtypes import DTYPES, dtype_of, numpy_type, onnx_type, out_dtype
+from nin_mx.export.dtypes import DTYPES, const_type, dtype_of, onnx_type, out_dtype
 from nin_mx.export.handlers import mx_op
 from nin_mx.graph.nodes import Node
 
@@ -47,7 +45,7 @@ class Compare:
         onnx_op, negate = _COMPARE[_COMPARE_OPS[op]]
         x, dtype = b.input(node, 0), dtype_of(b, node)
         if op.endswith("_scalar"):
-            y = b.const(node, "scalar", a.float("scalar", 1.0), numpy_type(dtype))
+            y = b.const(node, "scalar", a.float("scalar", 1.0), const_type(dtype))
         else:
             y = b.input(node, 1)
         found = b.op(node, onnx_op, [x, y])[0]
@@ -186,7 +184,7 @@ class Embedding:
         input_dim = a.int("input_dim", REQUIRED, bits=64)
         dtype = a.enum("dtype", tuple(DTYPES), "float32")
         index = b.op(node, "Cast", [b.input(node, 0)], to=onnx_type("int64"))[0]
-        lo, hi = b.const(node, "min", 0, np.int64), b.const(node, "max", input_dim - 1, np.int64)
+        lo, hi = b.const(node, "min", 0, "int64"), b.const(node, "max", input_dim - 1, "int64")
         index = b.op(node, "Clip", [index, lo, hi])[0]
         if dtype == "float32":
             b.op(node, "Gather", [b.input(node, 1), index], b.outputs(node), axis=0)

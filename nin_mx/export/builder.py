@@ -11,15 +11,14 @@ graph reads like the symbol.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-import onnx
-from onnx import TensorProto, helper
-
 from nin_mx.core.errors import GraphError
 from nin_mx.core.ops import OPS
+from nin_mx.export import proto
+from nin_mx.export.dtypes import DTYPES, pack
 from nin_mx.graph.nodes import Node
 from nin_mx.graph.shapes import Shapes
 
@@ -63,21 +62,6 @@ def _slot(node: Node, j: int) -> str:
     return names[j] if j < len(names) else "data"
 
 
-def _attribute(key: str, value: Any) -> onnx.AttributeProto:
-    """``helper.make_attribute(key, value)``: plain ints, floats, strings and lists of ints
-    directly (its type checks against ``numbers`` are most of an export's node time)."""
-    kind = type(value)
-    if kind is int:
-        return onnx.AttributeProto(name=key, i=value, type=onnx.AttributeProto.INT)
-    if kind is float:
-        return onnx.AttributeProto(name=key, f=value, type=onnx.AttributeProto.FLOAT)
-    if kind is str:
-        return onnx.AttributeProto(name=key, s=value.encode("utf-8"), type=onnx.AttributeProto.STRING)
-    if kind in (list, tuple) and value and all(type(v) is int for v in value):
-        return onnx.AttributeProto(name=key, ints=value, type=onnx.AttributeProto.INTS)
-    return helper.make_attribute(key, value)
-
-
 class Builder:
     """The ONNX graph being written for one MXNet graph at one set of input shapes.
 
@@ -88,14 +72,15 @@ class Builder:
         others: the engine's shapes at other input sizes (empty for a fixed-size export); a
             dimension that differs between them is symbolic in the ONNX model.
         weight: ``weight(tensor, variable_node, shape, fill, slot)`` fills the initializer
-            ``tensor`` of a variable that is not a data input (the checkpoint's, or seeded
-            random, values); ``slot`` is the operator's name for that input (``weight``,
-            ``gamma``, ``moving_var``, ...). It may leave ``raw_data`` out and return where the
-            bytes are instead (:class:`nin_mx.export.weights.Span`), kept in ``deferred``.
+            ``tensor`` (:class:`nin_mx.export.proto.Tensor`) of a variable that is not a data
+            input (the checkpoint's, or seeded random, values); ``slot`` is the operator's name
+            for that input (``weight``, ``gamma``, ``moving_var``, ...). It may leave its raw
+            data out and return where the bytes are instead (:class:`nin_mx.export.weights.Span`),
+            kept in ``deferred``.
         deferred: per initializer index, the :class:`~nin_mx.export.weights.Span` of the bytes
             its ``raw_data`` is left without (copied when the model is written).
-        model: the ``onnx.ModelProto`` being written: initializers go straight into its graph,
-            so a weight is copied once, from the checkpoint into the model.
+        model: the model being written (:class:`nin_mx.export.proto.Model`): initializers go
+            straight into it, so a weight is copied once, from the checkpoint into the model.
     """
 
     def __init__(
@@ -105,14 +90,13 @@ class Builder:
         others: Sequence[Shapes],
         opset: int,
         data_inputs: Sequence[str],
-        weight: Callable[[TensorProto, Node, tuple[int, ...], float | None, str], Any],
+        weight: Callable[[proto.Tensor, Node, tuple[int, ...], float | None, str], Any],
     ) -> None:
         self.nodes, self.shapes, self.others, self.opset = nodes, shapes, others, opset
         self.data_inputs = frozenset(data_inputs)
         self._weight = weight
         self.deferred: dict[int, Any] = {}
-        self.model = onnx.ModelProto()
-        self.graph = self.model.graph
+        self.model = proto.Model(opset)
         self._node_names: set[str] = set()
         self._weights_made: set[int] = set()
         self._made: dict[tuple[int, tuple[int, ...], float | None], str] = {}
@@ -162,16 +146,16 @@ class Builder:
             if key not in self._made:
                 name = self.value(index) if index not in self._weights_made else self.fresh(source, "as_used")
                 self._weights_made.add(index)
-                if dims is not None and int(np.prod(dims)) != int(np.prod(shape)):
+                if dims is not None and math.prod(dims) != math.prod(shape):
                     raise untranslatable(node, f"weight {source.name} cannot be read as {tuple(dims)}")
-                tensor = self.graph.initializer.add()
+                tensor = proto.Tensor()
+                self.model.initializers.append(tensor)
                 span = self._weight(tensor, source, shape, fill, _slot(node, j))
                 if span is not None:  # its raw_data is copied from the checkpoint when written
-                    self.deferred[len(self.graph.initializer) - 1] = span
+                    self.deferred[len(self.model.initializers) - 1] = span
                 tensor.name = name
                 if dims is not None:
-                    del tensor.dims[:]
-                    tensor.dims.extend(dims)
+                    tensor.dims = list(dims)
                 self._produced.add(name)
                 self._made[key] = name
             return self._made[key]
@@ -227,16 +211,26 @@ class Builder:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def const(self, node: Node, hint: str, values: Any, dtype: Any = np.float32) -> str:
-        """A constant initializer (int64 for shapes and axes, float32 for numbers)."""
-        array = np.asarray(values, dtype=dtype)
+    def const(
+        self,
+        node: Node,
+        hint: str,
+        values: Any,
+        dtype: str = "float32",
+        dims: Sequence[int] | None = None,
+    ) -> str:
+        """A constant initializer of MXNet type ``dtype`` (int64 for shapes and axes, float32
+        for numbers): a scalar, or a flat list of values of shape ``dims`` (default: a vector),
+        stored as ``numpy_helper.from_array(np.asarray(values, dtype))`` stores it."""
+        flat = list(values) if isinstance(values, (list, tuple)) else [values]
+        shape = () if not isinstance(values, (list, tuple)) else (len(flat),) if dims is None else tuple(dims)
         name = self.fresh(node, hint)
-        self.graph.initializer.add().CopyFrom(onnx.numpy_helper.from_array(array, name))
+        self.model.initializers.append(proto.Tensor(name, DTYPES[dtype], shape, pack(flat, dtype)))
         self._produced.add(name)
         return name
 
     def ints(self, node: Node, hint: str, values: Sequence[int]) -> str:
-        return self.const(node, hint, list(values), np.int64)
+        return self.const(node, hint, list(values), "int64")
 
     def op(
         self,
@@ -251,13 +245,9 @@ class Builder:
         outs = list(outputs) if outputs is not None else [self.fresh(node, hint or op_type.lower())]
         name = node.name if node.name not in self._node_names else self.fresh(node, op_type)
         self._node_names.add(name)
-        # what helper.make_node writes (attributes sorted by name), without its copy and checks
-        made = self.graph.node.add()
-        made.op_type = op_type
-        made.input.extend(inputs)
-        made.output.extend(outs)
-        made.name = name
-        made.attribute.extend(_attribute(k, v) for k, v in sorted(attrs.items()) if v is not None)
+        # what helper.make_node writes (attributes sorted by name)
+        made = (proto.Attribute.of(k, v) for k, v in sorted(attrs.items()) if v is not None)
+        self.model.nodes.append(proto.node(op_type, inputs, outs, name, made))
         self._produced.update(outs)
         return outs
 

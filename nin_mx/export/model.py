@@ -22,10 +22,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, NamedTuple
-
-import onnx
-from onnx import TensorProto, helper
+from typing import Any
 
 from nin_mx.checks.findings import Severity
 from nin_mx.checks.params import check_params
@@ -33,7 +30,7 @@ from nin_mx.checks.rules import find_pitfalls
 from nin_mx.core.errors import GraphError, ShapeError
 from nin_mx.core.ops import OPS
 from nin_mx.core.ops._base import Attrs
-from nin_mx.export import activations, arrays, broadcast, nn, norm, spatial, tensor  # noqa: F401  (handlers)
+from nin_mx.export import activations, arrays, broadcast, nn, norm, proto, spatial, tensor  # noqa: F401
 from nin_mx.export.builder import Builder, NeedsStatic, mxnet_output_name, untranslatable
 from nin_mx.export.dtypes import onnx_type, out_dtype
 from nin_mx.export.handlers import handler_for, translation_of
@@ -58,11 +55,13 @@ MIN_OPSET, MAX_OPSET = 13, 21
 LOCK_RULES = ("fixed-global-pool", "fixed-size-resize", "fixed-target-shape", "fixed-size-crop")
 
 
-class Exported(NamedTuple):
+class Exported:
     """An export: the model, what it says of sizes, and the input shapes it was made at.
 
     Attributes:
-        model: the ``onnx.ModelProto``.
+        proto: the model as nin_mx writes it (:class:`nin_mx.export.proto.Model`), which
+            :func:`nin_mx.export.save_onnx` writes without onnx.
+        model: the same model as an ``onnx.ModelProto`` (made, with onnx, when first read).
         notes: one line each (a size-locked graph: the layer that locks it).
         input_shapes: the full input shapes by name the export was made at.
         symbolic: the names of the dimensions left symbolic (``N``, ``H``, ``W``).
@@ -72,11 +71,25 @@ class Exported(NamedTuple):
             export writes it whole, copying those bytes from the checkpoint into the file.
     """
 
-    model: onnx.ModelProto
-    notes: tuple[str, ...]
-    input_shapes: Mapping[str, tuple[int, ...]]
-    symbolic: tuple[str, ...]
-    deferred: Mapping[int, Span] = MappingProxyType({})
+    __slots__ = ("_model", "deferred", "input_shapes", "notes", "proto", "symbolic")
+
+    def __init__(
+        self,
+        proto: proto.Model,
+        notes: tuple[str, ...],
+        input_shapes: Mapping[str, tuple[int, ...]],
+        symbolic: tuple[str, ...],
+        deferred: Mapping[int, Span] = MappingProxyType({}),
+    ) -> None:
+        self.proto, self.notes, self.input_shapes = proto, notes, input_shapes
+        self.symbolic, self.deferred = symbolic, deferred
+        self._model: Any = None
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            self._model = self.proto.to_onnx()
+        return self._model
 
 
 def to_onnx(
@@ -87,8 +100,8 @@ def to_onnx(
     opset: int = DEFAULT_OPSET,
     dynamic: bool = True,
     seed: int = 0,
-) -> onnx.ModelProto:
-    """An MXNet graph as an ONNX model (no MXNet needed).
+) -> Any:
+    """An MXNet graph as an ONNX model, an ``onnx.ModelProto`` (no MXNet needed).
 
     Args:
         graph: anything :meth:`nin_mx.Graph.resolve` takes: a model name, a ``-symbol.json``
@@ -166,8 +179,8 @@ def _export(
         others = _batch_only(graph, shapes_in)
         notes.append(_lock_note(str(exc), shapes_in))
         builder = _build(graph, base, others, opset, weights)
-    model, symbolic = _model(graph, builder, shapes_in, opset)
-    return Exported(model, tuple(notes), shapes_in, symbolic, MappingProxyType(builder.deferred))
+    symbolic = _model(graph, builder, shapes_in)
+    return Exported(builder.model, tuple(notes), shapes_in, symbolic, MappingProxyType(builder.deferred))
 
 
 def _input_shapes(graph: Graph, input_shapes: Any) -> dict[str, tuple[int, ...]]:
@@ -310,9 +323,8 @@ def _dims(shape: Sequence[int], names: Sequence[str | None]) -> list[Any]:
     return [name if name is not None else dim for dim, name in zip(shape, names)]
 
 
-def _model(
-    graph: Graph, b: Builder, shapes_in: Mapping[str, tuple[int, ...]], opset: int
-) -> tuple[onnx.ModelProto, tuple[str, ...]]:
+def _model(graph: Graph, b: Builder, shapes_in: Mapping[str, tuple[int, ...]]) -> tuple[str, ...]:
+    """Completes the builder's model (name, inputs, outputs); the symbolic dimensions' names."""
     shapes = [b.shapes, *b.others]
     single = len(shapes_in) == 1
     known: dict[tuple[int, ...], str] = {}  # the input dims by their values at every size
@@ -331,28 +343,20 @@ def _model(
             names.append(name)
             known.setdefault(tuple(s.outputs[node.index][0][k] for s in shapes), name)  # type: ignore[index]
         input_dims[node.index] = _dims(shapes_in[node.name], names)
-        inputs.append(helper.make_tensor_value_info(node.name, TensorProto.FLOAT, input_dims[node.index]))
+        inputs.append(proto.ValueInfo(node.name, proto.FLOAT, input_dims[node.index]))
     outputs = []
     for index, k, value in _outputs(graph, b, shapes_in):
         if index in input_dims:  # a data input as a head: its own dims
-            outputs.append(helper.make_tensor_value_info(value, TensorProto.FLOAT, input_dims[index]))
+            outputs.append(proto.ValueInfo(value, proto.FLOAT, input_dims[index]))
             continue
         flags, names = b._varying(index, k), []
         for d, flag in enumerate(flags):
             values = tuple(s.outputs[index][k][d] for s in shapes)  # type: ignore[index]
             names.append(None if not flag else known.get(values, f"{value}_d{d}"))
-        outputs.append(
-            helper.make_tensor_value_info(
-                value, onnx_type(out_dtype(b, index)), _dims(b.out_shape(graph.nodes[index], k), names)
-            )
-        )
-    model, graph_proto = b.model, b.graph
-    graph_proto.name = graph.label
-    graph_proto.input.extend(inputs)
-    graph_proto.output.extend(outputs)
-    opset_id = helper.make_opsetid("", opset)
-    model.ir_version = helper.find_min_ir_version_for([opset_id])
-    model.opset_import.append(opset_id)
-    model.producer_name = "nin_mx"
-    symbolic = sorted({d.dim_param for v in inputs for d in v.type.tensor_type.shape.dim if d.dim_param})
-    return model, tuple(symbolic)
+        dims = _dims(b.out_shape(graph.nodes[index], k), names)
+        outputs.append(proto.ValueInfo(value, onnx_type(out_dtype(b, index)), dims))
+    model = b.model
+    model.name = graph.label
+    model.inputs.extend(inputs)
+    model.outputs.extend(outputs)
+    return tuple(sorted({d for v in inputs for d in v.dims if isinstance(d, str)}))

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from nin_mx.core import border
 from nin_mx.core.ops._base import REQUIRED, Attrs
 from nin_mx.export.builder import Builder, untranslatable
@@ -20,7 +18,7 @@ from nin_mx.graph.nodes import Node
 __all__: list[str] = []
 
 _NC = (None, "NCW", "NCHW", "NCDHW")
-_LOWEST = float(np.finfo(np.float32).min)  # an all-padding max window (src/operator/nn/pool.h)
+_LOWEST = -3.4028234663852886e38  # float32's lowest: an all-padding max window (src/operator/nn/pool.h)
 
 
 def _nc_layout(node: Node, a: Attrs) -> None:
@@ -163,7 +161,7 @@ class Pooling:
             else:
                 extra = [0] * nd
             channels = b.in_shape(node)[1]
-            ones = b.const(node, "ones", np.ones((channels, 1, *kernel), np.float32))
+            ones = b.const(node, "ones", [1.0] * (channels * math.prod(kernel)), dims=(channels, 1, *kernel))
             b.op(
                 node, "Conv", [x, ones], out, kernel_shape=list(kernel), strides=list(stride),
                 pads=list(pad) + [p + e for p, e in zip(pad, extra)], group=channels,

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
-
-import numpy as np
 
 from nin_mx.core.ops import OPS
 from nin_mx.core.ops._base import REQUIRED, Attrs
 from nin_mx.export.builder import Builder
+from nin_mx.export.dtypes import round_to
 from nin_mx.export.handlers import mx_op, refuse
 from nin_mx.graph.nodes import Node
 
@@ -139,23 +139,26 @@ class AdaptiveAvgPooling:
         b.static(node, "pools to a size of its own")
         height, width = b.in_shape(node)[2:]
         if height % h or width % w:  # bins of unequal sizes: two products by averaging matrices
-            rows = b.const(node, "rows", _bins(h, height))
-            cols = b.const(node, "cols", _bins(w, width).T)
+            rows = b.const(node, "rows", _bins(h, height), dims=(h, height))
+            cols = b.const(node, "cols", _bins(w, width, transposed=True), dims=(width, w))
             b.op(node, "MatMul", [b.op(node, "MatMul", [rows, x])[0], cols], out)
             return
         kernel = [height // h, width // w]
         b.op(node, "AveragePool", [x], out, kernel_shape=kernel, strides=kernel)
 
 
-def _bins(out: int, size: int) -> np.ndarray:
-    """(out, size): row i averages MXNet's bin i, [floor(i*size/out), ceil((i+1)*size/out)),
-    computed in float32 as adaptive_avg_pooling.cc's START_IND and END_IND compute it."""
-    matrix = np.zeros((out, size), np.float32)
+def _bins(out: int, size: int, transposed: bool = False) -> list[float]:
+    """The (out, size) matrix, flat (``transposed``: its (size, out) transpose), whose row i
+    averages MXNet's bin i, [floor(i*size/out), ceil((i+1)*size/out)), computed in float32 as
+    adaptive_avg_pooling.cc's START_IND and END_IND compute it."""
+    matrix = [[0.0] * size for _ in range(out)]
     for i in range(out):
-        start = int(np.floor(np.float32(i * size) / np.float32(out)))
-        end = int(np.ceil(np.float32((i + 1) * size) / np.float32(out)))
-        matrix[i, start:end] = 1.0 / (end - start)
-    return matrix
+        start = math.floor(round_to(round_to(i * size, "float32") / round_to(out, "float32"), "float32"))
+        end = math.ceil(round_to(round_to((i + 1) * size, "float32") / round_to(out, "float32"), "float32"))
+        matrix[i][start:end] = [1.0 / (end - start)] * (end - start)
+    if transposed:
+        return [matrix[i][j] for j in range(size) for i in range(out)]
+    return [v for row in matrix for v in row]
 
 
 @mx_op("_contrib_BilinearResize2D")

@@ -8,7 +8,7 @@ import math
 from nin_mx.core.ops._base import REQUIRED, Attrs
 from nin_mx.core.ops.tensor import _np_concat_params, _reduce_params, _slice_params
 from nin_mx.export.builder import INT64_MAX, INT64_MIN, Builder, NeedsStatic, untranslatable
-from nin_mx.export.dtypes import dtype_of, numpy_type, onnx_type, out_dtype
+from nin_mx.export.dtypes import const_type, dtype_of, onnx_type, out_dtype
 from nin_mx.export.handlers import mx_op
 from nin_mx.graph.nodes import Node
 
@@ -66,7 +66,7 @@ class UnaryComposed:
         x, out = b.input(node, 0), b.outputs(node)
         if op in ("log2", "log10"):
             base = b.const(
-                node, "ln_base", math.log(2 if op == "log2" else 10), numpy_type(dtype_of(b, node))
+                node, "ln_base", math.log(2 if op == "log2" else 10), const_type(dtype_of(b, node))
             )
             b.op(node, "Div", [b.op(node, "Log", [x])[0], base], out)
         elif op == "square":
@@ -104,7 +104,7 @@ class Scalar:
         x, dtype = b.input(node, 0), out_dtype(b, node.index)
         if dtype != dtype_of(b, node):  # an integer input, a scalar that is not: float64
             x = b.op(node, "Cast", [x], to=onnx_type(dtype))[0]
-        c = b.const(node, "scalar", a.float("scalar", 1.0), numpy_type(dtype))
+        c = b.const(node, "scalar", a.float("scalar", 1.0), const_type(dtype))
         b.op(node, onnx_op, [c, x] if reverse else [x, c], b.outputs(node))
 
 
@@ -151,7 +151,7 @@ class Clip:
 
     @classmethod
     def version_13(cls, b: Builder, node: Node, a: Attrs, op: str) -> None:
-        kind = numpy_type(dtype_of(b, node))  # the bounds in the data's type
+        kind = const_type(dtype_of(b, node))  # the bounds in the data's type
         lo = b.const(node, "min", a.float("a_min", REQUIRED), kind)
         hi = b.const(node, "max", a.float("a_max", REQUIRED), kind)
         b.op(node, "Clip", [b.input(node, 0), lo, hi], b.outputs(node))

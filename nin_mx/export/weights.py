@@ -10,7 +10,8 @@ the graph's float32 arrays. Without a checkpoint, every weight is a seeded rando
 gamma and moving_var 1, beta, moving_mean and bias 0, every other weight uniform in
 +-sqrt(3 / fan_in) (fan_in: the product of its dimensions after the first), drawn with numpy's
 ``RandomState`` seeded by the seed and the CRC-32 of the weight's name, so the same graph gives
-the same bytes everywhere.
+the same bytes everywhere. numpy is imported only for those and for a checkpoint's array of
+another dtype than float32.
 """
 
 from __future__ import annotations
@@ -19,12 +20,11 @@ import math
 import os
 import zlib
 from collections.abc import Mapping
-from typing import Any, NamedTuple
-
-import numpy as np
-from onnx import TensorProto
+from typing import NamedTuple
 
 from nin_mx.core.errors import GraphError
+from nin_mx.export import proto
+from nin_mx.export.dtypes import pack
 from nin_mx.graph.ndarray_file import StoredArrayData, read_ndarray_data
 from nin_mx.graph.nodes import Node
 
@@ -32,25 +32,16 @@ __all__ = ["CheckpointWeights", "RandomWeights", "Span"]
 
 _ONES = ("gamma", "moving_var")
 _ZEROS = ("beta", "moving_mean", "bias")
-_NUMPY = {
-    "float64": np.float64,
-    "float16": np.float16,
-    "uint8": np.uint8,
-    "int8": np.int8,
-    "int32": np.int32,
-    "int64": np.int64,
-    "bool": np.bool_,
-}
 
 
-def _float_tensor(tensor: TensorProto, shape: tuple[int, ...], raw: Any) -> None:
-    tensor.data_type = TensorProto.FLOAT
-    tensor.dims.extend(shape)
-    tensor.raw_data = raw
+def _float_tensor(tensor: proto.Tensor, shape: tuple[int, ...], raw: bytes | None) -> None:
+    tensor.data_type = proto.FLOAT
+    tensor.dims = list(shape)
+    tensor.raw = raw
 
 
-def _filled(tensor: TensorProto, shape: tuple[int, ...], fill: float) -> None:
-    _float_tensor(tensor, shape, np.full(shape, fill, dtype="<f4").tobytes())
+def _filled(tensor: proto.Tensor, shape: tuple[int, ...], fill: float) -> None:
+    _float_tensor(tensor, shape, pack([fill], "float32") * math.prod(shape))
 
 
 class RandomWeights:
@@ -60,8 +51,10 @@ class RandomWeights:
         self.seed = seed
 
     def __call__(
-        self, tensor: TensorProto, node: Node, shape: tuple[int, ...], fill: float | None, slot: str
+        self, tensor: proto.Tensor, node: Node, shape: tuple[int, ...], fill: float | None, slot: str
     ) -> None:
+        import numpy as np
+
         if fill is not None or slot in _ONES or slot in _ZEROS:
             return _filled(tensor, shape, fill if fill is not None else (1.0 if slot in _ONES else 0.0))
         fan_in = math.prod(shape[1:]) if len(shape) > 1 else max(1, math.prod(shape))
@@ -105,7 +98,7 @@ class CheckpointWeights:
         return raw
 
     def __call__(
-        self, tensor: TensorProto, node: Node, shape: tuple[int, ...], fill: float | None, slot: str
+        self, tensor: proto.Tensor, node: Node, shape: tuple[int, ...], fill: float | None, slot: str
     ) -> Span | None:
         if fill is not None:  # BatchNorm's fix_gamma: 1 whatever the checkpoint holds
             return _filled(tensor, shape, fill)
@@ -116,16 +109,17 @@ class CheckpointWeights:
         if math.prod(info.shape) != math.prod(shape):
             raise GraphError(f"{self.path}: {node.name} is stored {info.shape}, the graph needs {shape}")
         if info.dtype == "float32" and self.defer:  # copied from the file when the model is written
-            tensor.data_type = TensorProto.FLOAT
-            tensor.dims.extend(shape)
+            _float_tensor(tensor, shape, None)
             return Span(self.path, stored.offset, len(stored.data))  # type: ignore[arg-type]
         if info.dtype == "float32":  # one read, from the file into the bytes the model takes
             _float_tensor(tensor, shape, self._pread(stored))
             return None
+        import numpy as np
+
         if info.dtype == "bfloat16":  # the upper half of a float32
             bits = np.frombuffer(stored.data, dtype="<u2").astype("<u4") << 16
             return _float_tensor(tensor, shape, bits.view("<f4").tobytes())
-        values = np.frombuffer(stored.data, dtype=np.dtype(_NUMPY[info.dtype]).newbyteorder("<"))
+        values = np.frombuffer(stored.data, dtype=np.dtype(info.dtype).newbyteorder("<"))
         return _float_tensor(tensor, shape, values.astype("<f4").tobytes())
 
 
