@@ -104,6 +104,7 @@ class Builder:
         self._taken: set[str] = set()
         self._produced: set[str] = set(data_inputs)
         self._count = 0
+        self._attributes: dict[Any, bytes] = {}
 
     # -- names --------------------------------------------------------------------------------
 
@@ -246,10 +247,24 @@ class Builder:
         name = node.name if node.name not in self._node_names else self.fresh(node, op_type)
         self._node_names.add(name)
         # what helper.make_node writes (attributes sorted by name)
-        made = (proto.Attribute.of(k, v) for k, v in sorted(attrs.items()) if v is not None)
+        made = [self._attribute(k, v) for k, v in sorted(attrs.items()) if v is not None]
         self.model.nodes.append(proto.node(op_type, inputs, outs, name, made))
         self._produced.update(outs)
         return outs
+
+    def _attribute(self, key: str, value: Any) -> bytes:
+        """The attribute's bytes, made once per key and value in an export (by type too: 1 and
+        1.0, True and 1 are attributes of other types or values)."""
+        if isinstance(value, (list, tuple)):
+            memo: Any = (key, tuple((type(v), v) for v in value))
+        elif isinstance(value, proto.Tensor):
+            return proto.Attribute.of(key, value).encode()
+        else:
+            memo = (key, type(value), value)
+        found = self._attributes.get(memo)
+        if found is None:
+            found = self._attributes[memo] = proto.Attribute.of(key, value).encode()
+        return found
 
     def shape_of(self, node: Node, value: str) -> str:
         return self.op(node, "Shape", [value], hint="shape")[0]

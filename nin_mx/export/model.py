@@ -35,7 +35,7 @@ from nin_mx.export.builder import Builder, NeedsStatic, mxnet_output_name, untra
 from nin_mx.export.dtypes import onnx_type, out_dtype
 from nin_mx.export.handlers import handler_for, translation_of
 from nin_mx.export.weights import CheckpointWeights, RandomWeights, Span
-from nin_mx.graph.nodes import collector_paused
+from nin_mx.graph.nodes import Node, collector_paused
 from nin_mx.graph.shapes import Shapes, infer
 from nin_mx.graph.source import Graph
 from nin_mx.report.rows import report_graph, resolve_inputs
@@ -122,9 +122,10 @@ def to_onnx(
         ShapeError: the graph does not take the input shapes.
         ValueError: a bad opset or input shape.
     """
-    return export_onnx(
+    exported = export_onnx(
         graph, params=params, input_shapes=input_shapes, opset=opset, dynamic=dynamic, seed=seed
-    ).model
+    )
+    return exported.proto.to_onnx(release=True)  # each weight's bytes let go once in the ModelProto
 
 
 def export_onnx(
@@ -223,14 +224,15 @@ def _labels(graph: Graph) -> set[int]:
     return found
 
 
-def _variables(graph: Graph, shapes: Shapes) -> dict[str, Any]:
-    """The weights' shapes by name (data inputs and labels left out)."""
+def _weights(graph: Graph) -> list[Node]:
+    """The graph's weights: its variables but the data inputs and labels."""
     labels = _labels(graph)
-    return {
-        n.name: shapes.outputs[n.index][0]
-        for n in graph.nodes
-        if n.is_variable and n.name not in graph.inputs and n.index not in labels
-    }
+    return [n for n in graph.nodes if n.is_variable and n.name not in graph.inputs and n.index not in labels]
+
+
+def _variables(weights: Sequence[Node], shapes: Shapes) -> dict[str, Any]:
+    """The weights' shapes by name."""
+    return {n.name: shapes.outputs[n.index][0] for n in weights}
 
 
 def _other_sizes(graph: Graph, shapes_in: Mapping[str, tuple[int, ...]]) -> tuple[list[Shapes], str | None]:
@@ -241,14 +243,15 @@ def _other_sizes(graph: Graph, shapes_in: Mapping[str, tuple[int, ...]]) -> tupl
     if locks:
         why = f"layer '{locks[0].layer}' locks the input size ({locks[0].rule})"
         return _batch_only(graph, shapes_in), _lock_note(why, shapes_in, locks[0].rule == "fixed-global-pool")
-    base = _variables(graph, infer(graph, shapes_in))
+    weights = _weights(graph)
+    base = _variables(weights, infer(graph, shapes_in))
     others = []
     for batch, grow in ((1, lambda d: d + 32), (2, lambda d: 2 * d)):
         try:
             found = infer(graph, _scaled(shapes_in, batch, grow))
         except (ShapeError, GraphError):
             return _batch_only(graph, shapes_in), _lock_note("the graph takes no other input size", shapes_in)
-        changed = [name for name, shape in _variables(graph, found).items() if base.get(name) != shape]
+        changed = [name for name, shape in _variables(weights, found).items() if base.get(name) != shape]
         if changed:
             reader = next(n for n in graph.nodes if any(graph.nodes[i].name == changed[0] for i in n.inputs))
             why = f"layer '{reader.name}' ({reader.op}) has a weight whose shape depends on the input size"
@@ -262,8 +265,8 @@ def _batch_only(graph: Graph, shapes_in: Mapping[str, tuple[int, ...]]) -> list[
         found = infer(graph, _scaled(shapes_in, 1, lambda d: d))
     except (ShapeError, GraphError):
         return []
-    base = _variables(graph, infer(graph, shapes_in))
-    return [found] if _variables(graph, found) == base else []
+    weights = _weights(graph)
+    return [found] if _variables(weights, found) == _variables(weights, infer(graph, shapes_in)) else []
 
 
 def _lock_note(why: str, shapes_in: Mapping[str, tuple[int, ...]], fixable: bool = False) -> str:

@@ -30,6 +30,7 @@ __all__ = [
     "Tensor",
     "ValueInfo",
     "encode_float",
+    "field",
     "ir_version",
     "node",
     "varint",
@@ -55,11 +56,14 @@ def ir_version(opset: int) -> int:
     return _IR_VERSIONS[opset]
 
 
+_SMALL = tuple(bytes((i,)) for i in range(0x80))
+
+
 def varint(value: int) -> bytes:
     """Protobuf's base-128 varint; a negative value as its 64-bit two's complement."""
+    if 0 <= value < 0x80:
+        return _SMALL[value]
     value &= _U64
-    if value < 0x80:
-        return bytes((value,))
     out = bytearray()
     while value >= 0x80:
         out.append((value & 0x7F) | 0x80)
@@ -76,17 +80,21 @@ def encode_float(value: float) -> bytes:
         return _PACK_F(float("inf") if value > 0 else float("-inf"))
 
 
-def _field(number: int, payload: bytes) -> bytes:
+_TAGS = {n: varint(n << 3 | 2) for n in range(1, 16)}
+
+
+def field(number: int, payload: bytes) -> bytes:
     """A length-delimited field (a string, bytes or a message)."""
-    return varint(number << 3 | 2) + varint(len(payload)) + payload
+    size = len(payload)
+    return _TAGS[number] + (_SMALL[size] if size < 0x80 else varint(size)) + payload
 
 
 def _text(number: int, text: str) -> bytes:
-    return _field(number, text.encode("utf-8"))
+    return field(number, text.encode("utf-8"))
 
 
 def _int(number: int, value: int) -> bytes:
-    return varint(number << 3) + varint(value)
+    return _SMALL[number << 3] + varint(value)
 
 
 class Tensor:
@@ -111,7 +119,7 @@ class Tensor:
 
     def head(self) -> bytes:
         """Its fields before ``raw_data`` (9): dims, data_type, typed data, name."""
-        out = [varint(0x08) + varint(d) for d in self.dims]
+        out = [b"\x08" + varint(d) for d in self.dims]
         out.append(_int(2, self.data_type))
         if self.typed is not None:
             number, values = self.typed
@@ -121,14 +129,14 @@ class Tensor:
                 packed = struct.pack(f"<{len(values)}d", *values)
             else:
                 packed = b"".join(varint(v) for v in values)
-            out.append(_field(number, packed))
+            out.append(field(number, packed))
         out.append(_text(8, self.name))
         return b"".join(out)
 
     def encode(self) -> bytes:
         """The whole message (``raw`` included when there is one)."""
         head = self.head()
-        return head if self.raw is None else head + _field(9, self.raw)
+        return head if self.raw is None else head + field(9, self.raw)
 
 
 class Attribute:
@@ -169,27 +177,28 @@ class Attribute:
         elif kind == A_INT:
             out += _int(3, value)
         elif kind == A_STRING:
-            out += _field(4, value.encode("utf-8") if isinstance(value, str) else value)
+            out += field(4, value.encode("utf-8") if isinstance(value, str) else value)
         elif kind == A_TENSOR:
-            out += _field(5, value.encode())
+            out += field(5, value.encode())
         elif kind == A_FLOATS:
             out += b"".join(b"\x3d" + encode_float(v) for v in value)
         elif kind == A_INTS:
             out += b"".join(b"\x40" + varint(v) for v in value)
         elif kind == A_STRINGS:
-            out += b"".join(_field(9, v.encode("utf-8") if isinstance(v, str) else v) for v in value)
+            out += b"".join(field(9, v.encode("utf-8") if isinstance(v, str) else v) for v in value)
         return out + b"\xa0\x01" + varint(kind)  # type (20)
 
 
 def node(
-    op_type: str, inputs: Iterable[str], outputs: Iterable[str], name: str, attributes: Iterable[Attribute]
+    op_type: str, inputs: Iterable[str], outputs: Iterable[str], name: str, attributes: Iterable[bytes]
 ) -> bytes:
-    """A NodeProto's bytes (no domain: the default one)."""
+    """A NodeProto's bytes (no domain: the default one); ``attributes``: each
+    :meth:`Attribute.encode`'s bytes."""
     out = [_text(1, v) for v in inputs]
     out += [_text(2, v) for v in outputs]
     out.append(_text(3, name))
     out.append(_text(4, op_type))
-    out += [_field(5, a.encode()) for a in attributes]
+    out += [field(5, a) for a in attributes]
     return b"".join(out)
 
 
@@ -203,9 +212,9 @@ class ValueInfo:
         self.name, self.elem_type, self.dims = name, elem_type, list(dims)
 
     def encode(self) -> bytes:
-        dims = b"".join(_field(1, _text(2, d) if isinstance(d, str) else _int(1, d)) for d in self.dims)
-        tensor = _int(1, self.elem_type) + _field(2, dims)
-        return _text(1, self.name) + _field(2, _field(1, tensor))
+        dims = b"".join(field(1, _text(2, d) if isinstance(d, str) else _int(1, d)) for d in self.dims)
+        tensor = _int(1, self.elem_type) + field(2, dims)
+        return _text(1, self.name) + field(2, field(1, tensor))
 
 
 class Model:
@@ -227,27 +236,31 @@ class Model:
         the graph's fields before its initializers (nodes, name), the graph's fields after
         them (inputs, outputs), the model's fields after the graph (the opset)."""
         model_below = _int(1, ir_version(self.opset)) + _text(2, self.producer)
-        graph_below = b"".join(_field(1, n) for n in self.nodes) + _text(2, self.name)
-        graph_above = b"".join(_field(11, v.encode()) for v in self.inputs) + b"".join(
-            _field(12, v.encode()) for v in self.outputs
+        graph_below = b"".join(field(1, n) for n in self.nodes) + _text(2, self.name)
+        graph_above = b"".join(field(11, v.encode()) for v in self.inputs) + b"".join(
+            field(12, v.encode()) for v in self.outputs
         )
-        model_above = _field(8, _text(1, "") + _int(2, self.opset))
+        model_above = field(8, _text(1, "") + _int(2, self.opset))
         return model_below, graph_below, graph_above, model_above
 
     def encode(self) -> bytes:
         """The whole model's bytes (an initializer without ``raw`` is written without it)."""
         model_below, graph_below, graph_above, model_above = self.parts()
-        graph = graph_below + b"".join(_field(5, t.encode()) for t in self.initializers) + graph_above
-        return model_below + _field(7, graph) + model_above
+        graph = graph_below + b"".join(field(5, t.encode()) for t in self.initializers) + graph_above
+        return model_below + field(7, graph) + model_above
 
-    def to_onnx(self) -> Any:
-        """The ``onnx.ModelProto`` of these bytes (imports onnx)."""
+    def to_onnx(self, release: bool = False) -> Any:
+        """The ``onnx.ModelProto`` of these bytes (imports onnx); ``release``: each initializer's
+        raw bytes are let go of once they are in the ModelProto (this model then lacks them),
+        so that the weights are not held twice."""
         import onnx
 
         proto = onnx.ModelProto()
         below, graph_below, graph_above, above = self.parts()
-        proto.ParseFromString(below + _field(7, graph_below + graph_above) + above)
+        proto.ParseFromString(below + field(7, graph_below + graph_above) + above)
         graph = proto.graph
         for tensor in self.initializers:  # one at a time: no buffer of the whole model's size
             graph.initializer.add().ParseFromString(tensor.encode())
+            if release:
+                tensor.raw = None
         return proto  # written back in the fields' order: the initializers between nodes and inputs

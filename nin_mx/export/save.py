@@ -130,14 +130,10 @@ def _own_piece(tensor: proto.Tensor, span: Any) -> _Piece:
 def _external_fields(location: str, offset: int, length: int) -> bytes:
     """TensorProto's ``external_data`` (13) entries and ``data_location`` (14) EXTERNAL."""
     entries = b"".join(
-        _field(13, _field(1, key.encode()) + _field(2, value.encode()))
+        proto.field(13, proto.field(1, key.encode()) + proto.field(2, value.encode()))
         for key, value in (("location", location), ("offset", str(offset)), ("length", str(length)))
     )
     return entries + b"\x70" + proto.varint(proto.EXTERNAL)
-
-
-def _field(number: int, payload: bytes) -> bytes:
-    return proto.varint(number << 3 | 2) + proto.varint(len(payload)) + payload
 
 
 def _to_external(pieces: list[_Piece], data_path: str, location: str) -> list[_Piece]:

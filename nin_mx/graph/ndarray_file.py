@@ -112,10 +112,15 @@ class StoredInfo(NamedTuple):
 class _Reader:
     """Reads fields from an open file, checking every size against the bytes that remain."""
 
+    _WINDOW = 4096  # bytes read at once: an array's header, often with the next field
+
     def __init__(self, handle: BinaryIO, path: str, size: int) -> None:
         self.handle, self.path, self.size = handle, path, size
-        self.pos = 0  # the handle's position, kept here: asking the file costs a system call
+        self.pos = 0  # where the next field starts
         self.data_at: list[tuple[int, int] | None] = []  # per array: (offset, bytes) of dense data
+        # the bytes read last, from `_at` (os.pread: a header between two arrays' data costs one
+        # system call, and no buffer of the file object is refilled past the data skipped)
+        self._window, self._at = b"", 0
 
     def error(self, message: str) -> GraphError:
         return GraphError(f"{self.path}: truncated or corrupt MXNet NDArray file: {message}")
@@ -125,7 +130,13 @@ class _Reader:
 
     def take(self, count: int, what: str) -> bytes:
         offset = self.pos
-        data = self.handle.read(count) if count <= self.size - offset else b""
+        data = b""
+        if count <= self.size - offset:
+            start = offset - self._at
+            if start < 0 or start + count > len(self._window):
+                self._window = os.pread(self.handle.fileno(), max(count, self._WINDOW), offset)
+                self._at, start = offset, 0
+            data = self._window[start : start + count]
         self.pos += len(data)
         if len(data) != count:
             raise self.error(
@@ -143,7 +154,6 @@ class _Reader:
                 f"{what} needs {count} bytes at byte {offset}, but only {self.size - offset} remain"
             )
         self.pos += count
-        self.handle.seek(self.pos)
 
     def count(self, what: str, each: int, after: int) -> int:
         """A uint64 count of items of at least ``each`` bytes, followed by ``after`` more bytes."""
@@ -363,7 +373,7 @@ def _read_path(path: str | os.PathLike[str]) -> _Headers:
 
 
 def _read(reader: _Reader) -> list[StoredInfo]:
-    head = reader.handle.read(8)
+    head = os.pread(reader.handle.fileno(), 8, 0)
     reader.pos = len(head)
     magic = _U64.pack(LIST_MAGIC)
     if head != magic:
