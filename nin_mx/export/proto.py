@@ -118,19 +118,22 @@ class Tensor:
         self.raw, self.typed = raw, typed
 
     def head(self) -> bytes:
-        """Its fields before ``raw_data`` (9): dims, data_type, typed data, name."""
+        """Its fields but ``raw_data`` (9), in their numbers' order: dims (1), data_type (2),
+        name (8), the typed data (4, 5 or 7 before the name, 10 after it)."""
         out = [b"\x08" + varint(d) for d in self.dims]
         out.append(_int(2, self.data_type))
-        if self.typed is not None:
-            number, values = self.typed
-            if number == 4:
-                packed = b"".join(encode_float(v) for v in values)
-            elif number == 10:
-                packed = struct.pack(f"<{len(values)}d", *values)
-            else:
-                packed = b"".join(varint(v) for v in values)
-            out.append(field(number, packed))
-        out.append(_text(8, self.name))
+        name = _text(8, self.name)
+        if self.typed is None:
+            out.append(name)
+            return b"".join(out)
+        number, values = self.typed
+        if number == 4:
+            packed = b"".join(encode_float(v) for v in values)
+        elif number == 10:
+            packed = struct.pack(f"<{len(values)}d", *values)
+        else:
+            packed = b"".join(varint(v) for v in values)
+        out += [field(number, packed), name] if number < 8 else [name, field(number, packed)]
         return b"".join(out)
 
     def encode(self) -> bytes:
