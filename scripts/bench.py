@@ -748,8 +748,11 @@ def run_onnx(selected: set[str], repeats: int, warmup: int) -> list[dict[str, An
         if selected & {"onnx-irv2", "onnx-irv2-rss"}:
             calls["cp-irv2"] = _command([copier, irv2_params, os.path.join(tmp, "copy")], time_tool, tmp)
             calls["irv2"] = _command([CLI, MODEL, "--params", irv2_params, "--onnx", out], time_tool, tmp)
-            # the floor of any export in Python: the interpreter and `import onnx`
-            calls["import-onnx"] = _command([PYTHON, "-c", "import onnx"], time_tool, tmp)
+            # the floor of the CLI's export: the interpreter and nin_mx's CLI and export modules
+            # (since issue 28's own writer, nin_mx.export.proto, no onnx and no numpy)
+            calls["import-export"] = _command(
+                [PYTHON, "-c", "import nin_mx.cli.main, nin_mx.export"], time_tool, tmp
+            )
         if "onnx-vgg16-api" in selected:
             calls["api"] = _command([PYTHON, "-c", _ONNX_API, vgg_symbol, vgg_params, out], time_tool, tmp)
         samples = _sample(calls, repeats, max(warmup, 1))
@@ -780,8 +783,8 @@ def run_onnx(selected: set[str], repeats: int, warmup: int) -> list[dict[str, An
             note,
         )
         if key == "onnx-irv2":
-            floor = Series("python -c 'import onnx'", "s", samples["import-onnx/wall"])
-            figure["parts"] = {"python -c 'import onnx' (the floor of an export)": floor.summary()}
+            floor = Series("import nin_mx.cli.main, nin_mx.export", "s", samples["import-export/wall"])
+            figure["parts"] = {"python -c 'import nin_mx.cli.main, nin_mx.export'": floor.summary()}
         results.append(figure)
     return results
 

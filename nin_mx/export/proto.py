@@ -263,7 +263,10 @@ class Model:
         proto.ParseFromString(below + field(7, graph_below + graph_above) + above)
         graph = proto.graph
         for tensor in self.initializers:  # one at a time: no buffer of the whole model's size
-            graph.initializer.add().ParseFromString(tensor.encode())
+            made = graph.initializer.add()
+            made.ParseFromString(tensor.head())
+            if tensor.raw is not None:  # one copy, into the proto (not also through encode())
+                made.raw_data = tensor.raw
             if release:
                 tensor.raw = None
         return proto  # written back in the fields' order: the initializers between nodes and inputs
