@@ -66,7 +66,8 @@ def conv(
     """
     kernel_t = border.per_axis(kernel, 2, "kernel")
     stride_t = border.per_axis(stride, 2, "stride")
-    pad = tuple(border.pad_for(border_mode, k) for k in kernel_t)
+    mode = border.parse_border_mode(border_mode)
+    pad = (border.pad_for(mode, kernel_t[0]), border.pad_for(mode, kernel_t[1]))
     use_bias = (not batch_norm) if bias is None else bias
     x = sym.op(
         "Convolution",
