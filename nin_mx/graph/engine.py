@@ -126,7 +126,8 @@ def infer_graph(
     variables: list[int] = []
     # The walk (windows, receptive fields) steps along in the first pass, each node right after
     # its rule, which is the walk of the final shapes when that pass learns every shape.
-    spatial: list[SpatialInfo | None] | None = [None] * count if walk else None
+    # (a variable's walk is UNKNOWN but for a given input; every operator's is made in the pass)
+    spatial: list[SpatialInfo] | None = [UNKNOWN] * count if walk else None
     for node in nodes:
         index = node.index
         if node.op == "null":
@@ -138,10 +139,8 @@ def infer_graph(
                 shapes[index] = [_variable_shape(node, input_shapes)]
             else:  # a weight, a bias, a statistic: an operator's rule gives its shape
                 shapes[index] = [None]
-            if spatial is not None:
-                # only a given input starts a walk (walk_step's answer for any other variable)
-                known_input = node.name in input_shapes
-                spatial[index] = walk_step(node, spatial, input_shapes) if known_input else UNKNOWN
+            if spatial is not None and node.name in input_shapes:  # only a given input starts a walk
+                spatial[index] = walk_step(node, spatial, input_shapes)
             continue
         todo.append(node)
         attrs = node.attrs
@@ -210,8 +209,13 @@ def infer_graph(
         if not changed or not pending:
             break
         todo = pending
-    outputs = [tuple(s) for s in shapes]
-    complete = not pending and all(_known(shapes[i][0]) for i in variables)
+    outputs = list(map(tuple, shapes))
+    complete = not pending
+    for i in variables:
+        shape = shapes[i][0]
+        if shape is None or 0 in shape:
+            complete = False
+            break
     return Inferred(outputs, visible, frozenset(aux), complete, spatial)  # type: ignore[arg-type]
 
 

@@ -204,8 +204,17 @@ _windows: dict[tuple[object, ...], tuple[Shape, Shape, Shape, Shape, Shape] | No
 
 def _step(node: Node, inp: SpatialInfo) -> SpatialInfo:
     """Output of one convolution/pooling node from its data input, with border arithmetic."""
-    attrs = node.attrs
-    key = (node.op, inp.spatial, *map(attrs.get, _MEMO_KEYS))
+    get = node.attrs.get
+    key = (  # _MEMO_KEYS' values
+        node.op,
+        inp.spatial,
+        get("kernel"),
+        get("stride"),
+        get("pad"),
+        get("dilate"),
+        get("pooling_convention"),
+        get("global_pool"),
+    )
     try:
         window = _windows[key]
     except KeyError:  # only results are kept: a failing layer raises again, with its own name
@@ -219,8 +228,17 @@ def _step(node: Node, inp: SpatialInfo) -> SpatialInfo:
     out, kernel, stride, pad, dilate = window
     rf = jump = None
     if inp.rf is not None and node.op != "Deconvolution":
-        rf, jump = zip(*map(_rf_step, inp.rf, inp.jump, kernel, stride, dilate))
-    return SpatialInfo(out, kernel, stride, pad, dilate, rf, jump)
+        step = (inp.rf, inp.jump, kernel, stride, dilate)
+        fields = _fields.get(step)
+        if fields is None:
+            if len(_fields) >= 4096:
+                _fields.clear()
+            fields = _fields[step] = tuple(zip(*map(_rf_step, *step)))
+        rf, jump = fields
+    return _info((out, kernel, stride, pad, dilate, rf, jump))
+
+
+_fields: dict[tuple[Shape, ...], tuple[Shape, Shape]] = {}  # a window's receptive field and jump
 
 
 def channels_last(node: Node) -> bool:

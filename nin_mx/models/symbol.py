@@ -214,17 +214,16 @@ def op(operator: str, *inputs: Symbol, name: str, **attrs: Any) -> Symbol:
         )
     mutated = facts.mutated
     wired = []
-    for symbol in inputs:
-        node = symbol.node
+    for node, index in inputs:
         if node.op == "null":
-            if len(wired) in mutated:
+            if mutated and len(wired) in mutated:
                 node.version += 1
-            wired.append((node, symbol.index, node.version))
+            wired.append((node, index, node.version))
         else:
-            wired.append((node, symbol.index, 0))
+            wired.append((node, index, 0))
     for input_name, var_attrs in facts.variables[len(inputs) :]:
         node = _Node("null", f"{name}_{input_name}", var_attrs, (), 1)
-        if len(wired) in mutated:
+        if mutated and len(wired) in mutated:
             node.version = 1
         wired.append((node, 0, node.version))
     return _symbol((_Node(operator, name, facts.attrs, tuple(wired), facts.outputs), 0))
