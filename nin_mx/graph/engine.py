@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
+from operator import getitem
 from types import MappingProxyType
 from typing import NamedTuple, Optional
 
@@ -178,7 +179,7 @@ def infer_graph(
             outs = shapes[index]
             inputs = node.inputs
             slots = node.input_outputs or _zeros(node)
-            entries = tuple([shapes[i][o] for i, o in zip(inputs, slots)])
+            entries = tuple(map(getitem, map(shapes.__getitem__, inputs), slots))  # shapes[i][o]
             now = tuple(outs)
             # complete already (another node's rule filled it in)?
             if not (outs and outs[0] is not None and all(map(_known, now)) and all(map(_known, entries))):

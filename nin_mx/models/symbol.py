@@ -205,7 +205,7 @@ def op(operator: str, *inputs: Symbol, name: str, **attrs: Any) -> Symbol:
     Raises:
         ValueError: for an operator the table does not know, or more inputs than it takes.
     """
-    given = tuple([(key, value if value.__class__ is str else str(value)) for key, value in attrs.items()])
+    given = tuple(zip(attrs, map(str, attrs.values())))  # str() of a str is the str itself
     facts = _facts(operator, _SCOPE.get(), given, len(inputs) if operator in _VARIADIC else -1)
     names = facts.names
     if len(inputs) > len(names) and not facts.variadic:
