@@ -207,12 +207,11 @@ def op(operator: str, *inputs: Symbol, name: str, **attrs: Any) -> Symbol:
     """
     given = tuple(zip(attrs, map(str, attrs.values())))  # str() of a str is the str itself
     facts = _facts(operator, _SCOPE.get(), given, len(inputs) if operator in _VARIADIC else -1)
-    names = facts.names
-    if len(inputs) > len(names) and not facts.variadic:
+    spelled, names, variables, mutated, outputs, variadic = facts
+    if len(inputs) > len(names) and not variadic:
         raise ValueError(
             f"{operator} '{name}' takes {len(names)} inputs ({', '.join(names)}), not {len(inputs)}"
         )
-    mutated = facts.mutated
     wired = []
     for node, index in inputs:
         if node.op == "null":
@@ -221,12 +220,12 @@ def op(operator: str, *inputs: Symbol, name: str, **attrs: Any) -> Symbol:
             wired.append((node, index, node.version))
         else:
             wired.append((node, index, 0))
-    for input_name, var_attrs in facts.variables[len(inputs) :]:
+    for input_name, var_attrs in variables[len(inputs) :]:
         node = _Node("null", f"{name}_{input_name}", var_attrs, (), 1)
         if mutated and len(wired) in mutated:
             node.version = 1
         wired.append((node, 0, node.version))
-    return _symbol((_Node(operator, name, facts.attrs, tuple(wired), facts.outputs), 0))
+    return _symbol((_Node(operator, name, spelled, tuple(wired), outputs), 0))
 
 
 class _Facts(NamedTuple):
