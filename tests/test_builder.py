@@ -208,3 +208,17 @@ def test_internal_outputs_are_mxnets_get_internals():
     assert built.heads[0].internal("c1").tojson() == internals["c1_output"].tojson()
     with pytest.raises(KeyError, match="no output 'nope_output'"):
         built.internal("nope_output")
+
+
+def test_conv_padding_kept_by_kernel_and_its_type():
+    """conv's padding is worked out once per border mode and kernel, told apart by type too: a
+    kernel of 3.0 after one of 3 (equal, same hash) is still refused, as nin_mx refuses a float."""
+    from nin_mx.models.layers import conv
+
+    x = S.var("data")
+    assert conv(x, "a", 4, (3, 3), border_mode="same", relu=False).node.attrs["pad"] == "(1, 1)"
+    assert conv(x, "b", 4, (1, 7), border_mode="same", relu=False).node.attrs["pad"] == "(0, 3)"
+    with pytest.raises(ValueError, match=r"kernel must be an integer, got 3\.0"):
+        conv(x, "c", 4, (3.0, 3), border_mode="same")
+    with pytest.raises(ValueError, match="kernel must be an integer, got True"):
+        conv(x, "d", 4, (True, 1), border_mode="same")

@@ -295,3 +295,24 @@ def test_repeated_settings_share_answers_and_keep_their_own_shapes():
     # the same graph with a wrong number of channels in its input fails at the first node
     with pytest.raises(ShapeError, match="c2"):
         infer_graph(nodes[:5], {"data": (1, 4, 8, 8), "w2": (4, 3, 3, 3)})
+
+
+def test_settings_kept_across_calls_answer_each_graph_for_its_own_shapes():
+    """What the table says of a setting and what its rule answered are kept from one call to the
+    next (a model is built and reported again and again, its layers' attribute mappings shared):
+    each new build still gets the shapes of its own input, by MXNet's convolution arithmetic
+    (``(n + 2 * pad - kernel) // stride + 1``: 8 -> 6, 10 -> 8)."""
+    from nin_mx.graph.source import Graph
+    from nin_mx.models import symbol as sym
+
+    def built() -> tuple:
+        x = sym.op("Convolution", sym.var("data"), name="c", num_filter=4, kernel=(3, 3), no_bias=True)
+        return Graph.from_built(sym.op("Activation", x, name="r", act_type="relu")).nodes
+
+    for side in (8, 10, 8):
+        nodes = built()
+        out = {n.name: infer_graph(nodes, {"data": (1, 2, side, side)}).outputs[n.index] for n in nodes}
+        assert out["r"] == ((1, 4, side - 2, side - 2),)
+        assert out["c_weight"] == ((4, 2, 3, 3),)
+    with pytest.raises(ShapeError, match="c"):  # a kept answer is never a failure's
+        infer_graph(built(), {"data": (1, 2, 2, 2)})

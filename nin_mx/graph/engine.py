@@ -9,7 +9,10 @@ statistics and labels are inferred backward from the operators that read them.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
+from operator import getitem
+from types import MappingProxyType
 from typing import NamedTuple, Optional
 
 from nin_mx.core.attrs import parse_shape
@@ -104,22 +107,28 @@ def infer_graph(
         GraphError: for a malformed attribute, naming the node and the attribute.
     """
     count = len(nodes)
+    answers_kept = _ANSWERS
+    if len(answers_kept) >= 4 * _KEPT:
+        answers_kept.clear()
     shapes: list[list[MaybeShape]] = [None] * count  # type: ignore[list-item]
     infos: list[OpInfo | None] = [None] * count
     keys = [0] * count  # each node's setting, numbered
+    stores: list[dict[tuple, _Answer]] = [answers_kept] * count  # where its rule's answers are kept
     visible = [1] * count
     aux: set[int] = set()
     # A graph repeats a few layer settings (Inception's blocks, ResNet's units): what the table
     # says of one setting, and what a rule answers for one setting and one set of input shapes,
-    # are worked out once per call. The key leaves out annotations such as __block__, which no
-    # rule reads.
-    metas: dict[tuple, tuple] = {}
-    settings: dict[int, tuple[str, tuple]] = {}  # id of an attribute mapping (alive: its node holds it)
+    # are worked out once (_Meta; kept across calls but for a node with subgraphs). The key
+    # leaves out annotations such as __block__, which no rule reads.
+    metas: dict[tuple, _Meta] = {}  # the settings with subgraphs (their keys hold them)
+    answers: dict[tuple, _Answer] = {}  # and their rules' answers
+    settings: dict[int, tuple[Mapping[str, str], str, _Meta]] = {}  # by id of a JSON's shared mapping
     todo: list[Node] = []  # the operators, in graph order
     variables: list[int] = []
     # The walk (windows, receptive fields) steps along in the first pass, each node right after
     # its rule, which is the walk of the final shapes when that pass learns every shape.
-    spatial: list[SpatialInfo | None] | None = [None] * count if walk else None
+    # (a variable's walk is UNKNOWN but for a given input; every operator's is made in the pass)
+    spatial: list[SpatialInfo] | None = [UNKNOWN] * count if walk else None
     for node in nodes:
         index = node.index
         if node.op == "null":
@@ -131,46 +140,23 @@ def infer_graph(
                 shapes[index] = [_variable_shape(node, input_shapes)]
             else:  # a weight, a bias, a statistic: an operator's rule gives its shape
                 shapes[index] = [None]
-            if spatial is not None:
-                # only a given input starts a walk (walk_step's answer for any other variable)
-                known_input = node.name in input_shapes
-                spatial[index] = walk_step(node, spatial, input_shapes) if known_input else UNKNOWN
+            if spatial is not None and node.name in input_shapes:  # only a given input starts a walk
+                spatial[index] = walk_step(node, spatial, input_shapes)
             continue
         todo.append(node)
         attrs = node.attrs
-        seen = settings.get(id(attrs))  # nodes built by nin_mx share one mapping per setting
-        if seen is not None and seen[0] == node.op:
-            key = seen[1]
+        # nodes built by nin_mx share one read-only mapping per setting, kept by the builder
+        # from one build to the next: its setting is known by the mapping's id
+        by_id = _BY_MAPPING if type(attrs) is MappingProxyType else settings
+        seen = by_id.get(id(attrs))
+        if seen is not None and seen[0] is attrs and seen[1] == node.op:
+            meta = seen[2]
         else:
-            key = setting(node.op, attrs)
-            settings[id(attrs)] = (node.op, key)
-        meta = metas.get(key)
-        if meta is None:
-            info = op_info(node.op)
-            inner = missing_rule(attrs) if type(attrs) is not dict else None
-            if info is None or inner is not None:
-                raise UnsupportedOperator(
-                    f"node '{node.name}': nin_mx has no shape rule for operator {inner or node.op}"
-                    + (f" (in its subgraph, {node.op})" if inner else ""),
-                    layer=node.name,
-                    op=inner or node.op,
-                    index=node.index,
-                )
-            try:
-                # MXNet's FInferShape checks the count of inputs (e.g. BatchNorm's 5)
-                names = None if info.variadic else tuple(info.input_names(attrs))
-                meta = (
-                    info,
-                    names,
-                    info.num_outputs(attrs),
-                    info.visible(attrs),
-                    info.mutated_inputs(attrs),
-                    len(metas),  # the setting's number, a cheap key for the rule's answers
-                )
-            except (GraphError, ShapeError) as exc:
-                raise _fail(node, exc) from None
-            metas[key] = meta
-        info, names, n_out, visible[index], mutated, keys[index] = meta
+            meta = _meta(node, metas, answers)
+            if by_id is _BY_MAPPING and len(_BY_MAPPING) >= _KEPT:
+                _BY_MAPPING.clear()
+            by_id[id(attrs)] = (attrs, node.op, meta)  # the mapping held: its id stays its own
+        info, names, n_out, visible[index], mutated, keys[index], stores[index] = meta
         if names is not None and len(node.inputs) != len(names):
             raise _fail(
                 node,
@@ -184,7 +170,6 @@ def infer_graph(
                 aux.add(node.inputs[slot])
         start = known.get(index) if known else None
         shapes[index] = list(start) if start is not None else [None] * n_out
-    answers: dict[tuple, _Answer] = {}
     pending: list[Node] = []
     for _ in range(_MAX_PASSES):
         changed = False
@@ -194,14 +179,15 @@ def infer_graph(
             outs = shapes[index]
             inputs = node.inputs
             slots = node.input_outputs or _zeros(node)
-            entries = tuple([shapes[i][o] for i, o in zip(inputs, slots)])
+            entries = tuple(map(getitem, map(shapes.__getitem__, inputs), slots))  # shapes[i][o]
             now = tuple(outs)
             # complete already (another node's rule filled it in)?
             if not (outs and outs[0] is not None and all(map(_known, now)) and all(map(_known, entries))):
                 question = (keys[index], entries, now)
-                answer = answers.get(question)
+                store = stores[index]
+                answer = store.get(question)
                 if answer is None:
-                    answer = answers[question] = _answer(node, infos[index], entries, outs)  # type: ignore[arg-type]
+                    answer = store[question] = _answer(node, infos[index], entries, outs)  # type: ignore[arg-type]
                 new_ins, new_outs, done = answer
                 if new_ins != entries:
                     for i, o, old, new in zip(inputs, slots, entries, new_ins):
@@ -224,12 +210,85 @@ def infer_graph(
         if not changed or not pending:
             break
         todo = pending
-    outputs = [tuple(s) for s in shapes]
-    complete = not pending and all(_known(shapes[i][0]) for i in variables)
+    outputs = list(map(tuple, shapes))
+    complete = not pending
+    for i in variables:
+        shape = shapes[i][0]
+        if shape is None or 0 in shape:
+            complete = False
+            break
     return Inferred(outputs, visible, frozenset(aux), complete, spatial)  # type: ignore[arg-type]
 
 
 use_engine(infer_graph)  # a node's subgraph is inferred by this engine
+
+
+class _Meta(NamedTuple):
+    """What the operator table says of one operator setting, as the engine's pass reads it."""
+
+    info: OpInfo
+    names: tuple[str, ...] | None  # its input names (None for a variadic one)
+    outputs: int
+    visible: int
+    mutated: Sequence[int]
+    number: int  # the setting's number (never reused), a cheap key for the rule's answers
+    answers: dict[tuple, _Answer]  # where the rule's answers for this setting are kept
+
+
+# Kept across calls, as the walk's windows are (a model is reported again and again, each time
+# built anew, of the same settings): the table's facts by setting, the rules' answers by setting
+# and shapes, and the builder's shared mappings by id. Bounded; a setting with subgraphs is kept
+# for one call only (its key holds the subgraphs).
+_METAS: dict[tuple, _Meta] = {}
+_ANSWERS: dict[tuple, _Answer] = {}
+_BY_MAPPING: dict[int, tuple[Mapping[str, str], str, _Meta]] = {}
+_NUMBERS = itertools.count()
+_KEPT = 4096
+
+
+def _meta(node: Node, metas: dict[tuple, _Meta], answers: dict[tuple, _Answer]) -> _Meta:
+    """The :class:`_Meta` of a node's setting, worked out on its first node (``metas`` and
+    ``answers``: the call's own, for a setting with subgraphs).
+
+    Raises:
+        UnsupportedOperator: for an operator (or one in its subgraphs) without a rule.
+        ShapeError, GraphError: for attributes the table cannot read, naming the node.
+    """
+    attrs = node.attrs
+    key = setting(node.op, attrs)
+    plain = type(attrs) is dict or type(attrs) is MappingProxyType  # no subgraphs
+    kept = _METAS if plain else metas
+    meta = kept.get(key)
+    if meta is not None:
+        return meta
+    info = op_info(node.op)
+    inner = None if plain else missing_rule(attrs)
+    if info is None or inner is not None:
+        raise UnsupportedOperator(
+            f"node '{node.name}': nin_mx has no shape rule for operator {inner or node.op}"
+            + (f" (in its subgraph, {node.op})" if inner else ""),
+            layer=node.name,
+            op=inner or node.op,
+            index=node.index,
+        )
+    try:
+        # MXNet's FInferShape checks the count of inputs (e.g. BatchNorm's 5)
+        names = None if info.variadic else tuple(info.input_names(attrs))
+        meta = _Meta(
+            info,
+            names,
+            info.num_outputs(attrs),
+            info.visible(attrs),
+            info.mutated_inputs(attrs),
+            next(_NUMBERS),
+            _ANSWERS if plain else answers,
+        )
+    except (GraphError, ShapeError) as exc:
+        raise _fail(node, exc) from None
+    if plain and len(_METAS) >= _KEPT:
+        _METAS.clear()
+    kept[key] = meta
+    return meta
 
 
 class _Answer(NamedTuple):

@@ -390,8 +390,13 @@ def data_inputs(nodes: Sequence[Node]) -> list[str]:
     slot_is_data: dict[str, bool] = {}  # input name -> a data slot (a few names, many nodes)
     as_data: dict[int, bool] = {}  # variable index -> every operator reads it as data
     for node in nodes:
-        if node.op == "null" or not node.inputs:
+        if node.op == "null":
             continue
+        for i in node.inputs:
+            if nodes[i].op == "null":
+                break
+        else:
+            continue  # no input is a variable: nothing to learn of this node
         info = op_info(node.op)
         names: tuple[str, ...] | None = None
         if info is not None and info.variadic and _claims_more_inputs(node):

@@ -74,9 +74,9 @@ def _flatten_overflow(nodes: Sequence[Node], outputs: Sequence[tuple[MaybeShape,
     """Flatten (and FullyConnected) of more than 2^31 - 1 values per sample: MXNet's 32-bit
     product wraps around, so the size it would give is wrong; said here in one line."""
     for node in nodes:
-        flattens = node.op in ("Flatten", "flatten") or (
-            node.op == "FullyConnected" and node.bool_attr("flatten", True)
-        )
+        if node.op not in _FLATTENING:
+            continue
+        flattens = node.op != "FullyConnected" or node.bool_attr("flatten", True)
         if not flattens or not node.inputs:
             continue
         shape = outputs[node.inputs[0]][node.input_outputs[0] if node.input_outputs else 0]
@@ -86,6 +86,9 @@ def _flatten_overflow(nodes: Sequence[Node], outputs: Sequence[tuple[MaybeShape,
                 f"{math.prod(shape[1:]):,} values per sample, beyond 2^31 - 1, which overflows "
                 "MXNet's 32-bit shape arithmetic"
             )
+
+
+_FLATTENING = frozenset(("Flatten", "flatten", "FullyConnected"))
 
 
 def infer(graph: Graph, input_shapes: Mapping[str, Shape], *, walk: bool = False) -> Shapes:

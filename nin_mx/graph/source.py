@@ -12,6 +12,7 @@ border mode and hands the same value to each step, so no step loads, builds or p
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import operator
 import os
@@ -126,9 +127,7 @@ class Graph:
         with collector_paused():  # as for a file: many objects, no cycles
             order, position = graph_order(heads)
             nodes = tuple(_built_nodes(order, position))
-            row_ptr = [0]
-            for node in order:
-                row_ptr.append(row_ptr[-1] + node.num_outputs)
+            row_ptr = list(itertools.accumulate(map(operator.attrgetter("num_outputs"), order), initial=0))
         return cls(
             label=label if label is not None else getattr(symbol, "name", "symbol"),
             built=None,

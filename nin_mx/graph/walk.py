@@ -77,10 +77,12 @@ def _merge(infos: Sequence[SpatialInfo]) -> tuple[Shape | None, Shape | None]:
     known = [i for i in infos if i.rf is not None and i.jump is not None]
     if len(known) < 2:
         return (known[0].rf, known[0].jump) if known else (None, None)
-    ndim = len(known[0].rf)
-    if any(len(i.rf) != ndim for i in known):
-        return None, None
-    return tuple(map(max, *[i.rf for i in known])), tuple(map(max, *[i.jump for i in known]))
+    fields = [i.rf for i in known]
+    ndim = len(fields[0])
+    for rf in fields:
+        if len(rf) != ndim:
+            return None, None
+    return tuple(map(max, *fields)), tuple(map(max, *[i.jump for i in known]))
 
 
 def _check_int32(node: Node, what: str, value: int) -> None:
@@ -202,8 +204,17 @@ _windows: dict[tuple[object, ...], tuple[Shape, Shape, Shape, Shape, Shape] | No
 
 def _step(node: Node, inp: SpatialInfo) -> SpatialInfo:
     """Output of one convolution/pooling node from its data input, with border arithmetic."""
-    attrs = node.attrs
-    key = (node.op, inp.spatial, *map(attrs.get, _MEMO_KEYS))
+    get = node.attrs.get
+    key = (  # _MEMO_KEYS' values
+        node.op,
+        inp.spatial,
+        get("kernel"),
+        get("stride"),
+        get("pad"),
+        get("dilate"),
+        get("pooling_convention"),
+        get("global_pool"),
+    )
     try:
         window = _windows[key]
     except KeyError:  # only results are kept: a failing layer raises again, with its own name
@@ -217,8 +228,17 @@ def _step(node: Node, inp: SpatialInfo) -> SpatialInfo:
     out, kernel, stride, pad, dilate = window
     rf = jump = None
     if inp.rf is not None and node.op != "Deconvolution":
-        rf, jump = zip(*map(_rf_step, inp.rf, inp.jump, kernel, stride, dilate))
-    return SpatialInfo(out, kernel, stride, pad, dilate, rf, jump)
+        step = (inp.rf, inp.jump, kernel, stride, dilate)
+        fields = _fields.get(step)
+        if fields is None:
+            if len(_fields) >= 4096:
+                _fields.clear()
+            fields = _fields[step] = tuple(zip(*map(_rf_step, *step)))
+        rf, jump = fields
+    return _info((out, kernel, stride, pad, dilate, rf, jump))
+
+
+_fields: dict[tuple[Shape, ...], tuple[Shape, Shape]] = {}  # a window's receptive field and jump
 
 
 def channels_last(node: Node) -> bool:
@@ -232,9 +252,10 @@ def _keeps_spatial_of(node: Node, inputs: Sequence[SpatialInfo]) -> Shape | None
     first = inputs[0].spatial if inputs else None
     if node.op in _CONCAT:
         dim = node.attrs.get("dim", "1").strip()
-        rank = len(first) + 2 if first is not None else None
-        if dim not in ("1", f"-{rank - 1}" if rank else "1"):
-            return None  # concatenated along a spatial (or the batch) axis
+        if dim != "1":
+            rank = len(first) + 2 if first is not None else None
+            if dim != (f"-{rank - 1}" if rank else "1"):
+                return None  # concatenated along a spatial (or the batch) axis
     if node.op.startswith("broadcast_"):
         shapes = [i.spatial for i in inputs]
         if any(s is None for s in shapes) or len({len(s) for s in shapes}) != 1:
@@ -327,8 +348,9 @@ def walk_step(
             node = node._replace(op=OPS[op].name)
         info = _step(node, data) if data.spatial is not None else _UNKNOWN
     elif op in _KEEPS_SPATIAL:
-        spatial = _keeps_spatial_of(node, [infos[i] for i in node.inputs])
-        rf, jump = _merge([infos[i] for i in node.inputs if infos[i].spatial is not None])
+        inputs = [infos[i] for i in node.inputs]
+        spatial = _keeps_spatial_of(node, inputs)
+        rf, jump = _merge([info for info in inputs if info.spatial is not None])
         info = _info((spatial, None, None, None, None, rf, jump)) if spatial else _UNKNOWN
     else:
         info = _UNKNOWN

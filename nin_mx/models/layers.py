@@ -66,7 +66,17 @@ def conv(
     """
     kernel_t = border.per_axis(kernel, 2, "kernel")
     stride_t = border.per_axis(stride, 2, "stride")
-    pad = tuple(border.pad_for(border_mode, k) for k in kernel_t)
+    mode = border.parse_border_mode(border_mode)
+    key = (mode, kernel_t, *map(type, kernel_t))  # by type too: 3.0 == 3, but pad_for refuses it
+    try:
+        pad = _PADS.get(key)
+    except TypeError:  # an unhashable entry, which pad_for refuses below
+        pad = None
+    if pad is None:
+        pad = (border.pad_for(mode, kernel_t[0]), border.pad_for(mode, kernel_t[1]))
+        if len(_PADS) >= 1024:
+            _PADS.clear()
+        _PADS[key] = pad
     use_bias = (not batch_norm) if bias is None else bias
     x = sym.op(
         "Convolution",
@@ -83,6 +93,9 @@ def conv(
     if relu:
         x = sym.op("Activation", x, name=f"{name}_relu", act_type="relu")
     return x
+
+
+_PADS: dict[tuple, tuple[int, int]] = {}  # conv's padding by border mode and kernel (a few of each)
 
 
 def mlpconv(

@@ -53,9 +53,9 @@ __all__ = [
 #: ``attrs.mxnet_version`` of the JSON MXNet 1.9.1 writes (``MXNET_VERSION``, include/mxnet/base.h)
 MXNET_VERSION_CODE = 10901
 
-_NO_ATTRS: Mapping[str, str] = MappingProxyType({})
-_SCOPE: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar(
-    "nin_mx_attr_scope", default=_NO_ATTRS
+# The attributes of the enclosing scopes, as (name, value) pairs: hashable, a key of _facts.
+_SCOPE: contextvars.ContextVar[tuple[tuple[str, str], ...]] = contextvars.ContextVar(
+    "nin_mx_attr_scope", default=()
 )
 
 
@@ -158,7 +158,7 @@ def group(heads: Sequence[Symbol]) -> Group:
 @contextlib.contextmanager
 def attr_scope(**attrs: str) -> Iterator[None]:
     """Every node created inside carries ``attrs`` (``mx.AttrScope``); scopes nest, inner wins."""
-    token = _SCOPE.set({**_SCOPE.get(), **{k: str(v) for k, v in attrs.items()}})
+    token = _SCOPE.set(tuple({**dict(_SCOPE.get()), **{k: str(v) for k, v in attrs.items()}}.items()))
     try:
         yield
     finally:
@@ -184,10 +184,12 @@ def var(name: str, **attrs: Any) -> Symbol:
                 f"variable {name!r}: attribute {key!r} must start and end with double underscores"
             )
         spelled[key] = value
-    return Symbol(_Node("null", name, dict(sorted({**_SCOPE.get(), **_spelled(spelled)}.items())), (), 1))
+    merged = {**dict(_SCOPE.get()), **_spelled(spelled)}
+    return Symbol(_Node("null", name, dict(sorted(merged.items())), (), 1))
 
 
 _VAR_ATTRS = ("shape", "lr_mult", "wd_mult")
+_symbol = functools.partial(tuple.__new__, Symbol)  # Symbol((node, index)), without keywords
 _VARIADIC = frozenset(name for name, info in OPS.items() if info.variadic)
 
 
@@ -203,33 +205,27 @@ def op(operator: str, *inputs: Symbol, name: str, **attrs: Any) -> Symbol:
     Raises:
         ValueError: for an operator the table does not know, or more inputs than it takes.
     """
-    spelled = {**_SCOPE.get()}
-    for key, value in attrs.items():
-        spelled[key] = value if value.__class__ is str else str(value)
-    if operator in _VARIADIC:
-        spelled["num_args"] = str(len(inputs))
-    facts = _facts(operator, tuple(sorted(spelled.items())))
-    names = facts.names
-    if len(inputs) > len(names) and not facts.variadic:
+    given = tuple(zip(attrs, map(str, attrs.values())))  # str() of a str is the str itself
+    facts = _facts(operator, _SCOPE.get(), given, len(inputs) if operator in _VARIADIC else -1)
+    spelled, names, variables, mutated, outputs, variadic = facts
+    if len(inputs) > len(names) and not variadic:
         raise ValueError(
             f"{operator} '{name}' takes {len(names)} inputs ({', '.join(names)}), not {len(inputs)}"
         )
-    mutated = facts.mutated
     wired = []
-    for symbol in inputs:
-        node = symbol.node
+    for node, index in inputs:
         if node.op == "null":
-            if len(wired) in mutated:
+            if mutated and len(wired) in mutated:
                 node.version += 1
-            wired.append((node, symbol.index, node.version))
+            wired.append((node, index, node.version))
         else:
-            wired.append((node, symbol.index, 0))
-    for input_name, var_attrs in facts.variables[len(inputs) :]:
+            wired.append((node, index, 0))
+    for input_name, var_attrs in variables[len(inputs) :]:
         node = _Node("null", f"{name}_{input_name}", var_attrs, (), 1)
-        if len(wired) in mutated:
+        if mutated and len(wired) in mutated:
             node.version = 1
         wired.append((node, 0, node.version))
-    return Symbol(_Node(operator, name, facts.attrs, tuple(wired), facts.outputs))
+    return _symbol((_Node(operator, name, spelled, tuple(wired), outputs), 0))
 
 
 class _Facts(NamedTuple):
@@ -244,14 +240,22 @@ class _Facts(NamedTuple):
 
 
 @functools.lru_cache(maxsize=4096)
-def _facts(operator: str, setting: tuple[tuple[str, str], ...]) -> _Facts:
-    """What the operator table says of one operator setting, worked out once per setting. A
-    variable made for a missing input carries the node's attributes plus the ``__init__`` the
-    operator sets for it; the attribute mappings are read-only, shared by the nodes of a setting."""
+def _facts(
+    operator: str, scope: tuple[tuple[str, str], ...], given: tuple[tuple[str, str], ...], count: int
+) -> _Facts:
+    """What the operator table says of one operator setting, worked out once per setting: the
+    scope's attributes, the ones given (spelled as strings; they win) and, for a variadic
+    operator, ``num_args`` (its ``count`` of inputs; -1 for another). A variable made for a
+    missing input carries the node's attributes plus the ``__init__`` the operator sets for it;
+    the attribute mappings are read-only, shared by the nodes of a setting."""
     info = op_info(operator)
     if info is None:
         raise ValueError(f"operator {operator!r} is not in nin_mx's operator table")
-    attrs = MappingProxyType(dict(setting))  # read-only: shared by every node of the setting
+    spelled = {**dict(scope), **dict(given)}
+    if count >= 0:
+        spelled["num_args"] = str(count)
+    # read-only, sorted by name (as the JSON lists them): shared by every node of the setting
+    attrs = MappingProxyType(dict(sorted(spelled.items())))
     names = () if info.variadic else tuple(info.input_names(attrs))
     init = dict(info.var_init)
     variables = tuple(

@@ -268,25 +268,8 @@ def _rows(nodes: Sequence[Node], found: Shapes, shapes: Mapping[str, Shape], sto
             data = node.inputs[0]
             data_shape = shapes.get(nodes[data].name) or outputs[data][node.data_output]
             macs = _macs(rule, node, data_shape, out, kernel)  # type: ignore[arg-type]
-        append(
-            _row(
-                (
-                    node.name,
-                    op,
-                    tuple(inputs),
-                    out,
-                    params,
-                    n_aux,
-                    macs,
-                    kernel,
-                    info.stride,
-                    info.pad,
-                    info.dilate,
-                    info.rf,
-                    info.jump,
-                )
-            )
-        )
+        # kernel, stride, pad, dilate, receptive field and jump: the walk's, in its order
+        append(_row((node.name, op, tuple(inputs), out, params, n_aux, macs, *info[1:])))
     return rows
 
 
